@@ -1,0 +1,147 @@
+"""Paper forms of the order-to-delivery procedure: models, validation, rendering.
+
+Each paper form (订单登记, 生产通知单, ...) is a pydantic model registered
+under its ``key``. ``validate_form`` accepts JSON values or raw HTML form
+strings; ``render_input`` and ``render_print`` produce HTML with Jinja2.
+This package imports nothing from the rest of the project.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from markupsafe import Markup
+from pydantic import ValidationError
+
+from forms.base import FormModel, is_list_annotation, label
+from forms.changes import ChangeNotice, ChangeRequest, DateRereview
+from forms.commercial import ContractSigned, Quote
+from forms.errors import ALL, FormErrors, from_validation_error
+from forms.order import NegotiationResult, OrderIntake, RequirementsConfirmation, ReviewOpinion
+from forms.production import AdjustmentRecord, ProductionNotice
+from forms.render import input_fragment, labels_of, print_page
+
+__all__ = [
+    "ALL",
+    "REGISTRY",
+    "AdjustmentRecord",
+    "ChangeNotice",
+    "ChangeRequest",
+    "ContractSigned",
+    "DateRereview",
+    "FormErrors",
+    "FormModel",
+    "NegotiationResult",
+    "OrderIntake",
+    "ProductionNotice",
+    "Quote",
+    "RequirementsConfirmation",
+    "ReviewOpinion",
+    "field_labels",
+    "get_form",
+    "label",
+    "render_input",
+    "render_print",
+    "validate_form",
+]
+
+_FORMS: tuple[type[FormModel], ...] = (
+    OrderIntake,
+    RequirementsConfirmation,
+    ReviewOpinion,
+    NegotiationResult,
+    Quote,
+    ContractSigned,
+    ProductionNotice,
+    ChangeNotice,
+    ChangeRequest,
+    AdjustmentRecord,
+    DateRereview,
+)
+
+REGISTRY: dict[str, type[FormModel]] = {form.key: form for form in _FORMS}
+if len(REGISTRY) != len(_FORMS):  # pragma: no cover - guards future edits
+    raise RuntimeError("duplicate form key")
+
+
+def get_form(key: str) -> type[FormModel]:
+    """The form model registered under ``key``; ``KeyError`` if unknown."""
+    try:
+        return REGISTRY[key]
+    except KeyError:
+        raise KeyError(f"unknown form {key!r}") from None
+
+
+def _plain_dict(form: type[FormModel], data: Any) -> Any:
+    """Flatten a multi-dict (Starlette ``FormData``, Werkzeug ``MultiDict``).
+
+    List fields keep every value; other fields keep the last one.
+    """
+    getlist = getattr(data, "getlist", None)
+    if not callable(getlist) or not isinstance(data, Mapping):
+        return data
+    plain: dict[str, Any] = {}
+    for name in data.keys():
+        field = form.model_fields.get(name)
+        values = list(getlist(name))
+        if field is not None and is_list_annotation(field.annotation):
+            plain[name] = values
+        else:
+            plain[name] = values[-1] if values else None
+    return plain
+
+
+def validate_form(key: str, data: Mapping[str, Any]) -> FormModel:
+    """Validate ``data`` for form ``key``; raise ``FormErrors`` if invalid.
+
+    ``data`` may hold JSON-typed values or HTML form strings (``"on"`` for a
+    ticked checkbox, ``""`` for an empty optional field). A missing checkbox
+    is ``False``. Unknown fields are rejected.
+    """
+    form = get_form(key)
+    if not isinstance(data, Mapping):
+        raise FormErrors({ALL: "form data must be a mapping of field names to values"}, key)
+    try:
+        return form.model_validate(_plain_dict(form, data))
+    except ValidationError as exc:
+        raise from_validation_error(form, exc) from exc
+
+
+def field_labels(key: str, lang: str) -> dict[str, str]:
+    """Field name -> label in ``lang`` (``"zh"`` or ``"en"``) for form ``key``."""
+    return labels_of(get_form(key), lang)
+
+
+def render_input(
+    key: str,
+    values: Mapping[str, Any] | None = None,
+    errors: Mapping[str, str] | None = None,
+    lang: str = "zh",
+) -> Markup:
+    """A ``<fieldset>`` of labelled inputs for form ``key``.
+
+    ``values`` pre-fills the inputs (typed values or the strings just
+    submitted); without it the field defaults are shown. ``errors`` is
+    ``FormErrors.errors``: each message is shown under its field and
+    ``"__all__"`` at the top.
+    """
+    return input_fragment(get_form(key), values, errors, lang)
+
+
+def render_print(
+    key: str, data: Mapping[str, Any] | FormModel, meta: Mapping[str, Any], lang: str = "zh"
+) -> Markup:
+    """A complete printable A4 HTML page for form ``key``.
+
+    ``data`` is validated first (``FormErrors`` if invalid). ``meta`` gives
+    ``doc_no``, ``order_no``, ``issued_by``, ``issued_at`` and optionally
+    ``status`` (e.g. ``"recalled / 已收回"``) and ``company``.
+    """
+    form = get_form(key)
+    model = data if isinstance(data, form) else validate_form(key, _as_dict(data))
+    return print_page(model, meta, lang)
+
+
+def _as_dict(data: Mapping[str, Any] | FormModel) -> Mapping[str, Any]:
+    return data.model_dump() if isinstance(data, FormModel) else data

@@ -1,0 +1,136 @@
+"""Base class and field helper shared by every paper form model.
+
+A form model is a pydantic v2 model whose fields carry bilingual labels
+(Chinese and English) in ``json_schema_extra``. The model also accepts data
+straight from an HTML form: empty strings count as "not given", a
+checkbox sends ``"on"`` and multi-choice fields accept a comma-separated
+string or repeated values.
+"""
+
+from __future__ import annotations
+
+import re
+import types
+from collections.abc import Mapping
+from enum import Enum
+from typing import Any, ClassVar, Literal, Union, get_args, get_origin
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.fields import FieldInfo
+
+# Separators accepted between items of a multi-choice field sent as one string.
+_LIST_SPLIT = re.compile(r"[,，、;；\s]+")
+
+DEFAULT_SIGNATURES: tuple[tuple[str, str], ...] = (
+    ("编制", "Prepared by"),
+    ("审核", "Checked by"),
+    ("批准", "Approved by"),
+)
+
+
+def label(
+    zh: str,
+    en: str,
+    *,
+    choices: Mapping[str, tuple[str, str]] | None = None,
+    long: bool = False,
+    placeholder: str | None = None,
+    **kw: Any,
+) -> Any:
+    """Declare a form field with its Chinese and English label.
+
+    Wraps :func:`pydantic.Field`; without ``default``/``default_factory`` the
+    field is required. ``choices`` maps each allowed value to its
+    ``(zh, en)`` option label, ``long`` asks for a textarea and
+    ``placeholder`` is an example shown in the empty input.
+    """
+    extra: dict[str, Any] = dict(kw.pop("json_schema_extra", None) or {})
+    extra.update(zh=zh, en=en)
+    if choices is not None:
+        extra["choices"] = {value: list(pair) for value, pair in choices.items()}
+    if long:
+        extra["long"] = True
+    if placeholder is not None:
+        extra["placeholder"] = placeholder
+    return Field(json_schema_extra=extra, **kw)
+
+
+def field_extra(field: FieldInfo) -> dict[str, Any]:
+    """The ``json_schema_extra`` dict of a field (empty if none)."""
+    extra = field.json_schema_extra
+    return extra if isinstance(extra, dict) else {}
+
+
+def unwrap_optional(annotation: Any) -> tuple[Any, bool]:
+    """Return ``(inner type, was optional)`` for ``X | None``."""
+    if get_origin(annotation) in (Union, types.UnionType):
+        args = [a for a in get_args(annotation) if a is not type(None)]
+        if len(args) == 1:
+            return args[0], True
+    return annotation, False
+
+
+def choice_values(annotation: Any) -> list[str] | None:
+    """Allowed values of a ``Literal`` or ``Enum`` annotation, else None."""
+    if get_origin(annotation) is Literal:
+        return [str(a) for a in get_args(annotation)]
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        return [str(member.value) for member in annotation]
+    return None
+
+
+def is_list_annotation(annotation: Any) -> bool:
+    """True for ``list[...]``, ``tuple[...]`` and ``set[...]`` annotations."""
+    inner, _ = unwrap_optional(annotation)
+    return get_origin(inner) in (list, tuple, set, frozenset)
+
+
+def split_list(value: Any) -> Any:
+    """Turn an HTML multi-value into a list of non-empty, stripped strings."""
+    if isinstance(value, str):
+        return [item for item in _LIST_SPLIT.split(value.strip()) if item]
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items: list[Any] = []
+        for item in value:
+            if isinstance(item, str):
+                items.extend(split_list(item))
+            elif item is not None:
+                items.append(item)
+        return items
+    return value
+
+
+class FormModel(BaseModel):
+    """One paper form. Subclasses set ``key`` and the two titles."""
+
+    key: ClassVar[str]
+    title_zh: ClassVar[str]
+    title_en: ClassVar[str]
+    # Signature lines at the foot of the printed form, as (zh, en) pairs.
+    signatures: ClassVar[tuple[tuple[str, str], ...]] = DEFAULT_SIGNATURES
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _accept_html_values(cls, data: Any) -> Any:
+        """Normalise HTML form strings before field validation.
+
+        ``""`` and ``None`` mean "not given": the field then takes its
+        default, or is reported as required. List fields accept a
+        comma-separated string or repeated values.
+        """
+        if not isinstance(data, Mapping):
+            return data
+        cleaned: dict[str, Any] = {}
+        for name, value in data.items():
+            field = cls.model_fields.get(name)
+            if field is not None and is_list_annotation(field.annotation):
+                value = split_list(value)
+                if value == [] and isinstance(data.get(name), str):
+                    continue
+            if value is None or (isinstance(value, str) and not value.strip()):
+                if field is not None:
+                    continue
+            cleaned[name] = value
+        return cleaned

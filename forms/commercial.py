@@ -1,0 +1,83 @@
+"""Commercial forms: the quotation and the signed sales contract.
+
+商务报价单 (with its price total) and 订单购销单签订.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Literal, Self
+
+from pydantic import model_validator
+
+from forms.base import FormModel, label
+from forms.errors import rule_error
+
+CENT = Decimal("0.01")
+
+PRICE_BASES = {
+    "price_list": ("按报价表", "Per price list"),
+    "custom_surcharge": ("异型更改收费", "Custom-change surcharge"),
+}
+CURRENCIES = {
+    "CNY": ("人民币", "Chinese yuan"),
+    "USD": ("美元", "US dollar"),
+    "EUR": ("欧元", "Euro"),
+}
+
+
+class Quote(FormModel):
+    """商务报价单. ``surcharge`` is one amount for the whole order."""
+
+    key = "quote"
+    title_zh = "商务报价单"
+    title_en = "Quotation"
+
+    price_basis: Literal["price_list", "custom_surcharge"] = label(
+        "计价方式", "Price basis", choices=PRICE_BASES
+    )
+    unit_price: Decimal = label("单价", "Unit price", gt=0, max_digits=14, decimal_places=2)
+    surcharge: Decimal = label(
+        "更改加价（整单）",
+        "Surcharge (whole order)",
+        default=Decimal("0"),
+        ge=0,
+        max_digits=14,
+        decimal_places=2,
+    )
+    currency: Literal["CNY", "USD", "EUR"] = label(
+        "币种", "Currency", default="CNY", choices=CURRENCIES
+    )
+    valid_until: date = label("报价有效期至", "Valid until")
+    remarks: str | None = label("备注", "Remarks", default=None, long=True, max_length=4000)
+
+    @model_validator(mode="after")
+    def _no_surcharge_on_price_list(self) -> Self:
+        if self.price_basis == "price_list" and self.surcharge != 0:
+            raise rule_error(
+                "surcharge",
+                "must be 0 when the price basis is the price list (按报价表时不得加价)",
+            )
+        return self
+
+    def total(self, quantity: int) -> Decimal:
+        """Order total: ``unit_price × quantity + surcharge``, rounded to cents."""
+        if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
+            raise ValueError("quantity must be a positive whole number")
+        amount = self.unit_price * quantity + self.surcharge
+        return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+class ContractSigned(FormModel):
+    """订单购销单签订: the sales contract as signed by the customer."""
+
+    key = "contract"
+    title_zh = "订单购销单签订"
+    title_en = "Signed contract"
+    signatures = (("供方代表", "For the supplier"), ("需方代表", "For the customer"))
+
+    contract_no: str = label("合同编号", "Contract No.", min_length=1, max_length=60)
+    signed_on: date = label("签订日期", "Signed on")
+    payment_received: bool = label("已收款", "Payment received", default=False)
+    signed_by_customer: str = label("客户签字人", "Signed by (customer)", max_length=200)

@@ -1,0 +1,236 @@
+"""Turn form model fields into plain dicts the Jinja2 templates can render.
+
+``input_widgets`` describes each HTML control (type, attributes, current
+value, error); ``print_rows`` gives label/value pairs for the printed page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any, get_args
+
+from pydantic.fields import FieldInfo
+
+from forms.base import (
+    FormModel,
+    choice_values,
+    field_extra,
+    is_list_annotation,
+    split_list,
+    unwrap_optional,
+)
+
+LANGS = ("zh", "en")
+_TRUE = {"on", "true", "1", "yes", "y", "t", "是"}
+
+
+def normalize_lang(lang: str) -> str:
+    """``"zh"`` or ``"en"``; also accepts ``zh-CN``, ``en_US`` and the like."""
+    code = (lang or "").strip().lower().replace("_", "-").split("-")[0]
+    if code not in LANGS:
+        raise ValueError(f"unsupported language {lang!r}; use 'zh' or 'en'")
+    return code
+
+
+def pick(zh: str, en: str, lang: str) -> str:
+    return zh if lang == "zh" else en
+
+
+def both(zh: str, en: str, lang: str) -> str:
+    """Both languages, the requested one first: ``"常规订单 / Regular order"``."""
+    return f"{zh} / {en}" if lang == "zh" else f"{en} / {zh}"
+
+
+def field_label(field: FieldInfo, name: str, lang: str) -> str:
+    extra = field_extra(field)
+    return str(extra.get(lang) or name)
+
+
+def _options(field: FieldInfo, annotation: Any) -> list[str]:
+    if is_list_annotation(annotation):
+        inner, _ = unwrap_optional(annotation)
+        args = get_args(inner)
+        return (choice_values(args[0]) if args else None) or []
+    inner, _ = unwrap_optional(annotation)
+    return choice_values(inner) or []
+
+
+def option_label(field: FieldInfo, value: str, lang: str) -> str:
+    pair = field_extra(field).get("choices", {}).get(value)
+    return both(pair[0], pair[1], lang) if pair else value
+
+
+def kind_of(field: FieldInfo) -> str:
+    """The widget kind for a field's type."""
+    annotation = field.annotation
+    if is_list_annotation(annotation):
+        return "checkboxes"
+    inner, _ = unwrap_optional(annotation)
+    if choice_values(inner) is not None:
+        return "select"
+    if inner is bool:
+        return "checkbox"
+    if inner is datetime:
+        return "datetime"
+    if inner is date:
+        return "date"
+    if inner in (int, float, Decimal):
+        return "number"
+    return "textarea" if field_extra(field).get("long") else "text"
+
+
+def _constraint(field: FieldInfo, attr: str) -> Any:
+    for item in field.metadata:
+        value = getattr(item, attr, None)
+        if value is not None:
+            return value
+    return None
+
+
+def _number_attrs(field: FieldInfo) -> dict[str, str]:
+    inner, _ = unwrap_optional(field.annotation)
+    places = _constraint(field, "decimal_places")
+    if inner is int:
+        step = Decimal(1)
+    elif places is not None:
+        step = Decimal(1).scaleb(-places)
+    else:
+        step = None
+    attrs = {"step": f"{step:f}" if step is not None else "any"}
+    attrs["inputmode"] = "numeric" if inner is int else "decimal"
+    ge, gt = _constraint(field, "ge"), _constraint(field, "gt")
+    if ge is not None:
+        attrs["min"] = str(ge)
+    elif gt is not None:
+        attrs["min"] = f"{Decimal(str(gt)) + step:f}" if step is not None else str(gt)
+    for name, attr in (("le", "max"), ("lt", "max")):
+        limit = _constraint(field, name)
+        if limit is not None:
+            attrs[attr] = str(limit)
+    return attrs
+
+
+def _raw_value(values: Mapping[str, Any] | None, name: str, field: FieldInfo) -> Any:
+    if values is not None and name in values:
+        getlist = getattr(values, "getlist", None)
+        if callable(getlist) and is_list_annotation(field.annotation):
+            return getlist(name)
+        return values[name]
+    if field.is_required():
+        return None
+    return field.get_default(call_default_factory=True)
+
+
+def input_text(value: Any) -> str:
+    """A value as it goes into an input's ``value`` attribute."""
+    if value is None:
+        return ""
+    if isinstance(value, Enum):
+        return str(value.value)
+    if isinstance(value, bool):
+        return "on" if value else ""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%dT%H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return f"{value:f}"
+    return str(value)
+
+
+def is_checked(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    return isinstance(value, str) and value.strip().lower() in _TRUE
+
+
+def input_widgets(
+    form: type[FormModel],
+    values: Mapping[str, Any] | None,
+    errors: Mapping[str, str],
+    lang: str,
+) -> list[dict[str, Any]]:
+    """One dict per field, in declaration order, for ``input.html``."""
+    widgets: list[dict[str, Any]] = []
+    for name, field in form.model_fields.items():
+        kind = kind_of(field)
+        raw = _raw_value(values, name, field)
+        dom_id = f"f-{form.key}-{name}"
+        extra = field_extra(field)
+        widget: dict[str, Any] = {
+            "name": name,
+            "id": dom_id,
+            "kind": kind,
+            "label": field_label(field, name, lang),
+            "required": field.is_required() and kind not in ("checkbox", "checkboxes"),
+            "error": errors.get(name),
+            "error_id": f"{dom_id}-error",
+            "value": input_text(raw),
+            "checked": kind == "checkbox" and is_checked(raw),
+            "attrs": {},
+            "options": [],
+        }
+        if extra.get("placeholder"):
+            widget["attrs"]["placeholder"] = extra["placeholder"]
+        max_len = _constraint(field, "max_length")
+        if kind in ("text", "textarea") and max_len is not None:
+            widget["attrs"]["maxlength"] = str(max_len)
+        if kind == "number":
+            widget["attrs"].update(_number_attrs(field))
+        if kind in ("select", "checkboxes"):
+            if kind == "checkboxes":
+                chosen = {input_text(v) for v in split_list(raw or [])}
+            else:
+                chosen = {widget["value"]}
+            widget["options"] = [
+                {
+                    "value": value,
+                    "label": option_label(field, value, lang),
+                    "selected": value in chosen,
+                    "id": f"{dom_id}-{value}",
+                }
+                for value in _options(field, field.annotation)
+            ]
+            widget["blank"] = kind == "select" and (
+                field.is_required() or not any(o["selected"] for o in widget["options"])
+            )
+        widgets.append(widget)
+    return widgets
+
+
+def print_text(field: FieldInfo, value: Any, lang: str) -> str:
+    """A validated value as shown on the printed page."""
+    kind = kind_of(field)
+    if value is None or value == []:
+        return "—"
+    if kind == "checkbox":
+        return both("是", "Yes", lang) if value else both("否", "No", lang)
+    if kind == "select":
+        return option_label(field, input_text(value), lang)
+    if kind == "checkboxes":
+        sep = "、" if lang == "zh" else ", "
+        return sep.join(option_label(field, input_text(v), lang) for v in value)
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    places = _constraint(field, "decimal_places")
+    if isinstance(value, Decimal) and places is not None:
+        return f"{value.quantize(Decimal(1).scaleb(-places)):f}"
+    return input_text(value)
+
+
+def print_rows(model: FormModel, lang: str) -> list[dict[str, Any]]:
+    """Label/value rows of a validated form, for ``print.html``."""
+    other = "en" if lang == "zh" else "zh"
+    return [
+        {
+            "name": name,
+            "label": field_label(field, name, lang),
+            "label_alt": field_label(field, name, other),
+            "value": print_text(field, getattr(model, name), lang),
+            "long": kind_of(field) == "textarea",
+        }
+        for name, field in type(model).model_fields.items()
+    ]

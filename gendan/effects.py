@@ -1,0 +1,94 @@
+"""What a move does besides changing state: order updates, documents, state-entry effects."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from gendan.models import Document, Instance, Order
+from gendan.org import Actor, department_heads
+from gendan.outbox import enqueue
+from states.base import Procedure, Step
+
+#: Document number prefixes: 生产通知单 SC, 更改通知单 GG.
+DOC_PREFIX = {"production_notice": "SC", "change_notice": "GG"}
+
+
+def apply_order_fields(order: Order, step: Step, values: dict[str, Any]) -> dict[str, Any]:
+    """Copy the step's form fields onto the order; return {"order.<field>": {old, new}}."""
+    changes: dict[str, Any] = {}
+    for form_field, order_field in step.order_fields.items():
+        new = values.get(form_field)
+        if new is None:
+            continue
+        if order_field == "delivery_date" and isinstance(new, str):
+            new = date.fromisoformat(new)
+        old = getattr(order, order_field)
+        if old != new:
+            setattr(order, order_field, new)
+            changes[f"order.{order_field}"] = {"old": old, "new": new}
+    return changes
+
+
+def issue_document(
+    session: Session, *, inst: Instance, kind: str, data: dict[str, Any], actor: Actor, now: datetime
+) -> Document:
+    count = session.exec(
+        select(func.count())
+        .select_from(Document)
+        .where(Document.order_no == inst.order_no, Document.kind == kind)
+    ).one()
+    doc = Document(
+        doc_no=f"{DOC_PREFIX.get(kind, 'DOC')}-{inst.order_no}-{count + 1:02d}",
+        kind=kind,
+        order_no=inst.order_no,
+        instance_id=inst.id,
+        data=data,
+        issued_by_id=actor.user_id,
+        issued_at=now,
+    )
+    session.add(doc)
+    session.flush()
+    return doc
+
+
+def enter_state(
+    session: Session, *, inst: Instance, proc: type[Procedure], order: Order, now: datetime
+) -> dict[str, Any]:
+    """Carry out the new state's declared effects; return the changed values for the audit."""
+    effect = proc.entering.get(inst.state)
+    if effect is None:
+        return {}
+    changes: dict[str, Any] = {}
+    if effect.order_status and order.status != effect.order_status:
+        changes["order.status"] = {"old": order.status, "new": effect.order_status}
+        order.status = effect.order_status
+        session.add(order)
+    if effect.recall_documents:
+        recalled = []
+        for doc in session.exec(
+            select(Document).where(Document.order_no == order.order_no, Document.status == "issued")
+        ).all():
+            if doc.instance_id == inst.id:
+                continue  # the cancellation notice itself stays issued
+            doc.status, doc.recalled_at = "recalled", now
+            session.add(doc)
+            recalled.append(doc.doc_no)
+        if recalled:
+            changes["documents.recalled"] = {"old": "issued", "new": "recalled", "doc_nos": recalled}
+    if effect.inform_heads:
+        heads = department_heads(session, effect.inform_heads)
+        enqueue(
+            session,
+            cause=f"inform:{inst.id}:{inst.version}:{inst.state}",
+            users=heads,
+            template="inform",
+            context={"order_no": inst.order_no, "procedure_zh": proc.title_zh,
+                     "procedure_en": proc.title_en, "instance_id": inst.id,
+                     "state": inst.state, "state_name": proc.states_map[inst.state].name},
+            now=now,
+        )  # fmt: skip
+    return changes

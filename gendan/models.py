@@ -1,0 +1,219 @@
+"""SQLModel tables: organisation, orders, procedure instances, tasks, timers, audit, outbox."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from gendan.db import UTCDateTime, utcnow
+
+GENESIS_HASH = "0" * 64
+
+
+def _ts(*, nullable: bool, index: bool = False) -> Any:
+    col = Column(UTCDateTime(), nullable=nullable, index=index)
+    if nullable:
+        return Field(default=None, sa_column=col)
+    return Field(default_factory=utcnow, sa_column=col)
+
+
+def _json() -> Any:
+    return Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class Department(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, index=True)
+    name_zh: str
+    name_en: str
+    #: 部门领导: level-1 escalation target for every task of this department.
+    head_user_id: int | None = Field(default=None, foreign_key="user.id")
+
+
+class User(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(unique=True, index=True)
+    display_name: str
+    password_hash: str
+    email: str = ""
+    phone: str = ""
+    department_id: int | None = Field(default=None, foreign_key="department.id")
+    language: str = "zh"
+    is_active: bool = True
+
+
+class UserRole(SQLModel, table=True):
+    """A person holds a role in a department (岗位); several per person are allowed."""
+
+    __table_args__ = (UniqueConstraint("user_id", "role", "department_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    role: str = Field(index=True)
+    department_id: int = Field(foreign_key="department.id")
+
+
+class ApiToken(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id")
+    token_hash: str = Field(unique=True, index=True)
+    created_at: datetime = _ts(nullable=False)
+
+
+class Order(SQLModel, table=True):
+    """The customer's order: the business key every procedure instance refers to."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_no: str = Field(unique=True, index=True)
+    customer: str
+    customer_class: str = "B"
+    product: str
+    model_spec: str = ""
+    quantity: int
+    unit: str = ""
+    delivery_date: date
+    kind: str  # regular | non_regular | repeat
+    #: reviewing | released | declined | cancelled
+    status: str = "reviewing"
+    created_at: datetime = _ts(nullable=False)
+
+
+class Instance(SQLModel, table=True):
+    """One running procedure; ``version`` makes concurrent moves fail instead of doubling."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    procedure: str = Field(index=True)
+    order_no: str = Field(index=True)
+    state: str
+    data: dict = _json()
+    version: int = 1
+    created_by_id: int = Field(foreign_key="user.id")
+    created_at: datetime = _ts(nullable=False)
+    updated_at: datetime = _ts(nullable=False)
+    closed_at: datetime | None = _ts(nullable=True)
+
+
+class Task(SQLModel, table=True):
+    """A person's work item: offered to a role in a department, claimed by one person."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    instance_id: int = Field(foreign_key="instance.id", index=True)
+    state: str
+    #: The instance version when the state was entered: groups one countersign round.
+    round: int = 1
+    role: str = Field(index=True)
+    department_id: int = Field(foreign_key="department.id", index=True)
+    title_zh: str
+    title_en: str
+    assignee_id: int | None = Field(default=None, foreign_key="user.id", index=True)
+    #: open | done | cancelled
+    status: str = Field(default="open", index=True)
+    sla: str = ""
+    created_at: datetime = _ts(nullable=False)
+    due_at: datetime | None = _ts(nullable=True, index=True)
+    escalation_level: int = 0
+    closed_at: datetime | None = _ts(nullable=True)
+    closed_by_id: int | None = Field(default=None, foreign_key="user.id")
+    decision: str | None = None
+    form_data: dict = _json()
+
+
+class Timer(SQLModel, table=True):
+    """An SLA deadline: level 0 reminder, 1 department head, 2 GM office."""
+
+    __table_args__ = (UniqueConstraint("task_id", "level"),)
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: int = Field(foreign_key="task.id", index=True)
+    level: int
+    due_at: datetime = _ts(nullable=False, index=True)
+    #: pending | fired | cancelled
+    status: str = Field(default="pending", index=True)
+    fired_at: datetime | None = _ts(nullable=True)
+
+
+class Document(SQLModel, table=True):
+    """A paper form the procedure issued (生产通知单, 更改通知单); recalled on cancellation."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    doc_no: str = Field(unique=True, index=True)
+    kind: str
+    order_no: str = Field(index=True)
+    instance_id: int = Field(foreign_key="instance.id")
+    data: dict = _json()
+    issued_by_id: int = Field(foreign_key="user.id")
+    issued_at: datetime = _ts(nullable=False)
+    #: issued | recalled
+    status: str = "issued"
+    recalled_at: datetime | None = _ts(nullable=True)
+
+
+class AuditHead(SQLModel, table=True):
+    """The chain's tip; locking this row serialises appends on every database."""
+
+    id: int = Field(primary_key=True)
+    seq: int
+    hash: str
+
+
+class AuditEvent(SQLModel, table=True):
+    """Append-only, hash-chained record: who, what, when, why (ISO 9001 records)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    seq: int = Field(unique=True, index=True)
+    at: datetime = _ts(nullable=False, index=True)
+    actor_id: int | None = Field(default=None, index=True)
+    actor_name: str
+    action: str = Field(index=True)
+    instance_id: int | None = Field(default=None, index=True)
+    task_id: int | None = None
+    order_no: str | None = Field(default=None, index=True)
+    from_state: str | None = None
+    to_state: str | None = None
+    changes: dict = _json()
+    reason: str = ""
+    detail: dict = _json()
+    prev_hash: str
+    hash: str
+
+
+class Notification(SQLModel, table=True):
+    """Outbox row, written with its cause; ``cause`` + channel + address is sent at most once."""
+
+    __table_args__ = (UniqueConstraint("cause", "channel", "address"),)
+    id: int | None = Field(default=None, primary_key=True)
+    cause: str = Field(index=True)
+    channel: str  # email | sms
+    user_id: int | None = Field(default=None, foreign_key="user.id")
+    address: str
+    #: What to say, rendered at delivery by ``notifications.messages`` (e.g. "escalation").
+    template: str
+    context: dict = _json()
+    #: Filled at delivery, kept for the record.
+    subject: str = ""
+    urgent: bool = False
+    #: pending | sending | sent | dead
+    status: str = Field(default="pending", index=True)
+    attempts: int = 0
+    next_attempt_at: datetime = _ts(nullable=False, index=True)
+    created_at: datetime = _ts(nullable=False)
+    sent_at: datetime | None = _ts(nullable=True)
+    last_error: str | None = None
+
+
+class DeliveryAttempt(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    notification_id: int = Field(foreign_key="notification.id", index=True)
+    at: datetime = _ts(nullable=False)
+    ok: bool
+    error: str | None = None
+
+
+class CalendarDay(SQLModel, table=True):
+    """A company-announced day off or working day, overriding the statutory calendar."""
+
+    day: date = Field(primary_key=True)
+    working: bool
+    note: str = ""
+

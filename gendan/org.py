@@ -1,0 +1,102 @@
+"""Who is who: the acting person, their roles per department, and escalation targets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlmodel import Session, select
+
+from gendan.errors import NotAllowed, NotFound
+from gendan.models import Department, Task, User, UserRole
+
+SYSTEM_ACTOR = "system"
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: int
+    username: str
+    display_name: str
+    #: (role, department id) pairs the person holds.
+    roles: frozenset[tuple[str, int]] = field(default_factory=frozenset)
+
+    def has_role(self, role: str, department_id: int | None = None) -> bool:
+        return any(r == role and department_id in (None, d) for r, d in self.roles)
+
+    @property
+    def role_names(self) -> set[str]:
+        return {r for r, _ in self.roles}
+
+
+def load_actor(session: Session, user_id: int) -> Actor:
+    user = session.get(User, user_id)
+    if user is None or not user.is_active:
+        raise NotAllowed("unknown or inactive user")
+    rows = session.exec(select(UserRole).where(UserRole.user_id == user_id)).all()
+    return Actor(
+        user_id=user_id,
+        username=user.username,
+        display_name=user.display_name,
+        roles=frozenset((r.role, r.department_id) for r in rows),
+    )
+
+
+def department_id(session: Session, key: str) -> int:
+    dep = session.exec(select(Department).where(Department.key == key)).first()
+    if dep is None or dep.id is None:
+        raise NotFound(f"department '{key}' is not set up")
+    return dep.id
+
+
+def may_work_on(actor: Actor, task: Task) -> bool:
+    """The task is offered to the actor's role in the task's department, or assigned to them."""
+    return task.assignee_id == actor.user_id or actor.has_role(task.role, task.department_id)
+
+
+def candidates(session: Session, task: Task) -> list[User]:
+    """Whoever should hear about the task: its assignee, or everyone holding its role there."""
+    if task.assignee_id is not None:
+        user = session.get(User, task.assignee_id)
+        return [user] if user and user.is_active else []
+    stmt = (
+        select(User)
+        .join(UserRole, UserRole.user_id == User.id)
+        .where(UserRole.role == task.role, UserRole.department_id == task.department_id)
+        .where(User.is_active == True)  # noqa: E712
+    )
+    return list(session.exec(stmt).unique().all())
+
+
+def escalation_targets(session: Session, task: Task, level: int) -> list[User]:
+    """Level 0: the candidates; 1: the department head; 2: the GM office (总经办)."""
+    if level == 0:
+        return candidates(session, task)
+    if level == 1:
+        dep = session.get(Department, task.department_id)
+        head = session.get(User, dep.head_user_id) if dep and dep.head_user_id else None
+        return [head] if head and head.is_active else []
+    gm_dep = session.exec(select(Department).where(Department.key == "gm_office")).first()
+    users: dict[int, User] = {}
+    if gm_dep and gm_dep.head_user_id:
+        head = session.get(User, gm_dep.head_user_id)
+        if head and head.is_active and head.id is not None:
+            users[head.id] = head
+    stmt = (
+        select(User)
+        .join(UserRole, UserRole.user_id == User.id)
+        .where(UserRole.role == "general_manager", User.is_active == True)  # noqa: E712
+    )
+    for u in session.exec(stmt).unique().all():
+        if u.id is not None:
+            users[u.id] = u
+    return list(users.values())
+
+
+def department_heads(session: Session, keys: tuple[str, ...]) -> list[User]:
+    out: list[User] = []
+    for key in keys:
+        dep = session.exec(select(Department).where(Department.key == key)).first()
+        head = session.get(User, dep.head_user_id) if dep and dep.head_user_id else None
+        if head and head.is_active and head not in out:
+            out.append(head)
+    return out

@@ -1,0 +1,52 @@
+"""The running system's shared parts: database engine, business calendar, settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from gendan.calendar import BusinessCalendar
+from gendan.db import create_schema, make_engine
+from gendan.models import CalendarDay
+from gendan.settings import Settings, get_settings
+
+
+@dataclass
+class Runtime:
+    db: Engine
+    calendar: BusinessCalendar
+    settings: Settings
+
+    def reload_calendar(self) -> None:
+        """Rebuild the calendar after the company changes its announced days."""
+        self.calendar = load_calendar(self.db, self.settings)
+
+
+def load_calendar(db: Engine, settings: Settings) -> BusinessCalendar:
+    """Settings' calendar plus the company's announced days off / working days in the database."""
+    with Session(db) as s:
+        days = s.exec(select(CalendarDay)).all()
+    base = BusinessCalendar.from_spec(
+        tz=settings.timezone,
+        working_hours=settings.working_hours,
+        holidays=settings.holidays,
+        workdays=settings.workdays,
+    )
+    off = {d.day for d in days if not d.working}
+    on = {d.day for d in days if d.working}
+    return BusinessCalendar(
+        tz=settings.timezone,
+        working_hours=base.working_hours,
+        extra_holidays=(base.extra_holidays - on) | off,
+        extra_workdays=(base.extra_workdays - off) | on,
+    )
+
+
+def build_runtime(settings: Settings | None = None) -> Runtime:
+    """Open the configured database, create missing tables, load the calendar."""
+    settings = settings or get_settings()
+    db = make_engine(settings.database_url)
+    create_schema(db)
+    return Runtime(db=db, calendar=load_calendar(db, settings), settings=settings)

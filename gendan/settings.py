@@ -1,0 +1,43 @@
+"""Settings read from the environment (prefix ``GENDAN_``), one class for the whole system."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GENDAN_", env_file=".env", extra="ignore")
+
+    #: SQLAlchemy URL. Default: a SQLite file under the project's var/ folder.
+    database_url: str = f"sqlite:///{PROJECT_DIR / 'var' / 'gendan.db'}"
+    #: Public base URL used in links inside e-mails and SMS.
+    base_url: str = "http://127.0.0.1:8000"
+    #: Outgoing mail: smtp://[user:pass@]host:port?from=addr[&starttls=1] or smtps://...
+    smtp_url: str = "smtp://127.0.0.1:1025?from=gendan@localhost"
+    #: SMS gateway HTTP endpoint receiving JSON {"to": phone, "text": ...}.
+    sms_url: str = "http://127.0.0.1:9025/sms"
+    #: Company calendar: time zone, working hours, extra days off / working days.
+    timezone: str = "Asia/Shanghai"
+    working_hours: str = "08:00-12:00,13:00-18:00"
+    holidays: str = ""
+    workdays: str = ""
+    #: Secret for session cookies and CSRF tokens. Set it in production.
+    secret_key: str = "dev-insecure-change-me"
+    #: Cookies only over HTTPS (set true behind TLS).
+    secure_cookies: bool = False
+    #: Prefect API of an existing server; empty: ``gendan serve`` starts a local one.
+    prefect_api_url: str = ""
+    prefect_port: int = 4200
+    #: Sweep and delivery intervals for ``gendan serve`` (seconds).
+    sweep_interval: int = 60
+    delivery_interval: int = 30
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,14 @@
+"""Procedure declarations: one python-statemachine class per procedure, pure (no I/O)."""
+
+from __future__ import annotations
+
+from states.base import Procedure
+from states.order_change import OrderChange
+from states.order_review import OrderReview
+
+PROCEDURES: dict[str, type[Procedure]] = {p.key: p for p in (OrderReview, OrderChange)}
+
+
+def get_procedure(key: str) -> type[Procedure]:
+    """The procedure class for ``key``; KeyError if unknown."""
+    return PROCEDURES[key]

@@ -1,0 +1,125 @@
+"""Declarations a procedure is made of: who waits on which state, what each event needs.
+
+A procedure is data for the engine: a python-statemachine class whose waiting
+states carry a :class:`Wait` (the tasks they open and their SLA) and whose
+events are described by :class:`Step` (form, reason, signature, four-eyes,
+documents). The engine reads these; nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from statemachine import State, StateMachine
+
+from gendan.timespec import Sla
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """One task a waiting state opens: offered to ``role`` in ``department``."""
+
+    role: str
+    department: str
+    title_zh: str
+    title_en: str
+    sla: Sla | None = None
+    #: Name of a predicate on the instance data; the task is opened only when it holds.
+    when: str | None = None
+
+
+@dataclass(frozen=True)
+class Countersign:
+    """会签: every open task gives an opinion with ``form``; ``join`` picks the event when all are in."""
+
+    form: str
+    join: Callable[[list[dict[str, Any]]], str]
+
+
+@dataclass(frozen=True)
+class Wait:
+    tasks: tuple[TaskSpec, ...]
+    countersign: Countersign | None = None
+    #: Urgent procedures may send SMS outside 08:00-22:00.
+    urgent: bool = False
+
+
+class Waiting(State):
+    """A state in which the procedure waits for people; carries its :class:`Wait`."""
+
+    def __init__(self, name: str = "", *, wait: Wait, **kwargs: Any) -> None:
+        super().__init__(name, **kwargs)
+        self.wait = wait
+
+
+@dataclass(frozen=True)
+class Step:
+    """What firing an event demands of the person and what it records."""
+
+    label_zh: str
+    label_en: str
+    form: str | None = None
+    reason_required: bool = False
+    #: Electronic signature meaning ("approved", "reviewed", "rejected"): password re-entry.
+    signature: str | None = None
+    #: Events whose actor on this instance may not fire this one (four-eyes).
+    four_eyes: tuple[str, ...] = ()
+    #: Kind of document issued from the submitted form (e.g. "production_notice").
+    issues: str | None = None
+    #: Form field → order field updated from it (audited with old and new values).
+    order_fields: Mapping[str, str] = field(default_factory=dict)
+    #: Form values the event itself decides (e.g. the change category of ``classify_minor``).
+    fixed: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class OnEnter:
+    """Engine effects on entering a state: the order's status, recalling issued documents."""
+
+    order_status: str | None = None
+    recall_documents: bool = False
+    #: Departments whose heads are informed (报告部门领导), by e-mail and SMS.
+    inform_heads: tuple[str, ...] = ()
+
+
+class Procedure(StateMachine):
+    """Base for procedure machines; class attributes describe the procedure to the engine."""
+
+    key: ClassVar[str]
+    title_zh: ClassVar[str]
+    title_en: ClassVar[str]
+    #: Form submitted to start an instance, and who may start one.
+    start_form: ClassVar[str]
+    start_roles: ClassVar[tuple[str, ...]]
+    #: Key under which the start form is kept in the instance data.
+    start_key: ClassVar[str] = "order"
+    #: True: the start form registers a new order; False: it refers to an existing one.
+    creates_order: ClassVar[bool] = False
+    steps: ClassVar[dict[str, Step]]
+    entering: ClassVar[dict[str, OnEnter]] = {}
+    #: Predicates named by ``TaskSpec.when``: instance data → bool.
+    predicates: ClassVar[dict[str, Callable[[dict[str, Any]], bool]]] = {}
+
+    @classmethod
+    def wait_for(cls, state_id: str) -> Wait | None:
+        state = cls.states_map[state_id]
+        return state.wait if isinstance(state, Waiting) else None
+
+    @classmethod
+    def tasks_for(cls, state_id: str, data: dict[str, Any]) -> list[TaskSpec]:
+        wait = cls.wait_for(state_id)
+        if wait is None:
+            return []
+        return [t for t in wait.tasks if t.when is None or cls.predicates[t.when](data)]
+
+    @classmethod
+    def events_from(cls, state_id: str) -> list[str]:
+        """Event ids leaving ``state_id``, in declaration order, without duplicates."""
+        seen: list[str] = []
+        for t in cls.states_map[state_id].transitions:
+            for ev in str(t.event).split():
+                if ev not in seen:
+                    seen.append(ev)
+        return seen
