@@ -42,6 +42,15 @@ def test_email_with_chinese_subject_and_body_arrives(smtp_sink: SmtpSink) -> Non
     assert mail.message.get_content_type() == "text/plain"
 
 
+def test_sender_name_from_smtp_url_arrives_decoded(smtp_sink: SmtpSink) -> None:
+    message = Message("email", "zhang.san@factory.example", "主题", "正文")
+
+    result = send(message, smtp_url=smtp_sink.url + "&name=跟单系统", sms_url="")
+
+    assert result.ok, result.error
+    assert smtp_sink.wait_for(1)[0].from_ == "跟单系统 <gendan@test.local>"
+
+
 def test_sms_arrives_with_phone_number_and_text(sms_gateway: SmsGateway) -> None:
     subject, _ = _escalation()
     text = sms_text(subject, "https://gendan.factory.example/tasks/42")
@@ -120,9 +129,10 @@ def test_plain_client_against_smtps_server_fails_with_reason() -> None:
             Message("email", "a@factory.example", "s", "b"),
             smtp_url=plain_url,
             sms_url="",
-            timeout=3,
+            timeout=1,
         )
-        assert result.ok is False and result.error
+        assert result.ok is False and result.error is not None
+        assert "timed out" in result.error  # the TLS server never greets a plain client
         assert sink.messages == []
     finally:
         sink.stop()
@@ -138,6 +148,10 @@ def test_credentials_from_smtp_url_are_used_for_login() -> None:
         wrong = sink.url.replace("rd%25@", "rdX@")
         result = send(message, smtp_url=wrong, sms_url="")
         assert result.ok is False and result.error is not None and "535" in result.error
+
+        anonymous = f"smtp://127.0.0.1:{sink.port}?from=gendan@test.local"
+        result = send(message, smtp_url=anonymous, sms_url="")
+        assert result.ok is False and result.error is not None and "530" in result.error
         assert len(sink.messages) == 1
     finally:
         sink.stop()
@@ -199,3 +213,31 @@ def test_log_capture_restores_apprise_logger_and_stays_per_thread(sms_gateway: S
     assert "JSON" not in results["mail"].error
     assert apprise_logger.level == level_before
     assert apprise_logger.filters == filters_before
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.NOTSET)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def test_capturing_adds_no_debug_noise_to_the_applications_log() -> None:
+    apprise_logger = logging.getLogger("apprise")
+    handler = _Collect()
+    level_before = apprise_logger.level
+    apprise_logger.setLevel(logging.WARNING)
+    apprise_logger.addHandler(handler)
+    try:
+        message = Message("email", "a@factory.example", "s", "b")
+        result = send(message, smtp_url=closed_port_url(), sms_url="", timeout=3)
+    finally:
+        apprise_logger.removeHandler(handler)
+        apprise_logger.setLevel(level_before)
+
+    assert result.error is not None and "Connection refused" in result.error  # seen at DEBUG
+    levels = {record.levelno for record in handler.records}
+    assert logging.WARNING in levels  # the application still sees apprise's warning
+    assert min(levels) >= logging.WARNING

@@ -75,7 +75,10 @@ class SmsGateway:
         self._server.gateway = self
         self.port = int(self._server.server_address[1])
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name=f"sms-gateway-{self.port}", daemon=True
+            target=self._server.serve_forever,
+            args=(0.05,),
+            name=f"sms-gateway-{self.port}",
+            daemon=True,
         )
         self._thread.start()
 

@@ -1,0 +1,120 @@
+"""JSON API under /api: tokens, instances, the task list, claim and complete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException
+from pydantic import BaseModel, Field
+
+from api.deps import ApiActor, Db, Now, Rt
+from gendan.accounts import authenticate, issue_token
+from gendan.db import unit_of_work
+from gendan.queries import get_task_for, inbox, instance_view
+from gendan.transitions import claim_task, complete_task, start_instance, unclaim_task
+from states import PROCEDURES
+
+router = APIRouter(prefix="/api", tags=["api"])
+
+
+class TokenRequest(BaseModel):
+    username: str
+    password: str
+
+
+class StartRequest(BaseModel):
+    procedure: str = Field(examples=["order_review"])
+    form: dict[str, Any]
+
+
+class CompleteRequest(BaseModel):
+    decision: str = Field(description="an event allowed in the instance's state, or 'opinion'")
+    form: dict[str, Any] | None = None
+    reason: str = ""
+    password: str | None = Field(None, description="re-entered for an electronic signature")
+
+
+@router.post("/token")
+def token(body: TokenRequest, rt: Rt, now: Now) -> dict[str, str]:
+    with unit_of_work(rt.db) as s:
+        user = authenticate(s, username=body.username, password=body.password, now=now,
+                            channel="api")  # fmt: skip
+        tok = issue_token(s, user=user, now=now) if user else None
+    if tok is None:
+        raise HTTPException(401, "wrong username or password")
+    return {"access_token": tok, "token_type": "bearer"}
+
+
+@router.get("/procedures")
+def procedures() -> list[dict[str, Any]]:
+    """Every procedure with its states, what each waits for, and its SLAs."""
+    out = []
+    for p in PROCEDURES.values():
+        states = []
+        for st in p.states:
+            wait = p.wait_for(st.id)
+            states.append({
+                "id": st.id, "name": st.name, "final": st.final, "events": p.events_from(st.id),
+                "tasks": [{"role": t.role, "department": t.department, "sla": str(t.sla or ""),
+                           "title_en": t.title_en, "when": t.when}
+                          for t in (wait.tasks if wait else ())],
+            })  # fmt: skip
+        out.append({"key": p.key, "title_zh": p.title_zh, "title_en": p.title_en,
+                    "start_form": p.start_form, "states": states})  # fmt: skip
+    return out
+
+
+@router.post("/instances", status_code=201)
+def start(body: StartRequest, actor: ApiActor, rt: Rt, now: Now, db: Db) -> dict[str, Any]:
+    with unit_of_work(rt.db) as s:
+        inst = start_instance(s, procedure=body.procedure, actor=actor, form_data=body.form,
+                              now=now, calendar=rt.calendar)  # fmt: skip
+        iid = inst.id
+    assert iid is not None
+    return instance_view(db, iid, actor)
+
+
+@router.get("/instances/{instance_id}")
+def read_instance(instance_id: int, actor: ApiActor, db: Db) -> dict[str, Any]:
+    return instance_view(db, instance_id, actor)
+
+
+@router.get("/tasks")
+def my_tasks(actor: ApiActor, db: Db) -> list[dict[str, Any]]:
+    """My claimed tasks and my roles' unclaimed ones, earliest due first."""
+    return [
+        {**r.task.model_dump(exclude={"form_data"}), "order_no": r.instance.order_no,
+         "procedure": r.instance.procedure, "department": r.department.key, "mine": r.mine}
+        for r in inbox(db, actor)
+    ]  # fmt: skip
+
+
+@router.get("/tasks/{task_id}")
+def read_task(task_id: int, actor: ApiActor, db: Db) -> dict[str, Any]:
+    task, inst = get_task_for(db, task_id, actor)
+    return {**task.model_dump(), "instance": instance_view(db, inst.id, actor)}
+
+
+@router.post("/tasks/{task_id}/claim")
+def claim(task_id: int, actor: ApiActor, rt: Rt, now: Now) -> dict[str, Any]:
+    with unit_of_work(rt.db) as s:
+        return claim_task(s, task_id=task_id, actor=actor, now=now).model_dump()
+
+
+@router.post("/tasks/{task_id}/unclaim")
+def unclaim(task_id: int, actor: ApiActor, rt: Rt, now: Now) -> dict[str, Any]:
+    with unit_of_work(rt.db) as s:
+        return unclaim_task(s, task_id=task_id, actor=actor, now=now).model_dump()
+
+
+@router.post("/tasks/{task_id}/complete")
+def complete(
+    task_id: int, body: CompleteRequest, actor: ApiActor, rt: Rt, now: Now, db: Db
+) -> dict[str, Any]:
+    with unit_of_work(rt.db) as s:
+        inst = complete_task(s, task_id=task_id, actor=actor, decision=body.decision,
+                             form_data=body.form, reason=body.reason, password=body.password,
+                             now=now, calendar=rt.calendar)  # fmt: skip
+        iid = inst.id
+    assert iid is not None
+    return instance_view(db, iid, actor)
