@@ -24,13 +24,18 @@ def _q(value: str) -> str:
     return quote(value, safe="")
 
 
+def _shown(url: str) -> str:
+    """``url`` for error messages: the password, if any, masked."""
+    return re.sub(r"^([^:/?#]+://[^:@/?#]*):[^@/?#]*@", r"\1:***@", url.strip())
+
+
 def _flag(value: str, name: str, url: str) -> bool:
     lowered = value.strip().lower()
     if lowered in _TRUE:
         return True
     if lowered in _FALSE:
         return False
-    raise ValueError(f"{name}={value!r} in {url!r} is not a yes/no value (use 1 or 0)")
+    raise ValueError(f"{name}={value!r} in {_shown(url)!r} is not a yes/no value (use 1 or 0)")
 
 
 def _split(url: str, schemes: set[str], what: str) -> tuple[str, str, int | None]:
@@ -40,15 +45,15 @@ def _split(url: str, schemes: set[str], what: str) -> tuple[str, str, int | None
     parts = urlsplit(url.strip())
     if parts.scheme.lower() not in schemes:
         wanted = " or ".join(f"{s}://" for s in sorted(schemes))
-        raise ValueError(f"{what} {url!r} must start with {wanted}")
+        raise ValueError(f"{what} {_shown(url)!r} must start with {wanted}")
     if not parts.hostname:
-        raise ValueError(f"{what} {url!r} has no host")
+        raise ValueError(f"{what} {_shown(url)!r} has no host")
     if parts.fragment:
-        raise ValueError(f"{what} {url!r} must not contain a #fragment")
+        raise ValueError(f"{what} {_shown(url)!r} must not contain a #fragment")
     try:
         port = parts.port
     except ValueError as exc:
-        raise ValueError(f"{what} {url!r} has an invalid port") from exc
+        raise ValueError(f"{what} {_shown(url)!r} has an invalid port") from exc
     return parts.scheme.lower(), parts.hostname, port
 
 
@@ -74,16 +79,18 @@ def smtp_to_apprise(smtp_url: str, to: str) -> str:
     try:
         params = dict(parse_qsl(query, keep_blank_values=True, strict_parsing=bool(query)))
     except ValueError as exc:
-        raise ValueError(f"smtp_url {smtp_url!r} has a malformed query string") from exc
+        raise ValueError(f"smtp_url {_shown(smtp_url)!r} has a malformed query string") from exc
     unknown = set(params) - _SMTP_PARAMS
     if unknown:
-        raise ValueError(f"smtp_url {smtp_url!r}: unknown setting(s) {sorted(unknown)}")
+        raise ValueError(f"smtp_url {_shown(smtp_url)!r}: unknown setting(s) {sorted(unknown)}")
     sender = params.get("from", "").strip()
     if not _EMAIL.match(sender):
-        raise ValueError(f"smtp_url {smtp_url!r} needs from=<sender e-mail address>")
+        raise ValueError(f"smtp_url {_shown(smtp_url)!r} needs from=<sender e-mail address>")
     starttls = _flag(params["starttls"], "starttls", smtp_url) if "starttls" in params else False
     if scheme == "smtps" and starttls:
-        raise ValueError(f"smtp_url {smtp_url!r}: smtps:// (implicit TLS) excludes starttls=1")
+        raise ValueError(
+            f"smtp_url {_shown(smtp_url)!r}: smtps:// (implicit TLS) excludes starttls=1"
+        )
     if scheme == "smtps":
         schema, mode, default_port = "mailtos", "ssl", 465
     elif starttls:
@@ -112,7 +119,7 @@ def sms_to_apprise(sms_url: str, phone: str) -> str:
     try:
         gateway_params = parse_qsl(parts.query, keep_blank_values=True)
     except ValueError as exc:
-        raise ValueError(f"sms_url {sms_url!r} has a malformed query string") from exc
+        raise ValueError(f"sms_url {_shown(sms_url)!r} has a malformed query string") from exc
     schema = "jsons" if scheme == "https" else "json"
     netloc = f"{_auth(sms_url)}{_netloc_host(host)}" + (f":{port}" if port else "")
     path = parts.path or "/"

@@ -54,7 +54,10 @@ class OrderChange(Procedure):
     structural_review = Waiting(
         "按非常规订单重新评审 / Re-review as non-regular",
         wait=Wait(
-            review_participants(Sla.working_days(1), "更改评审（非常规）", "Review the change (non-regular)"),  # noqa: E501
+            review_participants(
+                Sla.working_days(1), "更改评审（非常规）", "Review the change (non-regular)",
+                engineering_when=None,  # structural changes always involve engineering
+            ),
             countersign=Countersign(form="review_opinion", join=all_feasible),
         ),
     )

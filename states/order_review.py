@@ -23,13 +23,15 @@ def all_feasible(opinions: list[dict[str, Any]]) -> str:
     return "feasible" if all(o.get("feasible") for o in opinions) else "infeasible"
 
 
-def review_participants(sla: Sla, title_zh: str, title_en: str) -> tuple[TaskSpec, ...]:
+def review_participants(
+    sla: Sla, title_zh: str, title_en: str, engineering_when: str | None = "non_regular"
+) -> tuple[TaskSpec, ...]:
     """The review board of seed 001 二: sales with production and material control (+ design)."""
     return (
         TaskSpec("sales_clerk", "sales", title_zh, title_en, sla),
         TaskSpec("production_manager", "production", title_zh, title_en, sla),
         TaskSpec("material_controller", "material_control", title_zh, title_en, sla),
-        TaskSpec("engineering", "engineering", title_zh, title_en, sla, when="non_regular"),
+        TaskSpec("engineering", "engineering", title_zh, title_en, sla, when=engineering_when),
     )
 
 

@@ -152,3 +152,11 @@ def test_malformed_sms_url_raises_value_error(sms_url: str) -> None:
         apprise_url_for(SMS, smtp_url="", sms_url=sms_url)
     with pytest.raises(ValueError):
         send(SMS, smtp_url="", sms_url=sms_url)
+
+
+def test_value_error_does_not_show_the_password() -> None:
+    with pytest.raises(ValueError) as raised:
+        apprise_url_for(MAIL, smtp_url="smtps://u:topsecret@h.example:465?x=1", sms_url="")
+
+    assert "topsecret" not in str(raised.value)
+    assert "u:***@h.example" in str(raised.value)
