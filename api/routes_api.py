@@ -37,8 +37,9 @@ class CompleteRequest(BaseModel):
 @router.post("/token")
 def token(body: TokenRequest, rt: Rt, now: Now) -> dict[str, str]:
     with unit_of_work(rt.db) as s:
-        user = authenticate(s, username=body.username, password=body.password, now=now,
-                            channel="api")  # fmt: skip
+        user = authenticate(
+            s, username=body.username, password=body.password, now=now, channel="api"
+        )
         tok = issue_token(s, user=user, now=now) if user else None
     if tok is None:
         raise HTTPException(401, "wrong username or password")
@@ -53,22 +54,47 @@ def procedures() -> list[dict[str, Any]]:
         states = []
         for st in p.states:
             wait = p.wait_for(st.id)
-            states.append({
-                "id": st.id, "name": st.name, "final": st.final, "events": p.events_from(st.id),
-                "tasks": [{"role": t.role, "department": t.department, "sla": str(t.sla or ""),
-                           "title_en": t.title_en, "when": t.when}
-                          for t in (wait.tasks if wait else ())],
-            })  # fmt: skip
-        out.append({"key": p.key, "title_zh": p.title_zh, "title_en": p.title_en,
-                    "start_form": p.start_form, "states": states})  # fmt: skip
+            states.append(
+                {
+                    "id": st.id,
+                    "name": st.name,
+                    "final": st.final,
+                    "events": p.events_from(st.id),
+                    "tasks": [
+                        {
+                            "role": t.role,
+                            "department": t.department,
+                            "sla": str(t.sla or ""),
+                            "title_en": t.title_en,
+                            "when": t.when,
+                        }
+                        for t in (wait.tasks if wait else ())
+                    ],
+                }
+            )
+        out.append(
+            {
+                "key": p.key,
+                "title_zh": p.title_zh,
+                "title_en": p.title_en,
+                "start_form": p.start_form,
+                "states": states,
+            }
+        )
     return out
 
 
 @router.post("/instances", status_code=201)
 def start(body: StartRequest, actor: ApiActor, rt: Rt, now: Now, db: Db) -> dict[str, Any]:
     with unit_of_work(rt.db) as s:
-        inst = start_instance(s, procedure=body.procedure, actor=actor, form_data=body.form,
-                              now=now, calendar=rt.calendar)  # fmt: skip
+        inst = start_instance(
+            s,
+            procedure=body.procedure,
+            actor=actor,
+            form_data=body.form,
+            now=now,
+            calendar=rt.calendar,
+        )
         iid = inst.id
     assert iid is not None
     return instance_view(db, iid, actor)
@@ -83,10 +109,15 @@ def read_instance(instance_id: int, actor: ApiActor, db: Db) -> dict[str, Any]:
 def my_tasks(actor: ApiActor, db: Db) -> list[dict[str, Any]]:
     """My claimed tasks and my roles' unclaimed ones, earliest due first."""
     return [
-        {**r.task.model_dump(exclude={"form_data"}), "order_no": r.instance.order_no,
-         "procedure": r.instance.procedure, "department": r.department.key, "mine": r.mine}
+        {
+            **r.task.model_dump(exclude={"form_data"}),
+            "order_no": r.instance.order_no,
+            "procedure": r.instance.procedure,
+            "department": r.department.key,
+            "mine": r.mine,
+        }
         for r in inbox(db, actor)
-    ]  # fmt: skip
+    ]
 
 
 @router.get("/tasks/{task_id}")
@@ -112,9 +143,17 @@ def complete(
     task_id: int, body: CompleteRequest, actor: ApiActor, rt: Rt, now: Now, db: Db
 ) -> dict[str, Any]:
     with unit_of_work(rt.db) as s:
-        inst = complete_task(s, task_id=task_id, actor=actor, decision=body.decision,
-                             form_data=body.form, reason=body.reason, password=body.password,
-                             now=now, calendar=rt.calendar)  # fmt: skip
+        inst = complete_task(
+            s,
+            task_id=task_id,
+            actor=actor,
+            decision=body.decision,
+            form_data=body.form,
+            reason=body.reason,
+            password=body.password,
+            now=now,
+            calendar=rt.calendar,
+        )
         iid = inst.id
     assert iid is not None
     return instance_view(db, iid, actor)

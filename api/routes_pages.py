@@ -45,8 +45,12 @@ def _login_redirect(request: Request) -> RedirectResponse:
 def _render(request: Request, name: str, ctx: dict[str, Any], status: int = 200) -> HTMLResponse:
     user = ctx.get("user")
     lang = user.language if user else request.session.get("lang", "zh")
-    base = {"request": request, "csrf": csrf_token(request), "lang": lang,
-            "t": lambda zh, en: zh if lang == "zh" else en}  # fmt: skip
+    base = {
+        "request": request,
+        "csrf": csrf_token(request),
+        "lang": lang,
+        "t": lambda zh, en: zh if lang == "zh" else en,
+    }
     return templates.TemplateResponse(request, name, {**base, **ctx}, status_code=status)
 
 
@@ -73,8 +77,13 @@ async def login(request: Request, rt: Rt, now: Now) -> Response:
     if not nxt.startswith("/") or nxt.startswith("//"):
         nxt = "/"
     with unit_of_work(rt.db) as s:
-        user = authenticate(s, username=str(data.get("username", "")),
-                            password=str(data.get("password", "")), now=now, channel="web")  # fmt: skip
+        user = authenticate(
+            s,
+            username=str(data.get("username", "")),
+            password=str(data.get("password", "")),
+            now=now,
+            channel="web",
+        )
         uid = user.id if user else None
     if uid is None:
         ctx = {"next": nxt, "error": "用户名或密码错误 / Wrong username or password"}
@@ -109,17 +118,39 @@ def _task_context(db: Session, rt: Any, now: Any, task_id: int, user: User, acto
     if task.status != "open":
         decisions = []
     elif wait and wait.countersign:
-        decisions = [{"event": COUNTERSIGN_DECISION, "label": "提交评审意见 / Submit opinion",
-                      "form": wait.countersign.form, "reason": False, "signature": None}]  # fmt: skip
+        decisions = [
+            {
+                "event": COUNTERSIGN_DECISION,
+                "label": "提交评审意见 / Submit opinion",
+                "form": wait.countersign.form,
+                "reason": False,
+                "signature": None,
+            }
+        ]
     else:
         decisions = [
-            {"event": e, "label": f"{s.label_zh} / {s.label_en}", "form": s.form,
-             "reason": s.reason_required, "signature": s.signature, "fixed": s.fixed}
-            for e in proc.events_from(task.state) if (s := proc.steps[e])
-        ]  # fmt: skip
-    return {"user": user, "task": task, "inst": inst, "proc": proc, "decisions": decisions,
-            "view": instance_view(db, inst.id, actor), "left": _time_left(rt, now, task.due_at),
-            "mine": task.assignee_id == actor.user_id, "forms": forms}  # fmt: skip
+            {
+                "event": e,
+                "label": f"{s.label_zh} / {s.label_en}",
+                "form": s.form,
+                "reason": s.reason_required,
+                "signature": s.signature,
+                "fixed": s.fixed,
+            }
+            for e in proc.events_from(task.state)
+            if (s := proc.steps[e])
+        ]
+    return {
+        "user": user,
+        "task": task,
+        "inst": inst,
+        "proc": proc,
+        "decisions": decisions,
+        "view": instance_view(db, inst.id, actor),
+        "left": _time_left(rt, now, task.due_at),
+        "mine": task.assignee_id == actor.user_id,
+        "forms": forms,
+    }
 
 
 @router.get("/tasks/{task_id}", response_class=HTMLResponse)
@@ -157,17 +188,32 @@ async def complete_page(task_id: int, request: Request, db: Db, rt: Rt, now: Now
     check_csrf(request, data.get("csrf_token"))
     decision = str(data.get("decision", ""))
     skip = {"csrf_token", "decision", "reason", "password"}
-    form_data = {k: (data.getlist(k) if len(data.getlist(k)) > 1 else v)
-                 for k, v in data.items() if k not in skip}  # fmt: skip
+    form_data = {
+        k: (data.getlist(k) if len(data.getlist(k)) > 1 else v)
+        for k, v in data.items()
+        if k not in skip
+    }
     try:
         with unit_of_work(rt.db) as s:
-            complete_task(s, task_id=task_id, actor=who[1], decision=decision, form_data=form_data,
-                          reason=str(data.get("reason", "")), password=data.get("password") or None,
-                          now=now, calendar=rt.calendar)  # fmt: skip
+            complete_task(
+                s,
+                task_id=task_id,
+                actor=who[1],
+                decision=decision,
+                form_data=form_data,
+                reason=str(data.get("reason", "")),
+                password=data.get("password") or None,
+                now=now,
+                calendar=rt.calendar,
+            )
     except InvalidForm as exc:
         ctx = _task_context(db, rt, now, task_id, *who)
-        return _render(request, "task.html", {**ctx, "errors": exc.errors, "values": form_data,
-                                              "active": decision}, status=422)  # fmt: skip
+        return _render(
+            request,
+            "task.html",
+            {**ctx, "errors": exc.errors, "values": form_data, "active": decision},
+            status=422,
+        )
     except EngineError as exc:
         return _render(request, "error.html", {"user": who[0], "error": str(exc)}, status_of(exc))
     return RedirectResponse("/", status_code=303)
@@ -191,8 +237,11 @@ def start_page(procedure: str, request: Request, db: Db) -> Response:
     if who is None:
         return _login_redirect(request)
     proc = get_procedure(procedure)
-    return _render(request, "start.html", {"user": who[0], "proc": proc, "forms": forms,
-                                           "errors": {}, "values": {}})  # fmt: skip
+    return _render(
+        request,
+        "start.html",
+        {"user": who[0], "proc": proc, "forms": forms, "errors": {}, "values": {}},
+    )
 
 
 @router.post("/start/{procedure}")
@@ -206,12 +255,22 @@ async def start_submit(procedure: str, request: Request, db: Db, rt: Rt, now: No
     proc = get_procedure(procedure)
     try:
         with unit_of_work(rt.db) as s:
-            inst = start_instance(s, procedure=procedure, actor=who[1], form_data=values, now=now,
-                                  calendar=rt.calendar)  # fmt: skip
+            inst = start_instance(
+                s,
+                procedure=procedure,
+                actor=who[1],
+                form_data=values,
+                now=now,
+                calendar=rt.calendar,
+            )
             iid = inst.id
     except InvalidForm as exc:
-        return _render(request, "start.html", {"user": who[0], "proc": proc, "forms": forms,
-                                               "errors": exc.errors, "values": values}, 422)  # fmt: skip
+        return _render(
+            request,
+            "start.html",
+            {"user": who[0], "proc": proc, "forms": forms, "errors": exc.errors, "values": values},
+            422,
+        )
     except EngineError as exc:
         return _render(request, "error.html", {"user": who[0], "error": str(exc)}, status_of(exc))
     return RedirectResponse(f"/instances/{iid}", status_code=303)
@@ -228,7 +287,11 @@ def document_page(doc_no: str, request: Request, db: Db) -> Response:
         msg = str(raise_for) if raise_for else "no such document"
         return _render(request, "error.html", {"user": who[0], "error": msg}, 403 if doc else 404)
     issuer = db.get(User, doc.issued_by_id)
-    meta = {"doc_no": doc.doc_no, "order_no": doc.order_no,
-            "issued_by": issuer.display_name if issuer else "", "issued_at": doc.issued_at,
-            "status": "已收回 / recalled" if doc.status == "recalled" else None}  # fmt: skip
+    meta = {
+        "doc_no": doc.doc_no,
+        "order_no": doc.order_no,
+        "issued_by": issuer.display_name if issuer else "",
+        "issued_at": doc.issued_at,
+        "status": "已收回 / recalled" if doc.status == "recalled" else None,
+    }
     return HTMLResponse(forms.render_print(doc.kind, doc.data, meta, lang=who[0].language))

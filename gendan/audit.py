@@ -17,9 +17,21 @@ from gendan.models import GENESIS_HASH, AuditEvent, AuditHead
 
 #: The fields that the hash covers, in order. Changing any of them breaks the chain.
 HASHED_FIELDS = (
-    "seq", "at", "actor_id", "actor_name", "action", "instance_id", "task_id", "order_no",
-    "from_state", "to_state", "changes", "reason", "detail", "prev_hash",
-)  # fmt: skip
+    "seq",
+    "at",
+    "actor_id",
+    "actor_name",
+    "action",
+    "instance_id",
+    "task_id",
+    "order_no",
+    "from_state",
+    "to_state",
+    "changes",
+    "reason",
+    "detail",
+    "prev_hash",
+)
 
 
 def jsonable(value: Any) -> Any:
@@ -112,7 +124,9 @@ def verify(engine: Engine, *, batch: int = 5000) -> ChainReport:
                 if ev.prev_hash != prev:
                     return ChainReport(False, checked, ev.seq, "link to previous event broken")
                 if event_hash(ev) != ev.hash:
-                    return ChainReport(False, checked, ev.seq, "record altered after it was written")
+                    return ChainReport(
+                        False, checked, ev.seq, "record altered after it was written"
+                    )
                 prev, expected_seq, checked = ev.hash, expected_seq + 1, checked + 1
         head = s.get(AuditHead, 1)
         if head is not None and (head.seq != expected_seq - 1 or head.hash != prev):

@@ -35,7 +35,7 @@ class UTCDateTime(TypeDecorator):
 
 
 def make_engine(url: str) -> Engine:
-    """Create the engine. SQLite gets WAL and BEGIN IMMEDIATE so writers queue instead of failing."""
+    """Create the engine; SQLite gets WAL and BEGIN IMMEDIATE so writers queue, not fail."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":

@@ -38,20 +38,32 @@ PEOPLE: dict[str, tuple[str, list[tuple[str, str]]]] = {
     "sales": ("李强 (业务员)", [("salesperson", "sales")]),
     "sales_head": ("张敏 (销售部长)", [("dept_head", "sales")]),
     "merch": ("陈静 (跟单员)", [("merchandiser", "merchandising")]),
-    "merch_lead": ("刘洋 (跟单主管)", [("merchandising_lead", "merchandising"), ("dept_head", "merchandising")]),  # noqa: E501
+    "merch_lead": (
+        "刘洋 (跟单主管)",
+        [("merchandising_lead", "merchandising"), ("dept_head", "merchandising")],
+    ),  # noqa: E501
     "planner": ("赵磊 (生产计划员)", [("production_planner", "production")]),
-    "prod_mgr": ("孙伟 (生产部经理)", [("production_manager", "production"), ("dept_head", "production")]),  # noqa: E501
+    "prod_mgr": (
+        "孙伟 (生产部经理)",
+        [("production_manager", "production"), ("dept_head", "production")],
+    ),  # noqa: E501
     "workshop": ("周勇 (车间主任)", [("workshop_director", "workshop"), ("dept_head", "workshop")]),  # noqa: E501
     "mc": ("吴芳 (物控计划员)", [("material_controller", "material_control")]),
     "mc_head": ("郑华 (物控部长)", [("dept_head", "material_control")]),
     "engineer": ("冯涛 (技术部)", [("engineering", "engineering")]),
     "eng_head": ("何军 (技术部长)", [("dept_head", "engineering")]),
     "buyer": ("马超 (采购员)", [("buyer", "purchasing")]),
-    "purch_lead": ("林峰 (采购主管)", [("purchasing_lead", "purchasing"), ("dept_head", "purchasing")]),  # noqa: E501
+    "purch_lead": (
+        "林峰 (采购主管)",
+        [("purchasing_lead", "purchasing"), ("dept_head", "purchasing")],
+    ),  # noqa: E501
     "keeper": ("高飞 (仓管员)", [("warehouse_keeper", "warehouse"), ("dept_head", "warehouse")]),  # noqa: E501
     "iqc": ("罗琳 (品管检验员)", [("qc_inspector", "quality")]),
     "qa_lead": ("梁栋 (质管部领导)", [("qa_lead", "quality"), ("dept_head", "quality")]),
-    "outsource": ("宋佳 (外协员)", [("outsourcing_coordinator", "outsourcing"), ("dept_head", "outsourcing")]),  # noqa: E501
+    "outsource": (
+        "宋佳 (外协员)",
+        [("outsourcing_coordinator", "outsourcing"), ("dept_head", "outsourcing")],
+    ),  # noqa: E501
     "finance": ("唐宁 (财务)", [("finance", "finance"), ("dept_head", "finance")]),
     "service": ("许诺 (售后服务)", [("after_sales", "after_sales"), ("dept_head", "after_sales")]),  # noqa: E501
     "logistics": ("韩冰 (储运)", [("logistics", "logistics"), ("dept_head", "logistics")]),
@@ -59,12 +71,21 @@ PEOPLE: dict[str, tuple[str, list[tuple[str, str]]]] = {
     "auditor": ("审核员 (ISO 审核)", [("auditor", "gm_office")]),
 }
 HEADS = {
-    "sales": "sales_head", "merchandising": "merch_lead", "production": "prod_mgr",
-    "workshop": "workshop", "material_control": "mc_head", "engineering": "eng_head",
-    "purchasing": "purch_lead", "warehouse": "keeper", "quality": "qa_lead",
-    "outsourcing": "outsource", "finance": "finance", "after_sales": "service",
-    "logistics": "logistics", "gm_office": "gm",
-}  # fmt: skip
+    "sales": "sales_head",
+    "merchandising": "merch_lead",
+    "production": "prod_mgr",
+    "workshop": "workshop",
+    "material_control": "mc_head",
+    "engineering": "eng_head",
+    "purchasing": "purch_lead",
+    "warehouse": "keeper",
+    "quality": "qa_lead",
+    "outsourcing": "outsource",
+    "finance": "finance",
+    "after_sales": "service",
+    "logistics": "logistics",
+    "gm_office": "gm",
+}
 DEMO_PASSWORD = "gendan-demo"
 
 
@@ -86,10 +107,13 @@ def seed_organisation(session: Session, *, password: str = DEMO_PASSWORD) -> dic
     users: dict[str, User] = {}
     for i, (username, (name, roles)) in enumerate(PEOPLE.items()):
         user = User(
-            username=username, display_name=name, password_hash=pw_hash,
-            email=f"{username}@demo.gendan.local", phone=f"1380000{i:04d}",
+            username=username,
+            display_name=name,
+            password_hash=pw_hash,
+            email=f"{username}@demo.gendan.local",
+            phone=f"1380000{i:04d}",
             department_id=deps[roles[0][1]].id,
-        )  # fmt: skip
+        )
         session.add(user)
         session.flush()
         for role, dep in roles:
@@ -103,18 +127,28 @@ def seed_organisation(session: Session, *, password: str = DEMO_PASSWORD) -> dic
 
 
 def demo_logins() -> list[DemoLogin]:
-    return [DemoLogin(u, n, ", ".join(f"{r}@{d}" for r, d in roles)) for u, (n, roles) in PEOPLE.items()]
+    return [
+        DemoLogin(u, n, ", ".join(f"{r}@{d}" for r, d in roles)) for u, (n, roles) in PEOPLE.items()
+    ]
 
 
-def order_form(order_no: str, kind: str, *, days: int = 30, now: datetime | None = None) -> dict[str, Any]:
+def order_form(
+    order_no: str, kind: str, *, days: int = 30, now: datetime | None = None
+) -> dict[str, Any]:
     when = (now or utcnow()) + timedelta(days=days)
     return {
-        "order_no": order_no, "customer": "宁波华东机电有限公司", "customer_class": "A",
-        "product": "配电柜", "model_spec": "GGD-2200", "quantity": 12, "unit": "台",
-        "delivery_date": when.date().isoformat(), "kind": kind,
+        "order_no": order_no,
+        "customer": "宁波华东机电有限公司",
+        "customer_class": "A",
+        "product": "配电柜",
+        "model_spec": "GGD-2200",
+        "quantity": 12,
+        "unit": "台",
+        "delivery_date": when.date().isoformat(),
+        "kind": kind,
         "technical_requirements": "按客户图纸 / per customer drawing",
         "quality_requirements": "GB 7251.1",
-    }  # fmt: skip
+    }
 
 
 class Driver:
@@ -126,24 +160,47 @@ class Driver:
     def start(self, procedure: str, username: str, form: dict[str, Any]) -> int:
         with unit_of_work(self.rt.db) as s:
             actor = load_actor(s, _uid(s, username))
-            inst = start_instance(s, procedure=procedure, actor=actor, form_data=form,
-                                  now=self.now, calendar=self.rt.calendar)  # fmt: skip
+            inst = start_instance(
+                s,
+                procedure=procedure,
+                actor=actor,
+                form_data=form,
+                now=self.now,
+                calendar=self.rt.calendar,
+            )
             assert inst.id is not None
             return inst.id
 
-    def act(self, instance_id: int, username: str, decision: str, form: dict[str, Any] | None = None,
-            reason: str = "", password: str | None = DEMO_PASSWORD) -> None:  # fmt: skip
+    def act(
+        self,
+        instance_id: int,
+        username: str,
+        decision: str,
+        form: dict[str, Any] | None = None,
+        reason: str = "",
+        password: str | None = DEMO_PASSWORD,
+    ) -> None:
         with unit_of_work(self.rt.db) as s:
             actor = load_actor(s, _uid(s, username))
             task = next(
-                t for t in s.exec(select(Task).where(Task.instance_id == instance_id,
-                                                     Task.status == "open")).all()
+                t
+                for t in s.exec(
+                    select(Task).where(Task.instance_id == instance_id, Task.status == "open")
+                ).all()
                 if actor.has_role(t.role, t.department_id)
-            )  # fmt: skip
+            )
             claim_task(s, task_id=task.id, actor=actor, now=self.now)
-            complete_task(s, task_id=task.id, actor=actor, decision=decision, form_data=form,
-                          reason=reason, password=password, now=self.now,
-                          calendar=self.rt.calendar)  # fmt: skip
+            complete_task(
+                s,
+                task_id=task.id,
+                actor=actor,
+                decision=decision,
+                form_data=form,
+                reason=reason,
+                password=password,
+                now=self.now,
+                calendar=self.rt.calendar,
+            )
 
 
 def _uid(session: Session, username: str) -> int:
@@ -156,18 +213,44 @@ def step_forms(order: dict[str, Any], now: datetime) -> dict[str, dict[str, Any]
     """Plausible form values for each step of order review, derived from the intake form."""
     later = (now + timedelta(days=60)).date().isoformat()
     return {
-        "confirm": {"model_spec": order["model_spec"], "quantity": order["quantity"],
-                    "delivery_date": order["delivery_date"], "confirmed_with": "陈经理"},
+        "confirm": {
+            "model_spec": order["model_spec"],
+            "quantity": order["quantity"],
+            "delivery_date": order["delivery_date"],
+            "confirmed_with": "陈经理",
+        },
         "feasible": {"feasible": True, "stock_checked": True, "comments": "可按期交货"},
-        "infeasible": {"feasible": False, "earliest_delivery_date": later,
-                       "comments": "产能已满 / capacity full"},
-        "quote": {"price_basis": "price_list", "unit_price": "18500.00", "surcharge": "0",
-                  "currency": "CNY", "valid_until": later},
-        "contract": {"contract_no": f"HT-{order['order_no']}", "signed_on": now.date().isoformat(),
-                     "payment_received": True, "signed_by_customer": "陈经理"},
-        "notice": {k: order[k] for k in ("order_no", "customer", "product", "model_spec",
-                                         "quantity", "unit", "delivery_date")},
-    }  # fmt: skip
+        "infeasible": {
+            "feasible": False,
+            "earliest_delivery_date": later,
+            "comments": "产能已满 / capacity full",
+        },
+        "quote": {
+            "price_basis": "price_list",
+            "unit_price": "18500.00",
+            "surcharge": "0",
+            "currency": "CNY",
+            "valid_until": later,
+        },
+        "contract": {
+            "contract_no": f"HT-{order['order_no']}",
+            "signed_on": now.date().isoformat(),
+            "payment_received": True,
+            "signed_by_customer": "陈经理",
+        },
+        "notice": {
+            k: order[k]
+            for k in (
+                "order_no",
+                "customer",
+                "product",
+                "model_spec",
+                "quantity",
+                "unit",
+                "delivery_date",
+            )
+        },
+    }
 
 
 def review_to_release(d: Driver, instance_id: int, order: dict[str, Any]) -> None:
@@ -196,9 +279,18 @@ def load_demo(rt: Runtime, *, now: datetime | None = None) -> list[DemoLogin]:
         iid = d.start("order_review", "clerk", pending)
         d.act(iid, "clerk", "confirm", step_forms(pending, now)["confirm"])
         d.start("order_review", "clerk", order_form("SO-2026-0003", "repeat", now=now))
-        d.start("order_review", "clerk", order_form("SO-2026-0004", "non_regular", days=45, now=now))
-        d.start("order_change", "clerk", {
-            "order_no": "SO-2026-0001", "received_at": now.isoformat(), "requested_by": "陈经理",
-            "source": "customer", "change_description": "柜体颜色改为 RAL7035 / colour change",
-        })  # fmt: skip
+        d.start(
+            "order_review", "clerk", order_form("SO-2026-0004", "non_regular", days=45, now=now)
+        )
+        d.start(
+            "order_change",
+            "clerk",
+            {
+                "order_no": "SO-2026-0001",
+                "received_at": now.isoformat(),
+                "requested_by": "陈经理",
+                "source": "customer",
+                "change_description": "柜体颜色改为 RAL7035 / colour change",
+            },
+        )
     return demo_logins()

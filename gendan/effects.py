@@ -34,7 +34,13 @@ def apply_order_fields(order: Order, step: Step, values: dict[str, Any]) -> dict
 
 
 def issue_document(
-    session: Session, *, inst: Instance, kind: str, data: dict[str, Any], actor: Actor, now: datetime
+    session: Session,
+    *,
+    inst: Instance,
+    kind: str,
+    data: dict[str, Any],
+    actor: Actor,
+    now: datetime,
 ) -> Document:
     count = session.exec(
         select(func.count())
@@ -78,7 +84,11 @@ def enter_state(
             session.add(doc)
             recalled.append(doc.doc_no)
         if recalled:
-            changes["documents.recalled"] = {"old": "issued", "new": "recalled", "doc_nos": recalled}
+            changes["documents.recalled"] = {
+                "old": "issued",
+                "new": "recalled",
+                "doc_nos": recalled,
+            }
     if effect.inform_heads:
         heads = department_heads(session, effect.inform_heads)
         enqueue(
@@ -86,9 +96,14 @@ def enter_state(
             cause=f"inform:{inst.id}:{inst.version}:{inst.state}",
             users=heads,
             template="inform",
-            context={"order_no": inst.order_no, "procedure_zh": proc.title_zh,
-                     "procedure_en": proc.title_en, "instance_id": inst.id,
-                     "state": inst.state, "state_name": proc.states_map[inst.state].name},
+            context={
+                "order_no": inst.order_no,
+                "procedure_zh": proc.title_zh,
+                "procedure_en": proc.title_en,
+                "instance_id": inst.id,
+                "state": inst.state,
+                "state_name": proc.states_map[inst.state].name,
+            },
             now=now,
-        )  # fmt: skip
+        )
     return changes

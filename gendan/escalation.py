@@ -66,23 +66,46 @@ def _fire(
         task.escalation_level = timer.level
         session.add(task)
     context = {
-        "level": timer.level, "task_id": task.id, "task_title_zh": task.title_zh,
-        "task_title_en": task.title_en, "order_no": inst.order_no,
-        "procedure_zh": proc.title_zh, "procedure_en": proc.title_en,
-        "due_at": task.due_at, "timezone": str(calendar.zone),
-    }  # fmt: skip
+        "level": timer.level,
+        "task_id": task.id,
+        "task_title_zh": task.title_zh,
+        "task_title_en": task.title_en,
+        "order_no": inst.order_no,
+        "procedure_zh": proc.title_zh,
+        "procedure_en": proc.title_en,
+        "due_at": task.due_at,
+        "timezone": str(calendar.zone),
+    }
     enqueue(
-        session, cause=f"timer:{timer.id}", users=users, template="escalation", context=context,
-        now=now, urgent=bool(wait and wait.urgent),
-    )  # fmt: skip
+        session,
+        cause=f"timer:{timer.id}",
+        users=users,
+        template="escalation",
+        context=context,
+        now=now,
+        urgent=bool(wait and wait.urgent),
+    )
     audit.append(
-        session, action="escalate" if timer.level else "remind", actor_id=None,
-        actor_name=SYSTEM_ACTOR, at=now, instance_id=inst.id, task_id=task.id,
-        order_no=inst.order_no, from_state=inst.state, to_state=inst.state,
-        detail={"level": timer.level, "target": LEVEL_NAMES[timer.level], "due_at": timer.due_at,
-                "recipients": [u.username for u in users]},
-    )  # fmt: skip
+        session,
+        action="escalate" if timer.level else "remind",
+        actor_id=None,
+        actor_name=SYSTEM_ACTOR,
+        at=now,
+        instance_id=inst.id,
+        task_id=task.id,
+        order_no=inst.order_no,
+        from_state=inst.state,
+        to_state=inst.state,
+        detail={
+            "level": timer.level,
+            "target": LEVEL_NAMES[timer.level],
+            "due_at": timer.due_at,
+            "recipients": [u.username for u in users],
+        },
+    )
     if timer.level == 1 and task.sla:
         # Level 2 one more SLA period after the deadline.
-        session.add(Timer(task_id=task.id, level=2, due_at=calendar.add(timer.due_at, Sla.parse(task.sla))))
+        session.add(
+            Timer(task_id=task.id, level=2, due_at=calendar.add(timer.due_at, Sla.parse(task.sla)))
+        )
     return Escalation(task.id, timer.level, inst.order_no, tuple(u.username for u in users))

@@ -216,4 +216,3 @@ class CalendarDay(SQLModel, table=True):
     day: date = Field(primary_key=True)
     working: bool
     note: str = ""
-

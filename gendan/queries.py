@@ -89,13 +89,19 @@ def instance_view(session: Session, instance_id: int, actor: Actor) -> dict[str,
     ).all()
     docs = session.exec(select(Document).where(Document.order_no == inst.order_no)).all()
     return {
-        "id": inst.id, "procedure": inst.procedure, "procedure_zh": proc.title_zh,
-        "procedure_en": proc.title_en, "order_no": inst.order_no, "state": inst.state,
-        "state_name": proc.states_map[inst.state].name, "version": inst.version,
-        "data": inst.data, "closed_at": inst.closed_at,
+        "id": inst.id,
+        "procedure": inst.procedure,
+        "procedure_zh": proc.title_zh,
+        "procedure_en": proc.title_en,
+        "order_no": inst.order_no,
+        "state": inst.state,
+        "state_name": proc.states_map[inst.state].name,
+        "version": inst.version,
+        "data": inst.data,
+        "closed_at": inst.closed_at,
         "allowed_events": proc.events_from(inst.state),
         "tasks": [t.model_dump() for t in tasks],
         "timers": [t.model_dump() for t in timers],
         "audit": [e.model_dump() for e in events],
         "documents": [d.model_dump() for d in docs],
-    }  # fmt: skip
+    }

@@ -53,7 +53,9 @@ def start_instance(
     except KeyError:
         raise NotFound(f"no procedure '{procedure}'") from None
     if not any(actor.has_role(r) for r in proc.start_roles):
-        raise NotAllowed(f"starting {procedure} needs one of the roles {', '.join(proc.start_roles)}")
+        raise NotAllowed(
+            f"starting {procedure} needs one of the roles {', '.join(proc.start_roles)}"
+        )
     values = validate(proc.start_form, form_data)
     order_no = values["order_no"]
     order = session.exec(select(Order).where(Order.order_no == order_no)).first()
@@ -81,10 +83,17 @@ def start_instance(
     session.add(inst)
     session.flush()
     audit.append(
-        session, action="start", actor_id=actor.user_id, actor_name=actor.display_name, at=now,
-        instance_id=inst.id, order_no=order_no, to_state=inst.state,
-        changes={proc.start_key: values}, detail={"procedure": proc.key},
-    )  # fmt: skip
+        session,
+        action="start",
+        actor_id=actor.user_id,
+        actor_name=actor.display_name,
+        at=now,
+        instance_id=inst.id,
+        order_no=order_no,
+        to_state=inst.state,
+        changes={proc.start_key: values},
+        detail={"procedure": proc.key},
+    )
     open_tasks(session, inst=inst, proc=proc, now=now, calendar=calendar)
     return inst
 
@@ -109,9 +118,15 @@ def claim_task(session: Session, *, task_id: int, actor: Actor, now: datetime) -
     session.refresh(task)
     inst = session.get(Instance, task.instance_id)
     audit.append(
-        session, action="claim", actor_id=actor.user_id, actor_name=actor.display_name, at=now,
-        instance_id=task.instance_id, task_id=task.id, order_no=inst.order_no if inst else None,
-    )  # fmt: skip
+        session,
+        action="claim",
+        actor_id=actor.user_id,
+        actor_name=actor.display_name,
+        at=now,
+        instance_id=task.instance_id,
+        task_id=task.id,
+        order_no=inst.order_no if inst else None,
+    )
     return task
 
 
@@ -122,9 +137,14 @@ def unclaim_task(session: Session, *, task_id: int, actor: Actor, now: datetime)
     task.assignee_id = None
     session.add(task)
     audit.append(
-        session, action="unclaim", actor_id=actor.user_id, actor_name=actor.display_name, at=now,
-        instance_id=task.instance_id, task_id=task.id,
-    )  # fmt: skip
+        session,
+        action="unclaim",
+        actor_id=actor.user_id,
+        actor_name=actor.display_name,
+        at=now,
+        instance_id=task.instance_id,
+        task_id=task.id,
+    )
     return task
 
 
@@ -160,15 +180,35 @@ def complete_task(
         values = validate(wait.countersign.form, form_data or {})
         _close(session, task, actor, decision, values, now)
         audit.append(
-            session, action="countersign", actor_id=actor.user_id, actor_name=actor.display_name,
-            at=now, instance_id=inst.id, task_id=task.id, order_no=inst.order_no,
-            from_state=inst.state, to_state=inst.state, changes={"opinion": values}, reason=reason,
-        )  # fmt: skip
+            session,
+            action="countersign",
+            actor_id=actor.user_id,
+            actor_name=actor.display_name,
+            at=now,
+            instance_id=inst.id,
+            task_id=task.id,
+            order_no=inst.order_no,
+            from_state=inst.state,
+            to_state=inst.state,
+            changes={"opinion": values},
+            reason=reason,
+        )
         opinions = _round_opinions(session, task)
         if opinions is not None:
             event = wait.countersign.join(opinions)
-            _fire(session, inst, proc, event, actor, {"opinions": opinions}, reason, now, calendar,
-                  task=task, signature=None)  # fmt: skip
+            _fire(
+                session,
+                inst,
+                proc,
+                event,
+                actor,
+                {"opinions": opinions},
+                reason,
+                now,
+                calendar,
+                task=task,
+                signature=None,
+            )
         _bump_version(session, inst, version, now)
         return inst
     allowed = proc.events_from(inst.state)
@@ -189,8 +229,19 @@ def complete_task(
     if errors:
         raise InvalidForm(errors)
     _close(session, task, actor, decision, values, now)
-    _fire(session, inst, proc, decision, actor, values, reason, now, calendar, task=task,
-          signature=signature)  # fmt: skip
+    _fire(
+        session,
+        inst,
+        proc,
+        decision,
+        actor,
+        values,
+        reason,
+        now,
+        calendar,
+        task=task,
+        signature=signature,
+    )
     _bump_version(session, inst, version, now)
     return inst
 
@@ -211,8 +262,14 @@ def _close(
     done = session.execute(
         update(Task)
         .where(Task.id == task.id, Task.status == "open")
-        .values(status="done", decision=decision, closed_at=now, closed_by_id=actor.user_id,
-                form_data=values, assignee_id=actor.user_id)  # fmt: skip
+        .values(
+            status="done",
+            decision=decision,
+            closed_at=now,
+            closed_by_id=actor.user_id,
+            form_data=values,
+            assignee_id=actor.user_id,
+        )
     )
     if done.rowcount != 1:
         raise Conflict(f"task {task.id} was completed by someone else")
@@ -230,7 +287,9 @@ def _round_opinions(session: Session, task: Task) -> list[dict[str, Any]] | None
     if any(t.status == "open" for t in siblings):
         return None
     return [
-        {**t.form_data, "role": t.role, "by": t.closed_by_id} for t in siblings if t.status == "done"
+        {**t.form_data, "role": t.role, "by": t.closed_by_id}
+        for t in siblings
+        if t.status == "done"
     ]
 
 
@@ -245,7 +304,9 @@ def _check_four_eyes(session: Session, inst: Instance, step: Step, actor: Actor)
         )
     ).first()
     if mine is not None:
-        raise NotAllowed("four-eyes rule: you cannot check your own submission / 不能审核本人提交的内容")
+        raise NotAllowed(
+            "four-eyes rule: you cannot check your own submission / 不能审核本人提交的内容"
+        )
 
 
 def _sign(
@@ -263,8 +324,12 @@ def _sign(
     if not password or user is None or not verify_password(user.password_hash, password):
         errors["password"] = "re-enter your password to sign / 请输入密码以电子签名"
         return None
-    return {"name": actor.display_name, "user_id": actor.user_id, "at": now.isoformat(),
-            "meaning": step.signature}  # fmt: skip
+    return {
+        "name": actor.display_name,
+        "user_id": actor.user_id,
+        "at": now.isoformat(),
+        "meaning": step.signature,
+    }
 
 
 def _fire(
@@ -296,15 +361,27 @@ def _fire(
     if signature:
         detail["signature"] = signature
     if step.issues:
-        doc = issue_document(session, inst=inst, kind=step.issues, data=values, actor=actor, now=now)
+        doc = issue_document(
+            session, inst=inst, kind=step.issues, data=values, actor=actor, now=now
+        )
         detail["document"] = doc.doc_no
     changes.update(enter_state(session, inst=inst, proc=proc, order=order, now=now))
     inst.data = {**inst.data, "order": _order_facts(order)}
     audit.append(
-        session, action="transition", actor_id=actor.user_id, actor_name=actor.display_name,
-        at=now, instance_id=inst.id, task_id=task.id, order_no=inst.order_no, from_state=source,
-        to_state=inst.state, changes=changes, reason=reason, detail=detail,
-    )  # fmt: skip
+        session,
+        action="transition",
+        actor_id=actor.user_id,
+        actor_name=actor.display_name,
+        at=now,
+        instance_id=inst.id,
+        task_id=task.id,
+        order_no=inst.order_no,
+        from_state=source,
+        to_state=inst.state,
+        changes=changes,
+        reason=reason,
+        detail=detail,
+    )
     close_open_tasks(session, instance_id=inst.id, now=now, status="cancelled")
     if proc.states_map[inst.state].final:
         inst.closed_at = now

@@ -32,7 +32,7 @@ class TaskSpec:
 
 @dataclass(frozen=True)
 class Countersign:
-    """会签: every open task gives an opinion with ``form``; ``join`` picks the event when all are in."""
+    """会签: each open task gives an opinion with ``form``; ``join`` picks the event."""
 
     form: str
     join: Callable[[list[dict[str, Any]]], str]

@@ -1,4 +1,6 @@
-"""Order review 订单评审 (PROCEDURES.md §1; seed 001 订单处理业务流程 一, 订单管理流程 3.1; seed 000 第二篇 二).
+"""Order review 订单评审 (PROCEDURES.md §1).
+
+Sources: seed 001 订单处理业务流程 一, 订单管理流程 3.1; seed 000 第二篇 二.
 
 Order received → requirements confirmed with the customer → delivery feasibility
 countersigned (regular: sales, production, material control; non-regular: also
@@ -49,7 +51,17 @@ class OrderReview(Procedure):
     requirements = Waiting(
         "要求确认 / Requirements confirmation",
         initial=True,
-        wait=Wait((TaskSpec("sales_clerk", "sales", "与客户确认订单要求", "Confirm the order's requirements with the customer", ONE_DAY),)),  # noqa: E501
+        wait=Wait(
+            (
+                TaskSpec(
+                    "sales_clerk",
+                    "sales",
+                    "与客户确认订单要求",
+                    "Confirm the order's requirements with the customer",
+                    ONE_DAY,
+                ),
+            )
+        ),  # noqa: E501
     )
     feasibility_review = Waiting(
         "交期可行性评审 / Delivery feasibility review",
@@ -60,31 +72,89 @@ class OrderReview(Procedure):
     )
     negotiating = Waiting(
         "与客户协商交期 / Negotiating the date",
-        wait=Wait((TaskSpec("sales_clerk", "sales", "与客户协商延期交货", "Negotiate a later delivery date with the customer", ONE_DAY),)),  # noqa: E501
+        wait=Wait(
+            (
+                TaskSpec(
+                    "sales_clerk",
+                    "sales",
+                    "与客户协商延期交货",
+                    "Negotiate a later delivery date with the customer",
+                    ONE_DAY,
+                ),
+            )
+        ),  # noqa: E501
     )
     decline_approval = Waiting(
         "总经理核准不接订单 / GM decides on declining",
-        wait=Wait((TaskSpec("general_manager", "gm_office", "核准不接订单", "Approve declining the order", ONE_DAY),)),  # noqa: E501
+        wait=Wait(
+            (
+                TaskSpec(
+                    "general_manager",
+                    "gm_office",
+                    "核准不接订单",
+                    "Approve declining the order",
+                    ONE_DAY,
+                ),
+            )
+        ),  # noqa: E501
     )
     quoting = Waiting(
         "商务报价 / Quotation",
-        wait=Wait((TaskSpec("sales_clerk", "sales", "编制商务报价", "Prepare the quotation", ONE_DAY),)),  # noqa: E501
+        wait=Wait(
+            (TaskSpec("sales_clerk", "sales", "编制商务报价", "Prepare the quotation", ONE_DAY),)
+        ),  # noqa: E501
     )
     quote_check = Waiting(
         "报价审核 / Quote check",
-        wait=Wait((TaskSpec("dept_head", "sales", "审核报价", "Check the quotation before it goes out", Sla.hours(4)),)),  # noqa: E501
+        wait=Wait(
+            (
+                TaskSpec(
+                    "dept_head",
+                    "sales",
+                    "审核报价",
+                    "Check the quotation before it goes out",
+                    Sla.hours(4),
+                ),
+            )
+        ),  # noqa: E501
     )
     awaiting_contract = Waiting(
         "待签订单购销单 / Awaiting the signed contract",
-        wait=Wait((TaskSpec("sales_clerk", "sales", "跟进客户签订购销单", "Get the contract signed by the customer", Sla.working_days(3)),)),  # noqa: E501
+        wait=Wait(
+            (
+                TaskSpec(
+                    "sales_clerk",
+                    "sales",
+                    "跟进客户签订购销单",
+                    "Get the contract signed by the customer",
+                    Sla.working_days(3),
+                ),
+            )
+        ),  # noqa: E501
     )
     gm_signoff = Waiting(
         "返单总经理签批 / GM sign-off (repeat order)",
-        wait=Wait((TaskSpec("general_manager", "gm_office", "返单签批", "Sign off the repeat order", ONE_DAY),)),  # noqa: E501
+        wait=Wait(
+            (
+                TaskSpec(
+                    "general_manager", "gm_office", "返单签批", "Sign off the repeat order", ONE_DAY
+                ),
+            )
+        ),  # noqa: E501
     )
     production_notice = Waiting(
         "下达生产通知单 / Issue the production notice",
-        wait=Wait((TaskSpec("sales_clerk", "sales", "4小时内下达生产通知单", "Issue the production notice within 4 hours", Sla.hours(4)),)),  # noqa: E501
+        wait=Wait(
+            (
+                TaskSpec(
+                    "sales_clerk",
+                    "sales",
+                    "4小时内下达生产通知单",
+                    "Issue the production notice within 4 hours",
+                    Sla.hours(4),
+                ),
+            )
+        ),  # noqa: E501
     )
     released = State("已下达生产 / Released to production", final=True)
     declined = State("不接订单 / Declined", final=True)
@@ -92,9 +162,9 @@ class OrderReview(Procedure):
     confirm = requirements.to(gm_signoff, cond="is_repeat") | requirements.to(feasibility_review)
     feasible = feasibility_review.to(quoting)
     infeasible = feasibility_review.to(negotiating)
-    record_negotiation = negotiating.to(feasibility_review, cond="customer_accepts") | negotiating.to(
-        decline_approval
-    )
+    record_negotiation = negotiating.to(
+        feasibility_review, cond="customer_accepts"
+    ) | negotiating.to(decline_approval)
     approve_decline = decline_approval.to(declined)
     overrule_decline = decline_approval.to(quoting)
     submit_quote = quoting.to(quote_check)
@@ -107,30 +177,57 @@ class OrderReview(Procedure):
     issue_notice = production_notice.to(released)
 
     steps = {
-        "confirm": Step("确认要求", "Confirm requirements", form="requirements_confirmation",
-                        order_fields={"delivery_date": "delivery_date", "quantity": "quantity",
-                                      "model_spec": "model_spec"}),
+        "confirm": Step(
+            "确认要求",
+            "Confirm requirements",
+            form="requirements_confirmation",
+            order_fields={
+                "delivery_date": "delivery_date",
+                "quantity": "quantity",
+                "model_spec": "model_spec",
+            },
+        ),
         "feasible": Step("评审通过", "Found feasible"),
         "infeasible": Step("评审不可行", "Found infeasible"),
-        "record_negotiation": Step("记录协商结果", "Record the negotiation", form="negotiation",
-                                   order_fields={"new_delivery_date": "delivery_date"}),
-        "approve_decline": Step("核准不接订单", "Approve declining", reason_required=True,
-                                signature="approved"),
-        "overrule_decline": Step("不同意退单，继续报价", "Overrule: accept and quote",
-                                 reason_required=True, signature="rejected"),
+        "record_negotiation": Step(
+            "记录协商结果",
+            "Record the negotiation",
+            form="negotiation",
+            order_fields={"new_delivery_date": "delivery_date"},
+        ),
+        "approve_decline": Step(
+            "核准不接订单", "Approve declining", reason_required=True, signature="approved"
+        ),
+        "overrule_decline": Step(
+            "不同意退单，继续报价",
+            "Overrule: accept and quote",
+            reason_required=True,
+            signature="rejected",
+        ),
         "submit_quote": Step("提交报价", "Submit the quote", form="quote"),
-        "approve_quote": Step("报价审核通过", "Approve the quote", signature="reviewed",
-                              four_eyes=("submit_quote",)),
-        "return_quote": Step("退回报价", "Return the quote", reason_required=True,
-                             signature="rejected", four_eyes=("submit_quote",)),
+        "approve_quote": Step(
+            "报价审核通过", "Approve the quote", signature="reviewed", four_eyes=("submit_quote",)
+        ),
+        "return_quote": Step(
+            "退回报价",
+            "Return the quote",
+            reason_required=True,
+            signature="rejected",
+            four_eyes=("submit_quote",),
+        ),
         "contract_signed": Step("购销单已签订", "Contract signed", form="contract"),
         "customer_declines": Step("客户不签", "Customer declines", reason_required=True),
         "sign": Step("返单签批", "Sign the repeat order", signature="approved"),
-        "refuse": Step("拒绝返单", "Refuse the repeat order", reason_required=True,
-                       signature="rejected"),
-        "issue_notice": Step("下达生产通知单", "Issue the production notice",
-                             form="production_notice", issues="production_notice"),
-    }  # fmt: skip
+        "refuse": Step(
+            "拒绝返单", "Refuse the repeat order", reason_required=True, signature="rejected"
+        ),
+        "issue_notice": Step(
+            "下达生产通知单",
+            "Issue the production notice",
+            form="production_notice",
+            issues="production_notice",
+        ),
+    }
     entering = {
         "released": OnEnter(order_status="released"),
         "declined": OnEnter(order_status="declined"),

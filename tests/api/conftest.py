@@ -41,7 +41,9 @@ def clock() -> Clock:
 def server(rt: Runtime, clock: Clock) -> Iterator[str]:
     port = free_port()
     srv = uvicorn.Server(
-        uvicorn.Config(create_app(rt, clock=clock), host="127.0.0.1", port=port, log_level="warning")
+        uvicorn.Config(
+            create_app(rt, clock=clock), host="127.0.0.1", port=port, log_level="warning"
+        )
     )
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
@@ -58,6 +60,7 @@ def api_client(base: str, username: str) -> httpx.Client:
     token = httpx.post(f"{base}/api/token", json={"username": username, "password": DEMO_PASSWORD})
     token.raise_for_status()
     return httpx.Client(
-        base_url=base, headers={"Authorization": f"Bearer {token.json()['access_token']}"},
+        base_url=base,
+        headers={"Authorization": f"Bearer {token.json()['access_token']}"},
         timeout=30,
-    )  # fmt: skip
+    )

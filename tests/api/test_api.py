@@ -14,8 +14,10 @@ from tests.engine.helpers import snapshot
 
 
 def start_order(clerk: httpx.Client, order_no: str, kind: str = "regular") -> dict:
-    r = clerk.post("/api/instances", json={"procedure": "order_review",
-                                           "form": order_form(order_no, kind, now=MONDAY_10)})  # fmt: skip
+    r = clerk.post(
+        "/api/instances",
+        json={"procedure": "order_review", "form": order_form(order_no, kind, now=MONDAY_10)},
+    )
     assert r.status_code == 201, r.text
     return r.json()
 
@@ -24,7 +26,9 @@ def test_token_is_required_and_checked(server: str) -> None:
     assert httpx.get(f"{server}/api/tasks").status_code == 401
     bad = httpx.post(f"{server}/api/token", json={"username": "clerk", "password": "nope"})
     assert bad.status_code == 401
-    assert httpx.get(f"{server}/api/tasks", headers={"Authorization": "Bearer x"}).status_code == 401
+    assert (
+        httpx.get(f"{server}/api/tasks", headers={"Authorization": "Bearer x"}).status_code == 401
+    )
 
 
 def test_start_list_claim_complete(server: str, rt: Runtime) -> None:
@@ -41,8 +45,10 @@ def test_start_list_claim_complete(server: str, rt: Runtime) -> None:
     body = r.json()
     assert body["state"] == "feasibility_review"
     assert {t["role"] for t in body["tasks"] if t["status"] == "open"} == {
-        "sales_clerk", "production_manager", "material_controller",
-    }  # fmt: skip
+        "sales_clerk",
+        "production_manager",
+        "material_controller",
+    }
     mc = api_client(server, "mc")
     assert any(t["order_no"] == "SO-40" for t in mc.get("/api/tasks").json())
     assert mc.get(f"/api/instances/{inst['id']}").status_code == 200
@@ -53,13 +59,16 @@ def test_invalid_form_is_422_with_the_field_and_writes_nothing(server: str, rt: 
     inst = start_order(clerk, "SO-41")
     task_id = inst["tasks"][0]["id"]
     before = snapshot(rt)
-    r = clerk.post(f"/api/tasks/{task_id}/complete",
-                   json={"decision": "confirm", "form": {"quantity": -3}})  # fmt: skip
+    r = clerk.post(
+        f"/api/tasks/{task_id}/complete", json={"decision": "confirm", "form": {"quantity": -3}}
+    )
     assert r.status_code == 422
     assert "quantity" in r.json()["errors"] and "delivery_date" in r.json()["errors"]
     assert snapshot(rt) == before
-    bad_start = clerk.post("/api/instances", json={"procedure": "order_review",
-                                                   "form": {"order_no": "SO-42", "quantity": 0}})  # fmt: skip
+    bad_start = clerk.post(
+        "/api/instances",
+        json={"procedure": "order_review", "form": {"order_no": "SO-42", "quantity": 0}},
+    )
     assert bad_start.status_code == 422 and "quantity" in bad_start.json()["errors"]
     assert snapshot(rt) == before
 
@@ -67,8 +76,10 @@ def test_invalid_form_is_422_with_the_field_and_writes_nothing(server: str, rt: 
 def test_illegal_event_is_409_naming_state_and_allowed(server: str) -> None:
     clerk = api_client(server, "clerk")
     inst = start_order(clerk, "SO-43")
-    r = clerk.post(f"/api/tasks/{inst['tasks'][0]['id']}/complete",
-                   json={"decision": "issue_notice", "form": {}})  # fmt: skip
+    r = clerk.post(
+        f"/api/tasks/{inst['tasks'][0]['id']}/complete",
+        json={"decision": "issue_notice", "form": {}},
+    )
     assert r.status_code == 409
     assert r.json()["state"] == "requirements" and r.json()["allowed_events"] == ["confirm"]
 
@@ -79,8 +90,12 @@ def test_not_your_task_is_403(server: str, rt: Runtime) -> None:
     buyer = api_client(server, "buyer")
     before = snapshot(rt)
     task_id = inst["tasks"][0]["id"]
-    assert buyer.post(f"/api/tasks/{task_id}/complete",
-                      json={"decision": "confirm", "form": {}}).status_code == 403  # fmt: skip
+    assert (
+        buyer.post(
+            f"/api/tasks/{task_id}/complete", json={"decision": "confirm", "form": {}}
+        ).status_code
+        == 403
+    )
     assert buyer.post(f"/api/tasks/{task_id}/claim").status_code == 403
     assert buyer.get(f"/api/tasks/{task_id}").status_code == 403
     assert buyer.get(f"/api/instances/{inst['id']}").status_code == 403
@@ -98,8 +113,11 @@ def test_two_people_clicking_the_same_task_one_gets_409(server: str, rt: Runtime
 
     def click(c: httpx.Client) -> None:
         barrier.wait()
-        codes.append(c.post(f"/api/tasks/{task_id}/complete",
-                            json={"decision": "confirm", "form": form}).status_code)  # fmt: skip
+        codes.append(
+            c.post(
+                f"/api/tasks/{task_id}/complete", json={"decision": "confirm", "form": form}
+            ).status_code
+        )
 
     threads = [threading.Thread(target=click, args=(c,)) for c in clients]
     for t in threads:

@@ -46,9 +46,11 @@ def test_missed_four_hours_escalates_to_head_then_gm_once_each(rt: Runtime) -> N
     with Session(rt.db) as s:
         rows = s.exec(select(Notification).where(Notification.template == "escalation")).all()
         assert sorted((n.context["level"], n.channel, n.address) for n in rows) == [
-            (1, "email", "sales_head@demo.gendan.local"), (1, "sms", "13800000002"),
-            (2, "email", "gm@demo.gendan.local"), (2, "sms", "13800000021"),
-        ]  # fmt: skip
+            (1, "email", "sales_head@demo.gendan.local"),
+            (1, "sms", "13800000002"),
+            (2, "email", "gm@demo.gendan.local"),
+            (2, "sms", "13800000021"),
+        ]
         esc = s.exec(select(AuditEvent).where(AuditEvent.action == "escalate")).all()
         assert [e.detail["level"] for e in esc] == [1, 2]
         assert s.get(Task, task.id).escalation_level == 2
@@ -69,8 +71,11 @@ def test_long_sla_reminds_at_75_percent(rt: Runtime) -> None:
 def test_completed_task_does_not_escalate(rt: Runtime) -> None:
     task = at_production_notice(rt, MONDAY_9)
     d = Driver(rt, MONDAY_9 + timedelta(hours=1))
-    notice = {k: v for k, v in order_form("SO-30", "repeat", now=MONDAY_9).items()
-              if k in ("order_no", "customer", "product", "model_spec", "quantity", "unit",
-                       "delivery_date")}  # fmt: skip
+    notice = {
+        k: v
+        for k, v in order_form("SO-30", "repeat", now=MONDAY_9).items()
+        if k
+        in ("order_no", "customer", "product", "model_spec", "quantity", "unit", "delivery_date")
+    }
     d.act(task.instance_id, "clerk", "issue_notice", notice)
     assert escalate_due(rt, now=MONDAY_9 + timedelta(days=10)) == []

@@ -23,12 +23,25 @@ def start(driver: Driver, order_no: str = "SO-20") -> int:
     return driver.start("order_review", "clerk", order_form(order_no, "regular", now=driver.now))
 
 
-def complete(rt: Runtime, driver: Driver, task_id: int, username: str, decision: str,
-             form: dict | None = None) -> None:  # fmt: skip
+def complete(
+    rt: Runtime,
+    driver: Driver,
+    task_id: int,
+    username: str,
+    decision: str,
+    form: dict | None = None,
+) -> None:
     with unit_of_work(rt.db) as s:
         uid = s.exec(select(User.id).where(User.username == username)).one()
-        transitions.complete_task(s, task_id=task_id, actor=load_actor(s, uid), decision=decision,
-                                  form_data=form, now=driver.now, calendar=rt.calendar)  # fmt: skip
+        transitions.complete_task(
+            s,
+            task_id=task_id,
+            actor=load_actor(s, uid),
+            decision=decision,
+            form_data=form,
+            now=driver.now,
+            calendar=rt.calendar,
+        )
 
 
 def test_invalid_form_names_the_field_and_writes_nothing(rt: Runtime, driver: Driver) -> None:
@@ -36,8 +49,14 @@ def test_invalid_form_names_the_field_and_writes_nothing(rt: Runtime, driver: Dr
     (task,) = open_tasks(rt, iid)
     before = snapshot(rt)
     with pytest.raises(InvalidForm) as exc:
-        complete(rt, driver, task.id, "clerk", "confirm",
-                 {"model_spec": "X", "quantity": 0, "delivery_date": "2026-13-01"})  # fmt: skip
+        complete(
+            rt,
+            driver,
+            task.id,
+            "clerk",
+            "confirm",
+            {"model_spec": "X", "quantity": 0, "delivery_date": "2026-13-01"},
+        )
     assert {"quantity", "delivery_date", "confirmed_with"} <= set(exc.value.errors)
     assert snapshot(rt) == before
 

@@ -21,15 +21,27 @@ def released_order(driver: Driver, order_no: str) -> dict:
 
 
 def change(driver: Driver, order_no: str, source: str = "customer", who: str = "clerk") -> int:
-    return driver.start("order_change", who, {
-        "order_no": order_no, "received_at": driver.now.isoformat(), "requested_by": "陈经理",
-        "source": source, "change_description": "改为 380V / voltage change",
-    })  # fmt: skip
+    return driver.start(
+        "order_change",
+        who,
+        {
+            "order_no": order_no,
+            "received_at": driver.now.isoformat(),
+            "requested_by": "陈经理",
+            "source": source,
+            "change_description": "改为 380V / voltage change",
+        },
+    )
 
 
 def notice(order_no: str, **extra: object) -> dict:
-    return {"order_no": order_no, "received_at": "2026-11-23T10:00:00+08:00",
-            "requested_by": "陈经理", "change_description": "改为 380V", **extra}  # fmt: skip
+    return {
+        "order_no": order_no,
+        "received_at": "2026-11-23T10:00:00+08:00",
+        "requested_by": "陈经理",
+        "change_description": "改为 380V",
+        **extra,
+    }
 
 
 def test_minor_change_issues_the_notice_and_production_adjusts(rt: Runtime, driver: Driver) -> None:
@@ -43,8 +55,12 @@ def test_minor_change_issues_the_notice_and_production_adjusts(rt: Runtime, driv
     assert docs(rt, "SO-10")["GG-SO-10-01"] == "issued"
     (adjust,) = open_tasks(rt, iid)
     assert adjust.role == "production_manager" and adjust.sla == "30 minutes"
-    driver.act(iid, "prod_mgr", "adjusted",
-               {"departments_adjusted": "装配车间, 采购部", "adjusted_at": driver.now.isoformat()})  # fmt: skip
+    driver.act(
+        iid,
+        "prod_mgr",
+        "adjusted",
+        {"departments_adjusted": "装配车间, 采购部", "adjusted_at": driver.now.isoformat()},
+    )
     assert instance(rt, iid).state == "done"
 
 
@@ -58,26 +74,48 @@ def test_delivery_change_informs_heads_rereviews_and_moves_the_date(
     assert instance(rt, iid).state == "delivery_rereview"
     with Session(rt.db) as s:
         informed = s.exec(
-            select(User.username).join(Notification, Notification.user_id == User.id)
+            select(User.username)
+            .join(Notification, Notification.user_id == User.id)
             .where(Notification.template == "inform")
-        ).all()  # fmt: skip
+        ).all()
     assert set(informed) == {"sales_head", "prod_mgr"}
-    driver.act(iid, "prod_mgr", "propose_date",
-               {"feasible_delivery_date": new_date, "impact": "装配顺延两周"})  # fmt: skip
-    driver.act(iid, "clerk", "record_customer_answer",
-               {"customer_accepts": False, "contact_record": "客户要求提前"})  # fmt: skip
+    driver.act(
+        iid,
+        "prod_mgr",
+        "propose_date",
+        {"feasible_delivery_date": new_date, "impact": "装配顺延两周"},
+    )
+    driver.act(
+        iid,
+        "clerk",
+        "record_customer_answer",
+        {"customer_accepts": False, "contact_record": "客户要求提前"},
+    )
     assert instance(rt, iid).state == "delivery_rereview"  # re-plan
-    driver.act(iid, "prod_mgr", "propose_date",
-               {"feasible_delivery_date": new_date, "impact": "加班"})  # fmt: skip
-    driver.act(iid, "clerk", "record_customer_answer",
-               {"customer_accepts": True, "new_delivery_date": new_date, "contact_record": "同意"})  # fmt: skip
+    driver.act(
+        iid, "prod_mgr", "propose_date", {"feasible_delivery_date": new_date, "impact": "加班"}
+    )
+    driver.act(
+        iid,
+        "clerk",
+        "record_customer_answer",
+        {"customer_accepts": True, "new_delivery_date": new_date, "contact_record": "同意"},
+    )
     assert instance(rt, iid).state == "notice_issue"
-    driver.act(iid, "clerk", "issue_change_notice",
-               notice("SO-11", category="delivery", new_delivery_date=new_date))  # fmt: skip
+    driver.act(
+        iid,
+        "clerk",
+        "issue_change_notice",
+        notice("SO-11", category="delivery", new_delivery_date=new_date),
+    )
     assert order(rt, "SO-11").delivery_date.isoformat() == new_date
     assert "GG-SO-11-01" in docs(rt, "SO-11")
-    driver.act(iid, "prod_mgr", "adjusted",
-               {"departments_adjusted": "全部", "adjusted_at": driver.now.isoformat()})  # fmt: skip
+    driver.act(
+        iid,
+        "prod_mgr",
+        "adjusted",
+        {"departments_adjusted": "全部", "adjusted_at": driver.now.isoformat()},
+    )
     assert instance(rt, iid).state == "done"
 
 
@@ -95,11 +133,18 @@ def test_structural_change_is_reviewed_like_a_non_regular_order(
 ) -> None:
     released_order(driver, "SO-13")
     iid = change(driver, "SO-13")
-    driver.act(iid, "clerk", "classify_structural",
-               notice("SO-13", supplementary_contract=True, price_change="1200.00"))  # fmt: skip
+    driver.act(
+        iid,
+        "clerk",
+        "classify_structural",
+        notice("SO-13", supplementary_contract=True, price_change="1200.00"),
+    )
     assert sorted(t.role for t in open_tasks(rt, iid)) == [
-        "engineering", "material_controller", "production_manager", "sales_clerk",
-    ]  # fmt: skip
+        "engineering",
+        "material_controller",
+        "production_manager",
+        "sales_clerk",
+    ]
     for who in ("clerk", "prod_mgr", "mc", "engineer"):
         driver.act(iid, who, "opinion", {"feasible": True, "stock_checked": True})
     assert instance(rt, iid).state == "notice_issue"
@@ -120,8 +165,13 @@ def test_cancellation_recalls_issued_documents(rt: Runtime, driver: Driver) -> N
     with pytest.raises(InvalidForm) as exc:
         driver.act(iid, "clerk", "cancel_order", notice("SO-15"))
     assert "reason" in exc.value.errors
-    driver.act(iid, "clerk", "cancel_order", notice("SO-15", documents_to_recall="生产单, 流程卡"),
-               reason="客户撤单 / customer withdrew")  # fmt: skip
+    driver.act(
+        iid,
+        "clerk",
+        "cancel_order",
+        notice("SO-15", documents_to_recall="生产单, 流程卡"),
+        reason="客户撤单 / customer withdrew",
+    )
     assert instance(rt, iid).state == "cancelled"
     assert order(rt, "SO-15").status == "cancelled"
     assert docs(rt, "SO-15") == {"SC-SO-15-01": "recalled", "GG-SO-15-01": "issued"}

@@ -36,22 +36,30 @@ def test_non_regular_review_includes_engineering_and_renegotiates(
     iid = driver.start("order_review", "clerk", form)
     driver.act(iid, "clerk", "confirm", f["confirm"])
     assert sorted(t.role for t in open_tasks(rt, iid)) == [
-        "engineering", "material_controller", "production_manager", "sales_clerk",
-    ]  # fmt: skip
+        "engineering",
+        "material_controller",
+        "production_manager",
+        "sales_clerk",
+    ]
     for who in ("clerk", "prod_mgr", "mc"):
         driver.act(iid, who, "opinion", f["feasible"])
     assert instance(rt, iid).state == "feasibility_review"  # waits for engineering
     driver.act(iid, "engineer", "opinion", f["infeasible"])
     assert instance(rt, iid).state == "negotiating"
     new_date = f["infeasible"]["earliest_delivery_date"]
-    driver.act(iid, "clerk", "record_negotiation",
-               {"customer_accepts": True, "new_delivery_date": new_date, "contact_record": "电话"})  # fmt: skip
+    driver.act(
+        iid,
+        "clerk",
+        "record_negotiation",
+        {"customer_accepts": True, "new_delivery_date": new_date, "contact_record": "电话"},
+    )
     assert instance(rt, iid).state == "feasibility_review"
     assert order(rt, "SO-2").delivery_date == date.fromisoformat(new_date)
     change = next(e for e in events(rt, iid) if e.detail.get("event") == "record_negotiation")
     assert change.changes["order.delivery_date"] == {
-        "old": form["delivery_date"], "new": new_date,
-    }  # fmt: skip
+        "old": form["delivery_date"],
+        "new": new_date,
+    }
     assert len(open_tasks(rt, iid)) == 4  # a new countersign round
     for who in ("clerk", "prod_mgr", "mc", "engineer"):
         driver.act(iid, who, "opinion", f["feasible"])
@@ -66,8 +74,12 @@ def test_infeasible_order_declined_with_gm_signature(rt: Runtime, driver: Driver
     driver.act(iid, "clerk", "opinion", f["feasible"])
     driver.act(iid, "prod_mgr", "opinion", f["infeasible"])
     driver.act(iid, "mc", "opinion", f["feasible"])
-    driver.act(iid, "clerk", "record_negotiation",
-               {"customer_accepts": False, "contact_record": "客户不接受延期"})  # fmt: skip
+    driver.act(
+        iid,
+        "clerk",
+        "record_negotiation",
+        {"customer_accepts": False, "contact_record": "客户不接受延期"},
+    )
     assert instance(rt, iid).state == "decline_approval"
     with pytest.raises(InvalidForm) as exc:
         driver.act(iid, "gm", "approve_decline", reason="", password="wrong")

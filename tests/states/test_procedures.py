@@ -64,12 +64,17 @@ def test_countersign_join_any_infeasible_decides() -> None:
 
 def test_change_notice_classification_offers_four_paths() -> None:
     assert OrderChange.events_from("received") == [
-        "classify_minor", "classify_delivery", "classify_structural", "cancel_order",
-    ]  # fmt: skip
-    for event, target in [("classify_minor", "production_adjust"),
-                          ("classify_delivery", "delivery_rereview"),
-                          ("classify_structural", "structural_review"),
-                          ("cancel_order", "cancelled")]:  # fmt: skip
+        "classify_minor",
+        "classify_delivery",
+        "classify_structural",
+        "cancel_order",
+    ]
+    for event, target in [
+        ("classify_minor", "production_adjust"),
+        ("classify_delivery", "delivery_rereview"),
+        ("classify_structural", "structural_review"),
+        ("cancel_order", "cancelled"),
+    ]:
         m, model = machine(OrderChange, request={"source": "customer"})
         m.send(event, form={})
         assert model.state == target
