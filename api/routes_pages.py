@@ -111,6 +111,17 @@ def inbox_page(request: Request, db: Db, rt: Rt, now: Now) -> Response:
     return _render(request, "inbox.html", {"user": user, "rows": rows, "startable": startable})
 
 
+def _prefill(inst: Any, form_key: str | None) -> dict[str, Any]:
+    """Start a form from what the instance already knows: the order, the request, earlier forms."""
+    if not form_key:
+        return {}
+    fields = forms.get_form(form_key).model_fields
+    known: dict[str, Any] = {**inst.data.get("order", {}), **inst.data.get("request", {})}
+    for earlier in inst.data.get("forms", {}).values():
+        known.update(earlier)
+    return {k: v for k, v in known.items() if k in fields and v not in (None, "")}
+
+
 def _task_context(db: Session, rt: Any, now: Any, task_id: int, user: User, actor: Actor) -> dict:
     task, inst = get_task_for(db, task_id, actor)
     proc = get_procedure(inst.procedure)
@@ -125,6 +136,7 @@ def _task_context(db: Session, rt: Any, now: Any, task_id: int, user: User, acto
                 "form": wait.countersign.form,
                 "reason": False,
                 "signature": None,
+                "prefill": {},
             }
         ]
     else:
@@ -135,7 +147,7 @@ def _task_context(db: Session, rt: Any, now: Any, task_id: int, user: User, acto
                 "form": s.form,
                 "reason": s.reason_required,
                 "signature": s.signature,
-                "fixed": s.fixed,
+                "prefill": {**_prefill(inst, s.form), **s.fixed},
             }
             for e in proc.events_from(task.state)
             if (s := proc.steps[e])

@@ -8,9 +8,11 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from gendan import audit
 from gendan.models import Document, Instance, Order
-from gendan.org import Actor, department_heads
+from gendan.org import SYSTEM_ACTOR, Actor, department_heads
 from gendan.outbox import enqueue
+from gendan.tasks import close_open_tasks
 from states.base import Procedure, Step
 
 #: Document number prefixes: 生产通知单 SC, 更改通知单 GG.
@@ -89,6 +91,10 @@ def enter_state(
                 "new": "recalled",
                 "doc_nos": recalled,
             }
+    if effect.stop_order_procedures:
+        stopped = stop_other_instances(session, inst=inst, now=now)
+        if stopped:
+            changes["instances.stopped"] = stopped
     if effect.inform_heads:
         heads = department_heads(session, effect.inform_heads)
         enqueue(
@@ -107,3 +113,31 @@ def enter_state(
             now=now,
         )
     return changes
+
+
+def stop_other_instances(session: Session, *, inst: Instance, now: datetime) -> list[int]:
+    """The order was cancelled: its other running procedures stop and their tasks close."""
+    others = session.exec(
+        select(Instance).where(
+            Instance.order_no == inst.order_no, Instance.id != inst.id, Instance.closed_at.is_(None)
+        )
+    ).all()
+    for other in others:
+        assert other.id is not None
+        close_open_tasks(session, instance_id=other.id, now=now, status="cancelled")
+        other.closed_at = now
+        other.data = {**other.data, "stopped_by": inst.id}
+        session.add(other)
+        audit.append(
+            session,
+            action="stop",
+            actor_id=None,
+            actor_name=SYSTEM_ACTOR,
+            at=now,
+            instance_id=other.id,
+            order_no=other.order_no,
+            from_state=other.state,
+            to_state=other.state,
+            reason=f"order cancelled (instance {inst.id})",
+        )
+    return [o.id for o in others if o.id is not None]

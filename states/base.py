@@ -82,6 +82,8 @@ class OnEnter:
     recall_documents: bool = False
     #: Departments whose heads are informed (报告部门领导), by e-mail and SMS.
     inform_heads: tuple[str, ...] = ()
+    #: Stop the order's other running procedures (their open tasks are cancelled).
+    stop_order_procedures: bool = False
 
 
 class Procedure(StateMachine):

@@ -196,7 +196,9 @@ class OrderChange(Procedure):
     entering = {
         "delivery_rereview": OnEnter(inform_heads=("sales", "production")),
         "structural_review": OnEnter(inform_heads=("sales", "production")),
-        "cancelled": OnEnter(order_status="cancelled", recall_documents=True),
+        "cancelled": OnEnter(
+            order_status="cancelled", recall_documents=True, stop_order_procedures=True
+        ),
     }
     predicates = {"from_customer": _from("customer"), "from_engineering": _from("engineering")}
 

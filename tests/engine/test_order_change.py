@@ -197,3 +197,13 @@ def test_friday_evening_before_a_holiday_is_due_in_working_time(rt: Runtime) -> 
     (task,) = open_tasks(rt, iid)
     assert task.due_at == datetime(2026, 4, 7, 0, 15, tzinfo=UTC)  # Tue 08:15 Shanghai
     assert task.due_at - friday > timedelta(days=3)
+
+
+def test_cancelling_stops_the_orders_running_review(rt: Runtime, driver: Driver) -> None:
+    review = driver.start("order_review", "clerk", order_form("SO-17", "regular", now=driver.now))
+    iid = change(driver, "SO-17")
+    driver.act(iid, "clerk", "cancel_order", notice("SO-17"), reason="客户撤单")
+    assert open_tasks(rt, review) == []
+    assert instance(rt, review).closed_at is not None
+    assert events(rt, review)[-1].action == "stop"
+    assert events(rt, iid)[-1].changes["instances.stopped"] == [review]
