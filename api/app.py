@@ -8,9 +8,10 @@ from datetime import datetime
 from fastapi import FastAPI, Request
 from starlette.middleware.sessions import SessionMiddleware
 
-from api.errors import engine_error_handler
+from api.errors import engine_error_handler, login_required_handler
 from api.routes_api import router as api_router
 from api.routes_pages import router as pages_router
+from api.web import LoginRequired
 from gendan.db import utcnow
 from gendan.errors import EngineError
 from gendan.runtime import Runtime, build_runtime
@@ -34,6 +35,7 @@ def create_app(rt: Runtime | None = None, clock: Callable[[], datetime] = utcnow
     app.state.rt = rt
     app.state.clock = clock
     app.add_exception_handler(EngineError, engine_error_handler)
+    app.add_exception_handler(LoginRequired, login_required_handler)
     app.add_middleware(
         SessionMiddleware,
         secret_key=rt.settings.secret_key,

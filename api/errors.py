@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from gendan.errors import (
     Conflict,
@@ -33,6 +33,17 @@ def error_body(exc: EngineError) -> dict:
     return body
 
 
-async def engine_error_handler(request: Request, exc: Exception) -> JSONResponse:
+async def engine_error_handler(request: Request, exc: Exception) -> Response:
+    """JSON for the API; the error page for browsers."""
     assert isinstance(exc, EngineError)
-    return JSONResponse(error_body(exc), status_code=status_of(exc))
+    if request.url.path.startswith("/api"):
+        return JSONResponse(error_body(exc), status_code=status_of(exc))
+    from api.web import render
+
+    return render(request, "error.html", {"error": str(exc)}, status_of(exc))
+
+
+async def login_required_handler(request: Request, exc: Exception) -> Response:
+    from api.web import login_url
+
+    return RedirectResponse(login_url(request), status_code=303)

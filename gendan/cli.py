@@ -269,7 +269,9 @@ def _wait_for_web(server: object, thread: threading.Thread, host: str, port: int
 
 
 def _port_in_use(port: int) -> bool:
+    """True if something listens on the port (connections lingering in TIME_WAIT do not count)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:

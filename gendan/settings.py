@@ -18,7 +18,7 @@ class Settings(BaseSettings):
     #: Public base URL used in links inside e-mails and SMS.
     base_url: str = "http://127.0.0.1:8000"
     #: Outgoing mail: smtp://[user:pass@]host:port?from=addr[&starttls=1] or smtps://...
-    smtp_url: str = "smtp://127.0.0.1:1025?from=gendan@localhost"
+    smtp_url: str = "smtp://127.0.0.1:1025?from=gendan@gendan.local"
     #: SMS gateway HTTP endpoint receiving JSON {"to": phone, "text": ...}.
     sms_url: str = "http://127.0.0.1:9025/sms"
     #: Company calendar: time zone, working hours, extra days off / working days.

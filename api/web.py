@@ -1,0 +1,81 @@
+"""Shared plumbing for the server-rendered pages: who is logged in, rendering, CSRF."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from api.csrf import check_csrf, csrf_token
+from api.deps import Db
+from gendan.errors import NotAllowed
+from gendan.models import User
+from gendan.org import Actor, load_actor
+
+templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+
+class LoginRequired(Exception):
+    """No one is logged in: the app answers with a redirect to /login?next=<this page>."""
+
+
+@dataclass(frozen=True)
+class PageUser:
+    user: User
+    actor: Actor
+
+
+def page_user(request: Request, db: Db) -> PageUser:
+    uid = request.session.get("user_id")
+    user = db.get(User, uid) if uid else None
+    if user is None or not user.is_active:
+        raise LoginRequired()
+    actor = load_actor(db, uid)
+    db.expunge(user)
+    db.rollback()  # end the read snapshot: the route may write, then read its own write
+    return PageUser(user, actor)
+
+
+Me = Annotated[PageUser, Depends(page_user)]
+
+
+def require_role(me: PageUser, *roles: str) -> None:
+    """Pages for a role (auditor, admin): anyone else gets 403."""
+    if not any(me.actor.has_role(r) for r in roles):
+        raise NotAllowed("this page needs the role " + " / ".join(roles))
+
+
+async def form_with_csrf(request: Request) -> Any:
+    """The posted form, after checking its CSRF token (403 if missing or wrong)."""
+    data = await request.form()
+    check_csrf(request, data.get("csrf_token"))
+    return data
+
+
+def login_url(request: Request) -> str:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return f"/login?next={quote(target, safe='')}"
+
+
+def lang_of(request: Request, user: User | None) -> str:
+    return user.language if user else request.session.get("lang", "zh")
+
+
+def render(request: Request, name: str, ctx: dict[str, Any], status: int = 200) -> HTMLResponse:
+    me: PageUser | None = ctx.get("me")
+    user = me.user if me else ctx.get("user")
+    lang = lang_of(request, user)
+    base = {
+        "request": request,
+        "csrf": csrf_token(request),
+        "lang": lang,
+        "user": user,
+        "me": me,
+        "t": lambda zh, en: zh if lang == "zh" else en,
+    }
+    return templates.TemplateResponse(request, name, {**base, **ctx}, status_code=status)

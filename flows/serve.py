@@ -1,0 +1,26 @@
+"""Serve the scheduled flows from this process (the one-machine default).
+
+``prefect.serve`` registers each deployment with the Prefect server, polls
+for its scheduled runs and executes them here. It blocks and needs the main
+thread (it installs signal handlers). Scale-out uses ``prefect.yaml`` and
+workers instead; both name the deployments the same.
+"""
+
+from __future__ import annotations
+
+from prefect import serve
+
+from flows.deliver_notifications import deliver_notifications
+from flows.sla_sweep import sla_sweep
+
+SWEEP_DEPLOYMENT = "gendan-sla-sweep"
+DELIVERY_DEPLOYMENT = "gendan-deliver-notifications"
+
+
+def serve_flows(sweep_interval: int = 60, delivery_interval: int = 30) -> None:
+    """Run the SLA sweep and the outbox delivery on their intervals (seconds) until stopped."""
+    serve(
+        sla_sweep.to_deployment(name=SWEEP_DEPLOYMENT, interval=sweep_interval),
+        deliver_notifications.to_deployment(name=DELIVERY_DEPLOYMENT, interval=delivery_interval),
+        print_starting_message=False,
+    )

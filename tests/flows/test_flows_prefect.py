@@ -1,0 +1,37 @@
+"""The SLA sweep as a real Prefect flow run (temporary Prefect API, started once per session)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlmodel import Session, select
+
+from flows.common import runtime
+from flows.sla_sweep import sla_sweep
+from gendan.demo import load_demo
+from gendan.models import AuditEvent, Notification, Task, Timer
+
+#: Demo loaded at 10:00 Shanghai time; the order change must be classified within 30 minutes.
+LOADED = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+
+
+def test_sla_sweep_flow_escalates_the_due_timer(prefect_harness: None, gendan_env: str) -> None:
+    rt = runtime()  # the runtime the flow itself will use: same process, same settings
+    assert rt.settings.database_url == gendan_env
+    load_demo(rt, now=LOADED)
+
+    before = sla_sweep(at="2026-11-23T10:29:00", return_state=True)  # naive: Shanghai time
+    after = sla_sweep(at="2026-11-23T02:31:00+00:00", return_state=True)
+
+    assert before.is_completed() and before.result() == 0
+    assert after.is_completed() and after.result() == 1
+    with Session(rt.db) as s:
+        [timer] = s.exec(select(Timer).where(Timer.status == "fired")).all()
+        task = s.get(Task, timer.task_id)
+        assert task is not None
+        assert (timer.level, task.title_en) == (1, "Classify the change within 30 minutes")
+        assert task.escalation_level == 1
+        [event] = s.exec(select(AuditEvent).where(AuditEvent.action == "escalate")).all()
+        assert event.detail["recipients"] == ["sales_head"]
+        notes = s.exec(select(Notification).where(Notification.cause == f"timer:{timer.id}"))
+        assert {(n.channel, n.urgent) for n in notes} == {("email", True), ("sms", True)}
