@@ -9,7 +9,9 @@ from fastapi import FastAPI, Request
 from starlette.middleware.sessions import SessionMiddleware
 
 from api.errors import engine_error_handler, login_required_handler
+from api.routes_admin import router as admin_router
 from api.routes_api import router as api_router
+from api.routes_audit import router as audit_router
 from api.routes_pages import router as pages_router
 from api.web import LoginRequired
 from gendan.db import utcnow
@@ -54,4 +56,6 @@ def create_app(rt: Runtime | None = None, clock: Callable[[], datetime] = utcnow
 
     app.include_router(api_router)
     app.include_router(pages_router)
+    app.include_router(audit_router)
+    app.include_router(admin_router)
     return app

@@ -69,6 +69,7 @@ PEOPLE: dict[str, tuple[str, list[tuple[str, str]]]] = {
     "logistics": ("韩冰 (储运)", [("logistics", "logistics"), ("dept_head", "logistics")]),
     "gm": ("黄总 (总经理)", [("general_manager", "gm_office"), ("dept_head", "gm_office")]),
     "auditor": ("审核员 (ISO 审核)", [("auditor", "gm_office")]),
+    "admin": ("系统管理员", [("admin", "gm_office")]),
 }
 HEADS = {
     "sales": "sales_head",
