@@ -13,6 +13,7 @@ from api.routes_admin import router as admin_router
 from api.routes_api import router as api_router
 from api.routes_audit import router as audit_router
 from api.routes_pages import router as pages_router
+from api.routes_tasks import router as tasks_router
 from api.web import LoginRequired
 from gendan.db import utcnow
 from gendan.errors import EngineError
@@ -55,6 +56,7 @@ def create_app(rt: Runtime | None = None, clock: Callable[[], datetime] = utcnow
         return response
 
     app.include_router(api_router)
+    app.include_router(tasks_router)
     app.include_router(pages_router)
     app.include_router(audit_router)
     app.include_router(admin_router)

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
 
 from api.deps import ApiActor, Db, Now, Rt
 from gendan.accounts import authenticate, issue_token
+from gendan.assignment import claim_task, unclaim_task
 from gendan.db import unit_of_work
-from gendan.queries import get_task_for, inbox, instance_view
-from gendan.transitions import claim_task, complete_task, start_instance, unclaim_task
+from gendan.queries import InboxFilter, get_task_for, inbox, instance_view
+from gendan.transitions import complete_task, start_instance
 from states import PROCEDURES
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -106,18 +108,48 @@ def read_instance(instance_id: int, actor: ApiActor, db: Db) -> dict[str, Any]:
 
 
 @router.get("/tasks")
-def my_tasks(actor: ApiActor, db: Db) -> list[dict[str, Any]]:
-    """My claimed tasks and my roles' unclaimed ones, earliest due first."""
-    return [
+def my_tasks(
+    actor: ApiActor,
+    db: Db,
+    rt: Rt,
+    now: Now,
+    scope: str = "all",
+    procedure: str | None = None,
+    order_no: str | None = None,
+    customer: str | None = None,
+    q: str | None = None,
+    overdue: bool = False,
+    due_today: bool = False,
+    after_due: datetime | None = None,
+    after_id: int | None = None,
+    limit: int = Query(50, ge=1, le=500),
+) -> dict[str, Any]:
+    """My claimed tasks and my roles' unclaimed ones, earliest due first, keyset-paginated:
+    pass the returned ``next`` (after_due, after_id) to get the following page."""
+    flt = InboxFilter(
+        scope=scope,
+        procedure=procedure,
+        order_no=order_no,
+        customer=customer,
+        q=q,
+        overdue=overdue,
+        due_today=due_today,
+    )
+    after = (after_due, after_id) if after_due is not None and after_id is not None else None
+    page = inbox(db, actor, now=now, tz=rt.calendar.zone, flt=flt, after=after, limit=limit)
+    items = [
         {
             **r.task.model_dump(exclude={"form_data"}),
             "order_no": r.instance.order_no,
             "procedure": r.instance.procedure,
             "department": r.department.key,
             "mine": r.mine,
+            "customer": r.customer,
         }
-        for r in inbox(db, actor)
+        for r in page.rows
     ]
+    nxt = page.next_cursor
+    return {"items": items, "next": {"after_due": nxt[0], "after_id": nxt[1]} if nxt else None}
 
 
 @router.get("/tasks/{task_id}")

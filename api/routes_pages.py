@@ -2,34 +2,43 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 from sqlmodel import Session, select
 
 import forms
 from api.deps import Db, Now, Rt
 from api.web import Me, PageUser, form_with_csrf, render
 from gendan.accounts import authenticate
+from gendan.assignment import claim_task
 from gendan.db import unit_of_work
 from gendan.errors import InvalidForm, NotAllowed, NotFound
 from gendan.models import Document, User
-from gendan.queries import can_view, get_task_for, inbox, instance_view
-from gendan.transitions import COUNTERSIGN_DECISION, claim_task, complete_task, start_instance
+from gendan.org import role_holders
+from gendan.queries import InboxFilter, can_view, get_task_for, inbox, instance_view
+from gendan.transitions import COUNTERSIGN_DECISION, complete_task, start_instance
 from states import PROCEDURES, get_procedure
+from states.diagram import render_svg
 
 router = APIRouter(include_in_schema=False)
 
 
-def time_left(rt: Any, now: Any, due: Any) -> dict[str, Any]:
-    """Working time left before ``due``: ok, soon (amber: last hour), overdue (red)."""
+def time_left(rt: Any, now: Any, due: Any, created: Any = None) -> dict[str, Any]:
+    """Working time left before ``due``: ok; soon (amber: last quarter of the SLA or last
+    hour); overdue (red)."""
     if due is None:
         return {"text": "—", "level": "none", "minutes": None}
     minutes = rt.calendar.working_minutes_between(now, due)
+    total = rt.calendar.working_minutes_between(created, due) if created else 0
     sign = "-" if minutes < 0 else ""
     h, m = divmod(abs(minutes), 60)
-    level = "overdue" if minutes < 0 else "soon" if minutes <= 60 else "ok"
+    soon = minutes <= 60 or (total > 0 and minutes * 4 <= total)
+    level = "overdue" if minutes < 0 else "soon" if soon else "ok"
     return {"text": f"{sign}{h}h{m:02d}m", "level": level, "minutes": minutes}
 
 
@@ -70,11 +79,69 @@ async def logout(request: Request) -> Response:
     return RedirectResponse("/login", status_code=303)
 
 
+def inbox_filter(request: Request) -> tuple[InboxFilter, tuple[datetime, int] | None]:
+    """Filters and the page cursor from the query string (``after=<due ISO>~<task id>``)."""
+    p = request.query_params
+    flt = InboxFilter(
+        scope=p.get("scope", "all"),
+        procedure=p.get("procedure") or None,
+        order_no=p.get("order_no") or None,
+        customer=p.get("customer") or None,
+        q=p.get("q") or None,
+        overdue=p.get("overdue") == "1",
+        due_today=p.get("due_today") == "1",
+    )
+    after = None
+    if "~" in p.get("after", ""):
+        due, _, tid = p["after"].partition("~")
+        try:
+            after = (datetime.fromisoformat(due), int(tid))
+        except ValueError:
+            after = None
+    return flt, after
+
+
 @router.get("/", response_class=HTMLResponse)
 def inbox_page(request: Request, me: Me, db: Db, rt: Rt, now: Now) -> Response:
-    rows = [(r, time_left(rt, now, r.task.due_at)) for r in inbox(db, me.actor)]
-    startable = [p for p in PROCEDURES.values() if any(me.actor.has_role(r) for r in p.start_roles)]
-    return render(request, "inbox.html", {"me": me, "rows": rows, "startable": startable})
+    flt, after = inbox_filter(request)
+    page = inbox(db, me.actor, now=now, tz=rt.calendar.zone, flt=flt, after=after)
+    rows = [(r, time_left(rt, now, r.task.due_at, r.task.created_at)) for r in page.rows]
+    bulk = {
+        r.task.id: [e for e in _bulk_events(r.instance.procedure, r.task.state)] for r in page.rows
+    }
+    bulk_events = sorted({e for events in bulk.values() for e in events})
+    next_query = None
+    if page.next_cursor:
+        params = dict(request.query_params)
+        params["after"] = f"{page.next_cursor[0].isoformat()}~{page.next_cursor[1]}"
+        next_query = urlencode(params)
+    ctx = {
+        "me": me,
+        "rows": rows,
+        "flt": flt,
+        "next_query": next_query,
+        "bulk": bulk,
+        "bulk_steps": [(e, _step_label(e)) for e in bulk_events],
+        "procedures": PROCEDURES,
+        "startable": [
+            p for p in PROCEDURES.values() if any(me.actor.has_role(r) for r in p.start_roles)
+        ],
+    }
+    return render(request, "inbox.html", ctx)
+
+
+def _bulk_events(procedure: str, state: str) -> list[str]:
+    proc = get_procedure(procedure)
+    if proc.wait_for(state) is None or proc.wait_for(state).countersign:
+        return []
+    return [e for e in proc.events_from(state) if proc.steps[e].bulk]
+
+
+def _step_label(event: str) -> str:
+    for proc in PROCEDURES.values():
+        if event in proc.steps:
+            return f"{proc.steps[event].label_zh} / {proc.steps[event].label_en}"
+    return event
 
 
 def _prefill(inst: Any, form_key: str | None) -> dict[str, Any]:
@@ -130,7 +197,12 @@ def _task_context(db: Session, rt: Any, now: Any, task_id: int, me: PageUser) ->
         "proc": get_procedure(inst.procedure),
         "decisions": _decisions(task, inst),
         "view": instance_view(db, inst.id, me.actor),
-        "left": time_left(rt, now, task.due_at),
+        "left": time_left(rt, now, task.due_at, task.created_at),
+        "diagram": Markup(render_svg(get_procedure(inst.procedure), inst.state, me.user.language)),
+        "colleagues": [
+            u for u in role_holders(db, task.role, task.department_id) if u.id != me.actor.user_id
+        ],
+        "is_head": me.actor.has_role("dept_head", task.department_id),
         "mine": task.assignee_id == me.actor.user_id,
         "forms": forms,
     }

@@ -77,5 +77,6 @@ def render(request: Request, name: str, ctx: dict[str, Any], status: int = 200) 
         "user": user,
         "me": me,
         "t": lambda zh, en: zh if lang == "zh" else en,
+        "tz": request.app.state.rt.calendar.zone,
     }
     return templates.TemplateResponse(request, name, {**base, **ctx}, status_code=status)

@@ -8,12 +8,13 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from gendan.assignment import claim_task
 from gendan.db import unit_of_work, utcnow
 from gendan.models import Department, Task, User, UserRole
 from gendan.org import load_actor
 from gendan.runtime import Runtime
 from gendan.security import hash_password
-from gendan.transitions import claim_task, complete_task, start_instance
+from gendan.transitions import complete_task, start_instance
 
 DEPARTMENTS = {
     "sales": ("销售部", "Sales"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from gendan.db import UTCDateTime, utcnow
@@ -98,21 +98,29 @@ class Instance(SQLModel, table=True):
 class Task(SQLModel, table=True):
     """A person's work item: offered to a role in a department, claimed by one person."""
 
+    #: The inbox reads open tasks by role+department or by assignee, in due order (keyset
+    #: pagination on due_at, id); moves read an instance's open tasks.
+    __table_args__ = (
+        Index("ix_task_queue", "status", "role", "department_id", "due_at", "id"),
+        Index("ix_task_assignee_due", "assignee_id", "status", "due_at", "id"),
+        Index("ix_task_instance_status", "instance_id", "status"),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
-    instance_id: int = Field(foreign_key="instance.id", index=True)
+    instance_id: int = Field(foreign_key="instance.id")
     state: str
     #: The instance version when the state was entered: groups one countersign round.
     round: int = 1
-    role: str = Field(index=True)
-    department_id: int = Field(foreign_key="department.id", index=True)
+    role: str
+    department_id: int = Field(foreign_key="department.id")
     title_zh: str
     title_en: str
-    assignee_id: int | None = Field(default=None, foreign_key="user.id", index=True)
+    assignee_id: int | None = Field(default=None, foreign_key="user.id")
     #: open | done | cancelled
-    status: str = Field(default="open", index=True)
+    status: str = "open"
     sla: str = ""
     created_at: datetime = _ts(nullable=False)
-    due_at: datetime | None = _ts(nullable=True, index=True)
+    due_at: datetime | None = _ts(nullable=True)
     escalation_level: int = 0
     closed_at: datetime | None = _ts(nullable=True)
     closed_by_id: int | None = Field(default=None, foreign_key="user.id")
@@ -123,13 +131,17 @@ class Task(SQLModel, table=True):
 class Timer(SQLModel, table=True):
     """An SLA deadline: level 0 reminder, 1 department head, 2 GM office."""
 
-    __table_args__ = (UniqueConstraint("task_id", "level"),)
+    __table_args__ = (
+        UniqueConstraint("task_id", "level"),
+        Index("ix_timer_task_status", "task_id", "status"),
+        Index("ix_timer_due", "status", "due_at"),
+    )
     id: int | None = Field(default=None, primary_key=True)
-    task_id: int = Field(foreign_key="task.id", index=True)
+    task_id: int = Field(foreign_key="task.id")
     level: int
-    due_at: datetime = _ts(nullable=False, index=True)
+    due_at: datetime = _ts(nullable=False)
     #: pending | fired | cancelled
-    status: str = Field(default="pending", index=True)
+    status: str = "pending"
     fired_at: datetime | None = _ts(nullable=True)
 
 
@@ -216,3 +228,12 @@ class CalendarDay(SQLModel, table=True):
     day: date = Field(primary_key=True)
     working: bool
     note: str = ""
+
+
+class ChannelSetting(SQLModel, table=True):
+    """A notification channel URL set by the administrator; overrides the environment's."""
+
+    #: "smtp_url" | "sms_url" (the ``Settings`` field it overrides).
+    key: str = Field(primary_key=True)
+    value: str
+    updated_at: datetime = _ts(nullable=False)

@@ -58,11 +58,17 @@ def candidates(session: Session, task: Task) -> list[User]:
     if task.assignee_id is not None:
         user = session.get(User, task.assignee_id)
         return [user] if user and user.is_active else []
+    return role_holders(session, task.role, task.department_id)
+
+
+def role_holders(session: Session, role: str, department_id: int) -> list[User]:
+    """Active people holding ``role`` in the department (delegation and reassignment targets)."""
     stmt = (
         select(User)
         .join(UserRole, UserRole.user_id == User.id)
-        .where(UserRole.role == task.role, UserRole.department_id == task.department_id)
+        .where(UserRole.role == role, UserRole.department_id == department_id)
         .where(User.is_active == True)  # noqa: E712
+        .order_by(User.username)
     )
     return list(session.exec(stmt).unique().all())
 

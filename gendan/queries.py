@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, false, or_
 from sqlmodel import Session, select
 
 from gendan.errors import NotAllowed, NotFound
-from gendan.models import AuditEvent, Department, Document, Instance, Task, Timer
+from gendan.models import AuditEvent, Department, Document, Instance, Order, Task, Timer
 from gendan.org import Actor, may_work_on
 from states import get_procedure
 
@@ -22,24 +24,87 @@ class InboxRow:
     task: Task
     instance: Instance
     department: Department
+    customer: str
     mine: bool
 
 
-def inbox(session: Session, actor: Actor, *, limit: int = 200) -> list[InboxRow]:
-    """My claimed tasks, then my roles' unclaimed tasks per department, earliest due first."""
+@dataclass(frozen=True)
+class InboxFilter:
+    """What the inbox shows: whose tasks, and narrowed by procedure, order, customer, time."""
+
+    scope: str = "all"  # all | mine | queue (my roles' unclaimed tasks)
+    procedure: str | None = None
+    order_no: str | None = None  # prefix
+    customer: str | None = None  # substring
+    q: str | None = None  # free search: order number, customer, task title
+    overdue: bool = False
+    due_today: bool = False
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    rows: list[InboxRow]
+    #: (due_at, id) of the last row when there may be more: the next page starts after it.
+    next_cursor: tuple[datetime, int] | None
+
+
+def inbox(
+    session: Session,
+    actor: Actor,
+    *,
+    now: datetime,
+    tz: ZoneInfo,
+    flt: InboxFilter = InboxFilter(),
+    after: tuple[datetime, int] | None = None,
+    limit: int = 50,
+) -> InboxPage:
+    """Open tasks in due order, keyset-paginated on (due_at, id) so deep pages stay fast."""
     offered = [and_(Task.role == r, Task.department_id == d) for r, d in actor.roles]
-    cond = or_(Task.assignee_id == actor.user_id, and_(Task.assignee_id.is_(None), or_(*offered)))
+    queue = and_(Task.assignee_id.is_(None), or_(*offered)) if offered else false()
+    scope = {
+        "mine": Task.assignee_id == actor.user_id,
+        "queue": queue,
+    }.get(flt.scope, or_(Task.assignee_id == actor.user_id, queue))
     stmt = (
-        select(Task, Instance, Department)
+        select(Task, Instance, Department, Order.customer)
         .join(Instance, Instance.id == Task.instance_id)
         .join(Department, Department.id == Task.department_id)
-        .where(Task.status == "open", cond if offered else Task.assignee_id == actor.user_id)
-        .order_by(Task.due_at.is_(None), Task.due_at, Task.id)
-        .limit(limit)
+        .join(Order, Order.order_no == Instance.order_no)
+        .where(Task.status == "open", scope, Task.due_at.is_not(None))
     )
-    return [
-        InboxRow(t, i, d, t.assignee_id == actor.user_id) for t, i, d in session.exec(stmt).all()
+    if flt.procedure:
+        stmt = stmt.where(Instance.procedure == flt.procedure)
+    if flt.order_no:
+        stmt = stmt.where(Instance.order_no.startswith(flt.order_no.strip()))
+    if flt.customer:
+        stmt = stmt.where(Order.customer.contains(flt.customer.strip()))
+    if flt.q:
+        q = flt.q.strip()
+        stmt = stmt.where(
+            or_(
+                Instance.order_no.contains(q),
+                Order.customer.contains(q),
+                Task.title_zh.contains(q),
+                Task.title_en.contains(q),
+            )
+        )
+    if flt.overdue:
+        stmt = stmt.where(Task.due_at < now)
+    if flt.due_today:
+        local = now.astimezone(tz)
+        start = datetime.combine(local.date(), time(0), tz)
+        stmt = stmt.where(Task.due_at >= start, Task.due_at < start + timedelta(days=1))
+    if after is not None:
+        due, tid = after
+        stmt = stmt.where(or_(Task.due_at > due, and_(Task.due_at == due, Task.id > tid)))
+    found = session.exec(stmt.order_by(Task.due_at, Task.id).limit(limit + 1)).all()
+    rows = [
+        InboxRow(t, i, d, customer, t.assignee_id == actor.user_id)
+        for t, i, d, customer in found[:limit]
     ]
+    more = len(found) > limit
+    cursor = (rows[-1].task.due_at, rows[-1].task.id) if more and rows else None
+    return InboxPage(rows, cursor)  # type: ignore[arg-type]
 
 
 def get_task_for(session: Session, task_id: int, actor: Actor) -> tuple[Task, Instance]:

@@ -102,52 +102,6 @@ def _order_facts(order: Order) -> dict[str, Any]:
     return audit.jsonable(order.model_dump(exclude={"id", "created_at"}))
 
 
-def claim_task(session: Session, *, task_id: int, actor: Actor, now: datetime) -> Task:
-    task = _open_task(session, task_id)
-    if not may_work_on(actor, task):
-        raise NotAllowed("this task is not offered to your roles")
-    if task.assignee_id not in (None, actor.user_id):
-        raise Conflict("the task was claimed by someone else")
-    claimed = session.execute(
-        update(Task)
-        .where(Task.id == task_id, Task.assignee_id.is_(None), Task.status == "open")
-        .values(assignee_id=actor.user_id)
-    )
-    if claimed.rowcount != 1 and task.assignee_id != actor.user_id:
-        raise Conflict("the task was claimed by someone else")
-    session.refresh(task)
-    inst = session.get(Instance, task.instance_id)
-    audit.append(
-        session,
-        action="claim",
-        actor_id=actor.user_id,
-        actor_name=actor.display_name,
-        at=now,
-        instance_id=task.instance_id,
-        task_id=task.id,
-        order_no=inst.order_no if inst else None,
-    )
-    return task
-
-
-def unclaim_task(session: Session, *, task_id: int, actor: Actor, now: datetime) -> Task:
-    task = _open_task(session, task_id)
-    if task.assignee_id != actor.user_id:
-        raise NotAllowed("only the person who claimed the task can give it back")
-    task.assignee_id = None
-    session.add(task)
-    audit.append(
-        session,
-        action="unclaim",
-        actor_id=actor.user_id,
-        actor_name=actor.display_name,
-        at=now,
-        instance_id=task.instance_id,
-        task_id=task.id,
-    )
-    return task
-
-
 def complete_task(
     session: Session,
     *,
@@ -161,7 +115,7 @@ def complete_task(
     calendar: BusinessCalendar,
 ) -> Instance:
     """A person decides on their task; the procedure moves on, or waits for the countersign."""
-    task = _open_task(session, task_id)
+    task = open_task(session, task_id)
     inst = session.exec(
         select(Instance).where(Instance.id == task.instance_id).with_for_update()
     ).one()
@@ -246,7 +200,7 @@ def complete_task(
     return inst
 
 
-def _open_task(session: Session, task_id: int) -> Task:
+def open_task(session: Session, task_id: int) -> Task:
     task = session.exec(select(Task).where(Task.id == task_id).with_for_update()).first()
     if task is None:
         raise NotFound(f"no task {task_id}")

@@ -70,6 +70,8 @@ class Step:
     issues: str | None = None
     #: Form field → order field updated from it (audited with old and new values).
     order_fields: Mapping[str, str] = field(default_factory=dict)
+    #: May be decided for several tasks at once from the inbox (no per-task form).
+    bulk: bool = False
     #: Form values the event itself decides (e.g. the change category of ``classify_minor``).
     fixed: Mapping[str, Any] = field(default_factory=dict)
 

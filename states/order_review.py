@@ -206,7 +206,11 @@ class OrderReview(Procedure):
         ),
         "submit_quote": Step("提交报价", "Submit the quote", form="quote"),
         "approve_quote": Step(
-            "报价审核通过", "Approve the quote", signature="reviewed", four_eyes=("submit_quote",)
+            "报价审核通过",
+            "Approve the quote",
+            signature="reviewed",
+            four_eyes=("submit_quote",),
+            bulk=True,
         ),
         "return_quote": Step(
             "退回报价",
@@ -217,7 +221,7 @@ class OrderReview(Procedure):
         ),
         "contract_signed": Step("购销单已签订", "Contract signed", form="contract"),
         "customer_declines": Step("客户不签", "Customer declines", reason_required=True),
-        "sign": Step("返单签批", "Sign the repeat order", signature="approved"),
+        "sign": Step("返单签批", "Sign the repeat order", signature="approved", bulk=True),
         "refuse": Step(
             "拒绝返单", "Refuse the repeat order", reason_required=True, signature="rejected"
         ),

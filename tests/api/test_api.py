@@ -35,7 +35,7 @@ def test_start_list_claim_complete(server: str, rt: Runtime) -> None:
     clerk = api_client(server, "clerk")
     inst = start_order(clerk, "SO-40")
     assert inst["state"] == "requirements" and inst["audit"][0]["action"] == "start"
-    tasks = clerk.get("/api/tasks").json()
+    tasks = clerk.get("/api/tasks").json()["items"]
     (task,) = [t for t in tasks if t["order_no"] == "SO-40"]
     assert task["due_at"] and task["sla"] == "1 working day" and not task["mine"]
     assert clerk.post(f"/api/tasks/{task['id']}/claim").json()["assignee_id"] is not None
@@ -50,7 +50,7 @@ def test_start_list_claim_complete(server: str, rt: Runtime) -> None:
         "material_controller",
     }
     mc = api_client(server, "mc")
-    assert any(t["order_no"] == "SO-40" for t in mc.get("/api/tasks").json())
+    assert any(t["order_no"] == "SO-40" for t in mc.get("/api/tasks").json()["items"])
     assert mc.get(f"/api/instances/{inst['id']}").status_code == 200
 
 

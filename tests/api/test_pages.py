@@ -50,8 +50,11 @@ def test_inbox_task_form_error_then_decision(server: str, rt: Runtime) -> None:
     assert "SO-50" in inbox.text
     task_id = int(re.search(r'href="/tasks/(\d+)"', inbox.text).group(1))
     page = c.get(f"/tasks/{task_id}")
-    assert page.status_code == 200 and 'data-decision="confirm"' in page.text
+    assert page.status_code == 200 and 'data-decision="confirm"' not in page.text  # claim first
+    assert 'data-state="requirements" data-current="true"' in page.text  # the diagram
     token = csrf_of(page.text)
+    assert c.post(f"/tasks/{task_id}/claim", data={"csrf_token": token}).status_code == 303
+    assert 'data-decision="confirm"' in c.get(f"/tasks/{task_id}").text
     bad = c.post(
         f"/tasks/{task_id}/complete",
         data={

@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 
 import gendan.transitions as transitions
 from gendan import audit
+from gendan.assignment import claim_task
 from gendan.db import unit_of_work
 from gendan.demo import Driver, order_form, step_forms
 from gendan.errors import Conflict, IllegalTransition, InvalidForm, NotAllowed
@@ -165,7 +166,7 @@ def test_claimed_task_is_not_taken_by_a_colleague(rt: Runtime, driver: Driver) -
     (task,) = open_tasks(rt, iid)
     with uow(rt.db) as s:
         uid = s.exec(select(User.id).where(User.username == "clerk")).one()
-        transitions.claim_task(s, task_id=task.id, actor=load_actor(s, uid), now=driver.now)
+        claim_task(s, task_id=task.id, actor=load_actor(s, uid), now=driver.now)
     with pytest.raises(NotAllowed):
         complete(rt, driver, task.id, "sales", "confirm", {})
     with Session(rt.db) as s:

@@ -1,0 +1,105 @@
+"""Task actions from the pages: give back, delegate, reassign, decide several at once, language."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from api.deps import Db, Now, Rt
+from api.web import Me, form_with_csrf, render
+from gendan.assignment import delegate_task, reassign_task, unclaim_task
+from gendan.db import unit_of_work
+from gendan.errors import EngineError, InvalidForm
+from gendan.models import User
+from gendan.transitions import complete_task
+
+router = APIRouter(include_in_schema=False)
+
+
+def _int(value: object, field: str) -> int:
+    try:
+        return int(str(value))
+    except ValueError:
+        raise InvalidForm({field: "choose a person / 请选择人员"}) from None
+
+
+@router.post("/tasks/{task_id}/unclaim")
+async def unclaim_page(task_id: int, request: Request, me: Me, rt: Rt, now: Now) -> Response:
+    await form_with_csrf(request)
+    with unit_of_work(rt.db) as s:
+        unclaim_task(s, task_id=task_id, actor=me.actor, now=now)
+    return RedirectResponse("/", status_code=303)
+
+
+@router.post("/tasks/{task_id}/delegate")
+async def delegate_page(task_id: int, request: Request, me: Me, rt: Rt, now: Now) -> Response:
+    data = await form_with_csrf(request)
+    with unit_of_work(rt.db) as s:
+        delegate_task(
+            s,
+            task_id=task_id,
+            actor=me.actor,
+            now=now,
+            to_user_id=_int(data.get("to_user_id"), "to_user_id"),
+            reason=str(data.get("reason", "")),
+        )
+    return RedirectResponse("/", status_code=303)
+
+
+@router.post("/tasks/{task_id}/reassign")
+async def reassign_page(task_id: int, request: Request, me: Me, rt: Rt, now: Now) -> Response:
+    data = await form_with_csrf(request)
+    with unit_of_work(rt.db) as s:
+        reassign_task(
+            s,
+            task_id=task_id,
+            actor=me.actor,
+            now=now,
+            to_user_id=_int(data.get("to_user_id"), "to_user_id"),
+            reason=str(data.get("reason", "")),
+        )
+    return RedirectResponse(f"/tasks/{task_id}", status_code=303)
+
+
+@router.post("/tasks/bulk", response_class=HTMLResponse)
+async def bulk_page(request: Request, me: Me, rt: Rt, now: Now) -> Response:
+    """One decision (without a per-task form) on several tasks; each is its own unit of work."""
+    data = await form_with_csrf(request)
+    decision = str(data.get("decision", ""))
+    results = []
+    for raw in data.getlist("task_id"):
+        task_id = int(raw)
+        try:
+            with unit_of_work(rt.db) as s:
+                complete_task(
+                    s,
+                    task_id=task_id,
+                    actor=me.actor,
+                    decision=decision,
+                    form_data=None,
+                    reason=str(data.get("reason", "")),
+                    password=data.get("password") or None,
+                    now=now,
+                    calendar=rt.calendar,
+                )
+            results.append((task_id, True, ""))
+        except EngineError as exc:
+            results.append((task_id, False, str(exc)))
+    status = 200 if all(ok for _, ok, _ in results) else 207
+    return render(request, "bulk_result.html", {"me": me, "results": results}, status)
+
+
+@router.post("/lang")
+async def set_language(request: Request, me: Me, rt: Rt, db: Db) -> Response:
+    """Chinese (default) or English, remembered per user."""
+    data = await form_with_csrf(request)
+    lang = "en" if data.get("lang") == "en" else "zh"
+    with unit_of_work(rt.db) as s:
+        user = s.get(User, me.user.id)
+        if user is not None:
+            user.language = lang
+            s.add(user)
+    back = str(data.get("back") or "/")
+    return RedirectResponse(
+        back if back.startswith("/") and not back.startswith("//") else "/", 303
+    )
