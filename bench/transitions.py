@@ -1,0 +1,557 @@
+"""Throughput of durable transitions: gendan's transition service against raw sqlite3.
+
+Run from the project folder::
+
+    .venv/bin/python bench/transitions.py            # N=1000 transitions, M=1000 overdue tasks
+    .venv/bin/python bench/transitions.py --n 2000 --m 500
+    .venv/bin/python bench/transitions.py --profile  # also cProfile the gendan run, print top costs
+
+Measures, on fresh SQLite files in one temporary folder (same disk, WAL):
+
+(a) gendan: N order-review instances started, then N ``complete_task(decision="confirm")``
+    calls, each in its own ``unit_of_work`` (authorize, validate the form, fire the state
+    machine, audit, close the task, open 3 countersign tasks with 6 timers, commit);
+(b) baseline: raw ``sqlite3`` writing the same rows per transition into the same schema,
+    one commit each, ``synchronous=NORMAL`` (median of --repeat runs); for reference also
+    ``FULL``, and NORMAL with the timer UPDATE forced onto ``ix_timer_task_id``;
+(c) ``escalate_due`` over the 2*M timers of M open tasks whose deadline has passed
+    (each fired timer writes an audit row and outbox rows).
+
+It also prints the SQL statements per transition (SQLite's trace) and the index SQLite
+picks for two two-index WHERE clauses: that choice varies per process (see the end of
+``main``) and decides whether those statements visit one row or every open one.
+Timings depend on the machine and the disk; nothing here asserts on them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import hashlib
+import io
+import json
+import os
+import platform
+import pstats
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy
+from sqlmodel import Session, func, select
+
+from gendan.db import create_schema, make_engine, unit_of_work
+from gendan.demo import order_form, seed_organisation, step_forms
+from gendan.escalation import escalate_due
+from gendan.models import AuditEvent, Notification, Task, Timer, User
+from gendan.org import Actor, department_id, load_actor
+from gendan.runtime import Runtime, build_runtime
+from gendan.settings import Settings
+from gendan.transitions import complete_task, start_instance
+
+#: Monday 2026-11-23 10:00 in Shanghai: orders arrive, tasks are due Tuesday 10:00.
+MONDAY_10 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+#: Tuesday 12:00 in Shanghai: reminders (level 0) and deadlines (level 1) have passed,
+#: the GM-office level (one more working day) has not.
+TUESDAY_12 = datetime(2026, 11, 24, 4, 0, tzinfo=UTC)
+#: Extra transitions after the timed ones, run with SQLite's statement trace on.
+TRACED = 20
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def pct(values: list[float], q: float) -> float:
+    """The q-quantile (0..1) of values, nearest rank."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+def make_rt(path: Path) -> Runtime:
+    rt = build_runtime(Settings(database_url=f"sqlite:///{path}"))
+    with unit_of_work(rt.db) as s:
+        seed_organisation(s)
+    return rt
+
+
+def actor(rt: Runtime, username: str) -> Actor:
+    with Session(rt.db) as s:
+        user = s.exec(select(User).where(User.username == username)).one()
+        assert user.id is not None
+        return load_actor(s, user.id)
+
+
+def start_orders(rt: Runtime, clerk: Actor, n: int, prefix: str) -> tuple[list[int], float]:
+    """Start n regular order reviews, one unit of work each; return instance ids and seconds."""
+    ids: list[int] = []
+    t0 = time.perf_counter()
+    for i in range(n):
+        with unit_of_work(rt.db) as s:
+            inst = start_instance(
+                s, procedure="order_review", actor=clerk, now=MONDAY_10, calendar=rt.calendar,
+                form_data=order_form(f"{prefix}-{i:06d}", "regular", now=MONDAY_10),
+            )  # fmt: skip
+            assert inst.id is not None
+            ids.append(inst.id)
+    return ids, time.perf_counter() - t0
+
+
+def count(rt: Runtime, model: Any, *where: Any) -> int:
+    with Session(rt.db) as s:
+        return s.exec(select(func.count()).select_from(model).where(*where)).one()
+
+
+# --------------------------------------------------------------------------- (a) gendan
+
+
+def bench_gendan(folder: Path, n: int, profile: cProfile.Profile | None = None) -> dict[str, Any]:
+    rt = make_rt(folder / "gendan.db")
+    clerk = actor(rt, "clerk")
+    ids, start_s = start_orders(rt, clerk, n + TRACED, "SO-BENCH")
+    with Session(rt.db) as s:
+        rows = s.exec(
+            select(Task.id)
+            .where(Task.status == "open", Task.state == "requirements")
+            .order_by(Task.id)
+        ).all()
+    confirm = step_forms(order_form("X", "regular", now=MONDAY_10), MONDAY_10)["confirm"]
+
+    def one(task_id: int) -> None:
+        with unit_of_work(rt.db) as s:
+            complete_task(
+                s, task_id=task_id, actor=clerk, decision="confirm", form_data=confirm,
+                now=MONDAY_10, calendar=rt.calendar,
+            )  # fmt: skip
+
+    before = _row_counts(rt)
+    lat: list[float] = []
+    if profile is not None:
+        profile.enable()
+    t0 = time.perf_counter()
+    for task_id in rows[:n]:
+        t1 = time.perf_counter()
+        one(task_id)
+        lat.append(time.perf_counter() - t1)
+    total = time.perf_counter() - t0
+    if profile is not None:
+        profile.disable()
+    after = _row_counts(rt)
+    # A few more, untimed, counting the SQL statements SQLite runs (BEGIN and COMMIT included).
+    # Single-threaded, the pool holds one connection: the one every unit of work uses.
+    raw = rt.db.raw_connection()
+    dbapi = raw.dbapi_connection
+    raw.close()
+    statements = _traced(dbapi, lambda: [one(t) for t in rows[n:]])
+    opened = count(rt, Task, Task.state == "feasibility_review", Task.status == "open")
+    if opened != 3 * (n + TRACED):
+        raise SystemExit(f"gendan opened {opened} countersign tasks, not {3 * (n + TRACED)}")
+    rt.db.dispose()
+    return {
+        "n": n,
+        "plans": query_plans(folder / "gendan.db"),
+        "statements": statements / TRACED,
+        "start_per_s": len(ids) / start_s,
+        "per_s": n / total,
+        "p50_ms": 1000 * statistics.median(lat),
+        "p95_ms": 1000 * pct(lat, 0.95),
+        "rows": {k: (after[k] - before[k]) / n for k in after},
+    }
+
+
+#: Two statements of every transition whose WHERE names two single-column indexes.
+PLANNED = {
+    "cancel timers": "UPDATE timer SET status = 'cancelled'"
+    " WHERE timer.task_id IN (1) AND timer.status = 'pending'",
+    "open tasks of the instance": "SELECT id FROM task WHERE instance_id = 1 AND status = 'open'",
+}
+
+
+def query_plans(path: Path) -> dict[str, str]:
+    """The index SQLite picks for each PLANNED statement (no ANALYZE has run)."""
+    con = sqlite3.connect(path)
+    try:
+        return {
+            name: " ".join(row[3] for row in con.execute("EXPLAIN QUERY PLAN " + sql))
+            for name, sql in PLANNED.items()
+        }
+    finally:
+        con.close()
+
+
+def _traced(con: Any, work: Callable[[], object]) -> int:
+    """Run work with a trace callback on the sqlite3 connection; return statements executed."""
+    seen: list[str] = []
+    con.set_trace_callback(seen.append)
+    try:
+        work()
+    finally:
+        con.set_trace_callback(None)
+    return len(seen)
+
+
+def _row_counts(rt: Runtime) -> dict[str, int]:
+    return {
+        "tasks": count(rt, Task, Task.id > 0),
+        "timers": count(rt, Timer, Timer.id > 0),
+        "audit": count(rt, AuditEvent, AuditEvent.id > 0),
+    }
+
+
+# --------------------------------------------------------------------------- (b) baseline
+
+
+def _ts(t: datetime) -> str:
+    """A UTC instant as SQLAlchemy stores DateTime on SQLite (naive UTC text)."""
+    return t.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+
+
+def bench_baseline(folder: Path, n: int, synchronous: str, *, hint: bool = False) -> dict[str, Any]:
+    """Raw sqlite3, gendan's schema and indexes, the rows of one confirm transition per commit.
+
+    With ``hint``, the timer UPDATE names the task_id index: without statistics (no ANALYZE)
+    SQLite picks ``ix_timer_status`` for ``task_id = ? AND status = 'pending'`` and so visits
+    every pending timer, a cost that grows with the number of open tasks.
+    """
+    path = folder / f"baseline-{synchronous.lower()}{'-hint' if hint else ''}.db"
+    engine = make_engine(f"sqlite:///{path}")
+    create_schema(engine)
+    with unit_of_work(engine) as s:
+        users = seed_organisation(s)
+        clerk_id = users["clerk"].id
+        deps = {k: department_id(s, k) for k in ("sales", "production", "material_control")}
+    engine.dispose()
+
+    con = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute(f"PRAGMA synchronous={synchronous}")
+    con.execute("PRAGMA foreign_keys=ON")
+    now = _ts(MONDAY_10)
+    due = _ts(MONDAY_10 + timedelta(days=1))
+    remind = _ts(MONDAY_10 + timedelta(hours=6, minutes=45))
+    order = order_form("SO-BASE", "regular", now=MONDAY_10)
+    data = json.dumps({"order": {**order, "status": "reviewing"}}, ensure_ascii=False)
+    confirm = step_forms(order, MONDAY_10)["confirm"]
+    confirm_json = json.dumps(confirm)
+    board = (("sales_clerk", deps["sales"]), ("production_manager", deps["production"]),
+             ("material_controller", deps["material_control"]))  # fmt: skip
+
+    # Setup, not timed: n instances in 'requirements', each with its open task and 2 timers.
+    con.execute("BEGIN")
+    task_ids: list[tuple[int, int]] = []
+    for i in range(n + TRACED):
+        iid = con.execute(
+            "INSERT INTO instance (procedure, order_no, state, data, version, created_by_id,"
+            " created_at, updated_at) VALUES ('order_review', ?, 'requirements', ?, 1, ?, ?, ?)",
+            (f"SO-BASE-{i:06d}", data, clerk_id, now, now),
+        ).lastrowid
+        tid = con.execute(
+            "INSERT INTO task (instance_id, state, round, role, department_id, title_zh, title_en,"
+            " status, sla, created_at, due_at, escalation_level, form_data) VALUES"
+            " (?, 'requirements', 1, 'sales_clerk', ?, '与客户确认订单要求', 'Confirm',"
+            " 'open', '1 working day', ?, ?, 0, '{}')",
+            (iid, deps["sales"], now, due),
+        ).lastrowid
+        con.executemany(
+            "INSERT INTO timer (task_id, level, due_at, status) VALUES (?, ?, ?, 'pending')",
+            ((tid, 1, due), (tid, 0, remind)),
+        )
+        assert iid is not None and tid is not None
+        task_ids.append((tid, iid))
+    con.execute("COMMIT")
+
+    cur = con.cursor()
+    cancel_sql = (
+        f"UPDATE timer {'INDEXED BY ix_timer_task_id ' if hint else ''}SET status = 'cancelled'"
+        " WHERE task_id = ? AND status = 'pending'"
+    )
+
+    def one(tid: int, iid: int) -> None:
+        cur.execute("BEGIN IMMEDIATE")
+        status, task_state = cur.execute(
+            "SELECT status, state FROM task WHERE id = ?", (tid,)
+        ).fetchone()
+        state, version, raw = cur.execute(
+            "SELECT state, version, data FROM instance WHERE id = ?", (iid,)
+        ).fetchone()
+        if status != "open" or task_state != state:
+            raise SystemExit("baseline: task not open")
+        cur.execute(
+            "UPDATE task SET status = 'done', decision = 'confirm', closed_at = ?,"
+            " closed_by_id = ?, form_data = ?, assignee_id = ? WHERE id = ? AND status = 'open'",
+            (now, clerk_id, confirm_json, clerk_id, tid),
+        )
+        if cur.rowcount != 1:
+            raise SystemExit("baseline: task closed by someone else")
+        cur.execute(cancel_sql, (tid,))
+        new_data = json.loads(raw)
+        new_data["forms"] = {"confirm": confirm}
+        cur.execute(
+            "UPDATE instance SET state = 'feasibility_review', data = ?, version = ?,"
+            " updated_at = ? WHERE id = ? AND version = ?",
+            (json.dumps(new_data, ensure_ascii=False), version + 1, now, iid, version),
+        )
+        if cur.rowcount != 1:
+            raise SystemExit("baseline: instance changed by someone else")
+        seq, prev = cur.execute("SELECT seq, hash FROM audithead WHERE id = 1").fetchone()
+        event = {
+            "seq": seq + 1, "at": now, "actor_id": clerk_id, "actor_name": "王丽 (销售内勤)",
+            "action": "transition", "instance_id": iid, "task_id": tid, "order_no": "SO-BASE",
+            "from_state": state, "to_state": "feasibility_review", "changes": {"form": confirm},
+            "reason": "", "detail": {"event": "confirm"}, "prev_hash": prev,
+        }  # fmt: skip
+        raw_event = json.dumps(event, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        digest = hashlib.sha256(raw_event.encode("utf-8")).hexdigest()
+        cur.execute(
+            "INSERT INTO auditevent (seq, at, actor_id, actor_name, action, instance_id, task_id,"
+            " order_no, from_state, to_state, changes, reason, detail, prev_hash, hash)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (seq + 1, now, clerk_id, event["actor_name"], "transition", iid, tid, "SO-BASE",
+             state, "feasibility_review", json.dumps(event["changes"]), "",
+             json.dumps(event["detail"]), prev, digest),
+        )  # fmt: skip
+        cur.execute("UPDATE audithead SET seq = ?, hash = ? WHERE id = 1", (seq + 1, digest))
+        for role, dep in board:
+            new_tid = cur.execute(
+                "INSERT INTO task (instance_id, state, round, role, department_id, title_zh,"
+                " title_en, status, sla, created_at, due_at, escalation_level, form_data) VALUES"
+                " (?, 'feasibility_review', ?, ?, ?, '交期可行性评审', 'Review delivery"
+                " feasibility', 'open', '1 working day', ?, ?, 0, '{}')",
+                (iid, version + 1, role, dep, now, due),
+            ).lastrowid
+            cur.executemany(
+                "INSERT INTO timer (task_id, level, due_at, status) VALUES (?, ?, ?, 'pending')",
+                ((new_tid, 1, due), (new_tid, 0, remind)),
+            )
+        cur.execute("COMMIT")
+
+    lat: list[float] = []
+    t0 = time.perf_counter()
+    for tid, iid in task_ids[:n]:
+        t1 = time.perf_counter()
+        one(tid, iid)
+        lat.append(time.perf_counter() - t1)
+    total = time.perf_counter() - t0
+    statements = _traced(con, lambda: [one(t, i) for t, i in task_ids[n:]])
+    con.close()
+    return {
+        "n": n,
+        "per_s": n / total,
+        "p50_ms": 1000 * statistics.median(lat),
+        "statements": statements / TRACED,
+    }
+
+
+# --------------------------------------------------------------------------- (c) escalation
+
+
+def bench_escalation(folder: Path, m: int) -> dict[str, Any]:
+    rt = make_rt(folder / "escalation.db")
+    clerk = actor(rt, "clerk")
+    start_orders(rt, clerk, m, "SO-ESC")
+    due = count(rt, Timer, Timer.status == "pending", Timer.due_at <= TUESDAY_12)
+    outbox_before = count(rt, Notification, Notification.id > 0)
+    audit_before = count(rt, AuditEvent, AuditEvent.id > 0)
+    t0 = time.perf_counter()
+    fired = escalate_due(rt, now=TUESDAY_12)
+    total = time.perf_counter() - t0
+    result = {
+        "due": due,
+        "fired": len(fired),
+        "per_s": len(fired) / total if total else 0.0,
+        "seconds": total,
+        "audit_rows": count(rt, AuditEvent, AuditEvent.id > 0) - audit_before,
+        "outbox_rows": count(rt, Notification, Notification.id > 0) - outbox_before,
+    }
+    rt.db.dispose()
+    return result
+
+
+# --------------------------------------------------------------------------- profile
+
+
+#: Self time grouped by where the code lives (longest-prefix match on the file path).
+GROUPS = (
+    ("sqlite3 (C: execute/commit)", ("<built-in method", "~")),
+    ("sqlalchemy", ("sqlalchemy",)),
+    ("sqlmodel", ("sqlmodel",)),
+    ("python-statemachine", ("statemachine",)),
+    ("pydantic", ("pydantic",)),
+    ("gendan engine", ("gendan",)),
+    ("states/ (procedures)", ("states",)),
+    ("forms/", ("forms",)),
+    ("holidays / zoneinfo / calendar", ("holidays", "zoneinfo")),
+    ("json / hashlib / stdlib", ("json", "hashlib", "python3")),
+)
+
+
+def _group(filename: str, funcname: str) -> str:
+    if filename == "~":
+        if "sqlite3" in funcname or "execute" in funcname or "commit" in funcname:
+            return GROUPS[0][0]
+        return "other built-ins"
+    parts = Path(filename).parts
+    for label, keys in GROUPS[1:]:
+        if any(k in parts for k in keys) or any(p.startswith(keys) for p in parts[-3:-1]):
+            return label
+    return "other"
+
+
+def report_profile(prof: cProfile.Profile, top: int) -> None:
+    stats = pstats.Stats(prof)
+    total = sum(v[2] for v in stats.stats.values())  # type: ignore[attr-defined]
+    groups: dict[str, float] = {}
+    for (filename, _line, funcname), (_cc, _nc, tt, _ct, _callers) in stats.stats.items():  # type: ignore[attr-defined]
+        key = _group(filename, funcname)
+        key = "Python built-ins (isinstance, getattr...)" if key == "other built-ins" else key
+        groups[key] = groups.get(key, 0.0) + tt
+    print(f"\nProfile of the gendan transitions (cProfile, self time {total:.2f} s):")
+    for key, tt in sorted(groups.items(), key=lambda kv: -kv[1]):
+        print(f"  {key:42s} {tt:6.2f} s  {100 * tt / total:5.1f} %")
+    watch = (
+        ("gendan/transitions.py", "complete_task"), ("gendan/transitions.py", "_open_task"),
+        ("gendan/transitions.py", "validate"), ("gendan/transitions.py", "_fire"),
+        ("gendan/transitions.py", "_close"), ("gendan/transitions.py", "_bump_version"),
+        ("statemachine/statemachine.py", "__init__"), ("gendan/audit.py", "append"),
+        ("gendan/tasks.py", "open_tasks"), ("gendan/tasks.py", "close_open_tasks"),
+        ("gendan/org.py", "department_id"), ("gendan/calendar.py", "add"),
+        ("gendan/calendar.py", "add_fraction"), ("sqlalchemy/orm/session.py", "flush"),
+        ("sqlalchemy/orm/session.py", "refresh"),
+        ("sqlalchemy/orm/session.py", "execute"), ("gendan/db.py", "unit_of_work"),
+        ("gendan/db.py", "__exit__"),
+    )  # fmt: skip
+    print("  cumulative time of chosen functions (share of the whole run):")
+    for (filename, line, funcname), (_cc, nc, _tt, ct, _c) in sorted(
+        stats.stats.items(),  # type: ignore[attr-defined]
+        key=lambda kv: -kv[1][3],
+    ):
+        if any(filename.endswith(f) and funcname == fn for f, fn in watch):
+            short = "/".join(Path(filename).parts[-2:]) + f":{line}"
+            share = 100 * ct / total
+            print(f"    {short + ' ' + funcname:48s} {nc:7d} calls {ct:6.2f} s {share:5.1f} %")
+    out = io.StringIO()
+    pstats.Stats(prof, stream=out).sort_stats("tottime").print_stats(top)
+    print(f"  top {top} by self time:")
+    lines = out.getvalue().splitlines()
+    head = next(i for i, line in enumerate(lines) if line.lstrip().startswith("ncalls"))
+    for line in lines[head : head + top + 1]:
+        print("   " + line)
+
+
+# --------------------------------------------------------------------------- main
+
+
+def machine() -> dict[str, str]:
+    return {
+        "cpus": str(os.cpu_count()),
+        "arch": platform.machine(),
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "sqlalchemy": sqlalchemy.__version__,
+        "date": date.today().isoformat(),
+    }
+
+
+def timed(label: str, fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    print(f"  {label} ...", end="", flush=True, file=sys.stderr)
+    t0 = time.perf_counter()
+    out = fn()
+    print(f" {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--n", type=int, default=1000, help="transitions for (a) and (b)")
+    ap.add_argument("--m", type=int, default=1000, help="overdue tasks for (c), 2 timers each")
+    ap.add_argument("--repeat", type=int, default=3, help="runs of each raw baseline (median)")
+    ap.add_argument("--dir", type=Path, default=None, help="folder for the SQLite files")
+    ap.add_argument("--profile", action="store_true", help="cProfile the gendan transitions")
+    ap.add_argument("--top", type=int, default=25, help="functions listed with --profile")
+    args = ap.parse_args(argv)
+    n, reps = args.n, max(1, args.repeat)
+
+    info = machine()
+    with tempfile.TemporaryDirectory(prefix="gendan-bench-", dir=args.dir) as tmp:
+        folder = Path(tmp)
+        print(f"SQLite files in {folder}", file=sys.stderr)
+        prof = cProfile.Profile() if args.profile else None
+        g = timed(f"(a) gendan: {n} starts + {n} confirms", lambda: bench_gendan(folder, n, prof))
+
+        def baseline(sync: str, hint: bool = False) -> dict[str, Any]:
+            runs = []
+            for i in range(reps):
+                sub = folder / f"raw-{sync}-{hint}-{i}"
+                sub.mkdir()
+                runs.append(bench_baseline(sub, n, sync, hint=hint))
+            runs.sort(key=lambda r: r["per_s"])
+            return {**runs[len(runs) // 2], "runs": [r["per_s"] for r in runs]}
+
+        b = timed(f"(b) raw sqlite3, NORMAL: {reps} x {n}", lambda: baseline("NORMAL"))
+        bf = timed(f"    raw sqlite3, FULL: {reps} x {n}", lambda: baseline("FULL"))
+        bh = timed(
+            f"    raw sqlite3, NORMAL, INDEXED BY: {reps} x {n}",
+            lambda: baseline("NORMAL", hint=True),
+        )
+        e = timed(
+            f"(c) escalate_due over {args.m} overdue tasks",
+            lambda: bench_escalation(folder, args.m),
+        )  # noqa: E501
+
+    def spread(r: dict[str, Any]) -> str:
+        lo, hi = min(r["runs"]), max(r["runs"])
+        return f"p50 {r['p50_ms']:.3f} ms; median of {reps} runs ({lo:.0f}-{hi:.0f}/s)"
+
+    sys.stderr.flush()
+    print()
+    print("machine: " + ", ".join(f"{k} {v}" for k, v in info.items()))
+    print(f"SQLite files: WAL, one commit per transition, same disk; N = {n}\n")
+    rows = [
+        ("(a) gendan complete_task (confirm)", f"{g['per_s']:8.0f} /s",
+         f"p50 {g['p50_ms']:.2f} ms, p95 {g['p95_ms']:.2f} ms"),
+        ("    gendan start_instance", f"{g['start_per_s']:8.0f} /s", "for reference"),
+        ("(b) raw sqlite3, synchronous=NORMAL", f"{b['per_s']:8.0f} /s", spread(b)),
+        ("    raw sqlite3, synchronous=FULL", f"{bf['per_s']:8.0f} /s", spread(bf)),
+        ("    raw sqlite3, NORMAL, timer index hint", f"{bh['per_s']:8.0f} /s", spread(bh)),
+        ("(c) escalate_due", f"{e['per_s']:8.0f} /s",
+         f"{e['fired']} timers fired in {e['seconds']:.2f} s"),
+    ]  # fmt: skip
+    width = max(len(r[0]) for r in rows)
+    print(f"{'measure':{width}s}  {'throughput':>11s}  notes")
+    for name, rate, note in rows:
+        print(f"{name:{width}s}  {rate:>11s}  {note}")
+    print(
+        f"\nratio gendan / raw sqlite3 (NORMAL), transitions/s: {g['per_s'] / b['per_s']:.3f}"
+        f" (raw {b['per_s'] / g['per_s']:.1f}x faster);"
+        f" by p50 latency: raw {g['p50_ms'] / b['p50_ms']:.1f}x faster"
+    )
+    print(
+        f"against the hinted raw run (timer UPDATE on ix_timer_task_id):"
+        f" {g['per_s'] / bh['per_s']:.3f} (raw {bh['per_s'] / g['per_s']:.1f}x faster)"
+    )
+    r = g["rows"]
+    print(
+        f"SQL statements per transition (SQLite trace, BEGIN/COMMIT included):"
+        f" gendan {g['statements']:.1f}, raw sqlite3 {b['statements']:.1f}"
+    )
+    print(
+        f"rows per gendan transition: +{r['tasks']:.0f} tasks, +{r['timers']:.0f} timers,"
+        f" +{r['audit']:.0f} audit; escalation: {e['due']} due timers,"
+        f" {e['audit_rows']} audit rows, {e['outbox_rows']} outbox rows"
+    )
+    # SQLAlchemy creates a table's indexes in set order, which varies from process to process;
+    # with no ANALYZE statistics SQLite's choice between two equal indexes follows that order.
+    print("query plans of this run's schema (varies per process: index creation order):")
+    for name, plan in g["plans"].items():
+        print(f"  {name}: {plan}")
+    if prof is not None:
+        report_profile(prof, args.top)
+
+
+if __name__ == "__main__":
+    main()
