@@ -12,9 +12,17 @@ from gendan.errors import (
     InvalidForm,
     NotAllowed,
     NotFound,
+    TooManyAttempts,
 )
 
-STATUS = {NotFound: 404, NotAllowed: 403, InvalidForm: 422, IllegalTransition: 409, Conflict: 409}
+STATUS = {
+    TooManyAttempts: 429,
+    NotFound: 404,
+    NotAllowed: 403,
+    InvalidForm: 422,
+    IllegalTransition: 409,
+    Conflict: 409,
+}
 
 
 def status_of(exc: EngineError) -> int:

@@ -37,3 +37,7 @@ class IllegalTransition(Conflict):
         super().__init__(
             f"'{event}' is not allowed in state '{state}'; allowed: {', '.join(allowed) or 'none'}"
         )
+
+
+class TooManyAttempts(EngineError):
+    """Too many failed logins for this account recently (429)."""
