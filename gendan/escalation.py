@@ -28,7 +28,7 @@ class Escalation:
     recipients: tuple[str, ...]
 
 
-def escalate_due(rt: Runtime, *, now: datetime, batch: int = 200) -> list[Escalation]:
+def escalate_due(rt: Runtime, *, now: datetime, batch: int = 50) -> list[Escalation]:
     """Fire every pending timer due at ``now``; safe to run twice, concurrently, or late."""
     done: list[Escalation] = []
     while True:

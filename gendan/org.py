@@ -19,6 +19,8 @@ class Actor:
     display_name: str
     #: (role, department id) pairs the person holds.
     roles: frozenset[tuple[str, int]] = field(default_factory=frozenset)
+    #: For electronic signatures: checked before the move's transaction takes any lock.
+    password_hash: str = field(default="", repr=False)
 
     def has_role(self, role: str, department_id: int | None = None) -> bool:
         return any(r == role and department_id in (None, d) for r, d in self.roles)
@@ -38,6 +40,7 @@ def load_actor(session: Session, user_id: int) -> Actor:
         username=user.username,
         display_name=user.display_name,
         roles=frozenset((r.role, r.department_id) for r in rows),
+        password_hash=user.password_hash,
     )
 
 
