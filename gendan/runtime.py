@@ -2,31 +2,45 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from gendan.calendar import BusinessCalendar
-from gendan.db import create_schema, make_engine
+from gendan.db import create_schema, make_engine, reader
 from gendan.models import CalendarDay
 from gendan.settings import Settings, get_settings
 
+#: How long a process keeps its calendar before re-reading the company's announced days, so
+#: a change made on one API replica or in the admin pages reaches every process in a minute.
+CALENDAR_TTL = 60.0
 
-@dataclass
+
 class Runtime:
-    db: Engine
-    calendar: BusinessCalendar
-    settings: Settings
+    """Database engine, settings, and the business calendar (refreshed every minute)."""
+
+    def __init__(self, db: Engine, calendar: BusinessCalendar, settings: Settings) -> None:
+        self.db = db
+        self.settings = settings
+        self._calendar = calendar
+        self._loaded_at = time.monotonic()
+
+    @property
+    def calendar(self) -> BusinessCalendar:
+        if time.monotonic() - self._loaded_at > CALENDAR_TTL:
+            self.reload_calendar()
+        return self._calendar
 
     def reload_calendar(self) -> None:
         """Rebuild the calendar after the company changes its announced days."""
-        self.calendar = load_calendar(self.db, self.settings)
+        self._calendar = load_calendar(self.db, self.settings)
+        self._loaded_at = time.monotonic()
 
 
 def load_calendar(db: Engine, settings: Settings) -> BusinessCalendar:
     """Settings' calendar plus the company's announced days off / working days in the database."""
-    with Session(db) as s:
+    with Session(reader(db)) as s:  # may run while this thread holds the write lock
         days = s.exec(select(CalendarDay)).all()
     base = BusinessCalendar.from_spec(
         tz=settings.timezone,
