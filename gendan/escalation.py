@@ -31,6 +31,7 @@ class Escalation:
 def escalate_due(rt: Runtime, *, now: datetime, batch: int = 50) -> list[Escalation]:
     """Fire every pending timer due at ``now``; safe to run twice, concurrently, or late."""
     done: list[Escalation] = []
+    calendar = rt.calendar  # read once, outside the write transaction
     while True:
         with unit_of_work(rt.db) as session:
             timers = session.exec(
@@ -41,7 +42,7 @@ def escalate_due(rt: Runtime, *, now: datetime, batch: int = 50) -> list[Escalat
                 .with_for_update(skip_locked=True)
             ).all()
             for timer in timers:
-                esc = _fire(session, timer, now=now, calendar=rt.calendar)
+                esc = _fire(session, timer, now=now, calendar=calendar)
                 if esc:
                     done.append(esc)
         if len(timers) < batch:
