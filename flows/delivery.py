@@ -36,6 +36,7 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from gendan import audit
+from gendan.admin import effective_channels
 from gendan.db import reader, unit_of_work
 from gendan.models import DeliveryAttempt, Notification, User
 from gendan.org import SYSTEM_ACTOR
@@ -91,18 +92,23 @@ def deliver_pending(
     """Send every outbox row due at ``now``; safe to run twice, concurrently, or late.
 
     ``send`` is ``notifications.channels.send`` unless a caller needs another
-    transport; it is called as ``send(Message, smtp_url=..., sms_url=...)``.
+    transport; it is called as ``send(Message, smtp_url=..., sms_url=...)`` with
+    the channels in effect when the run starts (``gendan.admin.effective_channels``:
+    the administrator's settings, else the environment's).
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     report = DeliveryReport()
     after_id = 0
+    with Session(reader(rt.db)) as s:  # once per run: the admin page may override the settings
+        urls = effective_channels(s, rt.settings)
     while True:
         rows, languages = _due(rt, now=now, after_id=after_id, batch=batch)
         for row in rows:
             assert row.id is not None
             after_id = row.id
-            outcome = _handle(rt, row, now=now, send=send, lang=languages.get(row.user_id, "zh"))
+            lang = languages.get(row.user_id, "zh")
+            outcome = _handle(rt, row, now=now, send=send, lang=lang, urls=urls)
             if outcome == "sent":
                 report.sent += 1
             elif outcome == "failed":
@@ -143,7 +149,15 @@ def _due(
     return rows, languages
 
 
-def _handle(rt: Runtime, row: Notification, *, now: datetime, send: SendFn, lang: str) -> str:
+def _handle(
+    rt: Runtime,
+    row: Notification,
+    *,
+    now: datetime,
+    send: SendFn,
+    lang: str,
+    urls: tuple[str, str],
+) -> str:
     """One row: postpone (quiet hours), or claim, send and record. Returns what happened."""
     tz = ZoneInfo(str(row.context.get("timezone") or rt.settings.timezone))
     if row.channel == "sms":
@@ -160,8 +174,8 @@ def _handle(rt: Runtime, row: Notification, *, now: datetime, send: SendFn, lang
             body = sms_text(subject, link)
         result = send(
             Message(row.channel, row.address, subject, body),  # type: ignore[arg-type]
-            smtp_url=rt.settings.smtp_url,
-            sms_url=rt.settings.sms_url,
+            smtp_url=urls[0],
+            sms_url=urls[1],
         )
     except Exception as exc:  # a bad template or setting must not strand the row in "sending"
         result = DeliveryResult(ok=False, error=f"{type(exc).__name__}: {exc}")
