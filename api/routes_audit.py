@@ -1,7 +1,248 @@
-"""Pages for the ISO auditor (read-only trail, search, export)."""
+"""Pages for the ISO auditor (read-only trail, search, export).
+
+Every page needs the role ``auditor`` (403 otherwise; not logged in: to the login page).
+There are only GET routes: the auditor reads, never writes.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import re
+from datetime import date, datetime
+from typing import Any
+from urllib.parse import quote, urlencode
+from zoneinfo import ZoneInfo
 
-router = APIRouter(include_in_schema=False)
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from api.deps import Db, Now, Rt
+from api.web import Me, render, require_role
+from gendan import audit_search
+from gendan.audit import ChainReport, verify
+from gendan.db import reader
+from gendan.runtime import Runtime
+from states import PROCEDURES
+
+router = APIRouter(prefix="/audit", include_in_schema=False)
+
+#: Rows per page of search results (the ``limit`` parameter may ask for 1..500).
+PAGE_SIZE = 50
+
+#: The search form's text fields, in the order of the form.
+SEARCH_FIELDS = ("order_no", "person", "procedure", "action", "state", "customer")
+
+
+def chain_status(rt: Runtime) -> dict[str, Any]:
+    """Recompute the whole hash chain now; what the status box shows."""
+    report: ChainReport = verify(reader(rt.db))
+    return {
+        "ok": report.ok,
+        "checked": report.checked,
+        "seq": report.first_broken_seq,
+        "problem": report.problem,
+    }
+
+
+def _parse_day(raw: str, field: str, errors: dict[str, str]) -> date | None:
+    raw = raw.strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        errors[field] = "请输入日期 YYYY-MM-DD / enter a date as YYYY-MM-DD"
+        return None
+
+
+def _page_link(params: dict[str, Any], **changes: Any) -> str:
+    query = {k: v for k, v in {**params, **changes}.items() if v not in (None, "")}
+    return "/audit?" + urlencode(query)
+
+
+def _states() -> list[dict[str, Any]]:
+    """Every procedure's states for the state filter, grouped by procedure."""
+    return [
+        {
+            "key": p.key,
+            "title_zh": p.title_zh,
+            "title_en": p.title_en,
+            "states": [(s.id, str(s.name)) for s in p.states],
+        }
+        for p in PROCEDURES.values()
+    ]
+
+
+@router.get("", response_class=HTMLResponse)
+def audit_search_page(
+    request: Request,
+    me: Me,
+    db: Db,
+    rt: Rt,
+    order_no: str = "",
+    person: str = "",
+    procedure: str = "",
+    action: str = "",
+    state: str = "",
+    customer: str = "",
+    date_from: str = "",
+    date_to: str = "",
+    before_seq: int | None = Query(None, ge=1),
+    before_id: int | None = Query(None, ge=1),
+    limit: int = Query(PAGE_SIZE, ge=1, le=500),
+) -> Response:
+    """Search form, chain status, instances and events found (newest first, keyset pages)."""
+    require_role(me, "auditor")
+    errors: dict[str, str] = {}
+    day_from = _parse_day(date_from, "date_from", errors)
+    day_to = _parse_day(date_to, "date_to", errors)
+    if procedure and procedure not in PROCEDURES:
+        errors["procedure"] = "未知程序 / unknown procedure"
+    if day_from and day_to and day_from > day_to:
+        errors["date_to"] = "结束日期早于开始日期 / the end is before the start"
+    params = {
+        "order_no": order_no,
+        "person": person,
+        "procedure": procedure,
+        "action": action,
+        "state": state,
+        "customer": customer,
+        "date_from": date_from,
+        "date_to": date_to,
+        "limit": limit if limit != PAGE_SIZE else None,
+        "before_seq": before_seq,
+        "before_id": before_id,
+    }
+    tz = rt.settings.timezone
+    events: list[dict[str, Any]] = []
+    hits: list[audit_search.InstanceHit] = []
+    older_events = older_instances = None
+    if not errors:
+        found = audit_search.search_events(
+            db,
+            order_no=order_no,
+            person=person,
+            procedure=procedure,
+            action=action,
+            date_from=day_from,
+            date_to=day_to,
+            tz=tz,
+            limit=limit + 1,
+            before_seq=before_seq,
+        )
+        procs = audit_search.procedures_of(db, [e.instance_id for e in found[:limit]])
+        events = [
+            {
+                **audit_search.event_row(
+                    e, procedure=procs.get(e.instance_id or 0), tz=ZoneInfo(tz)
+                ),
+                "procedure": procs.get(e.instance_id or 0, ""),
+            }
+            for e in found[:limit]
+        ]
+        if len(found) > limit:
+            older_events = _page_link(params, before_seq=found[limit - 1].seq)
+        hits = audit_search.search_instances(
+            db,
+            order_no=order_no,
+            procedure=procedure,
+            state=state,
+            customer=customer,
+            limit=limit + 1,
+            before_id=before_id,
+        )
+        if len(hits) > limit:
+            hits = hits[:limit]
+            older_instances = _page_link(params, before_id=hits[-1].instance.id)
+    ctx = {
+        "me": me,
+        "chain": chain_status(rt),
+        "params": params,
+        "errors": errors,
+        "events": events,
+        "hits": hits,
+        "older_events": older_events,
+        "older_instances": older_instances,
+        "newest_events": _page_link(params, before_seq=None) if before_seq else None,
+        "newest_instances": _page_link(params, before_id=None) if before_id else None,
+        "procedures": list(PROCEDURES.values()),
+        "state_groups": _states(),
+        "actions": audit_search.KNOWN_ACTIONS,
+        "state_name": audit_search.state_name,
+        "local_time": audit_search.local_time,
+        "tz": tz,
+    }
+    return render(request, "audit_search.html", ctx, status=422 if errors else 200)
+
+
+def _trail_context(rt: Runtime, db: Any, instance_id: int) -> dict[str, Any]:
+    record = audit_search.instance_record(db, instance_id)
+    rows = audit_search.trail_rows(db, instance_id, tz=rt.settings.timezone)
+    return {
+        "rec": record,
+        "rows": rows,
+        "tz": rt.settings.timezone,
+        "local_time": audit_search.local_time,
+    }
+
+
+@router.get("/instances/{instance_id}", response_class=HTMLResponse)
+def audit_trail_page(instance_id: int, request: Request, me: Me, db: Db, rt: Rt) -> Response:
+    """One instance's full trail: order facts, every event's changes, reasons, signatures."""
+    require_role(me, "auditor")
+    ctx = _trail_context(rt, db, instance_id)
+    ctx.update(me=me, chain=chain_status(rt), columns=audit_search.COLUMNS)
+    return render(request, "audit_trail.html", ctx)
+
+
+def _attachment(order_no: str, instance_id: int, ext: str) -> str:
+    """Content-Disposition naming the order: ASCII fallback plus the exact UTF-8 name."""
+    name = f"audit-trail-{order_no}-{instance_id}.{ext}"
+    ascii_name = re.sub(r"[^A-Za-z0-9._-]+", "_", name)
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+@router.get("/instances/{instance_id}/trail.csv")
+def audit_trail_csv(instance_id: int, me: Me, db: Db, rt: Rt) -> Response:
+    """The trail as CSV (UTF-8 with BOM, for Excel)."""
+    require_role(me, "auditor")
+    ctx = _trail_context(rt, db, instance_id)
+    body = audit_search.trail_csv(ctx["rows"]).encode("utf-8")
+    headers = {
+        "Content-Disposition": _attachment(ctx["rec"].instance.order_no, instance_id, "csv"),
+        "Cache-Control": "no-store",
+    }
+    return Response(body, media_type="text/csv; charset=utf-8", headers=headers)
+
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.get("/instances/{instance_id}/trail.xlsx")
+def audit_trail_xlsx(instance_id: int, me: Me, db: Db, rt: Rt) -> Response:
+    """The trail as an Excel workbook."""
+    require_role(me, "auditor")
+    ctx = _trail_context(rt, db, instance_id)
+    order_no = ctx["rec"].instance.order_no
+    body = audit_search.trail_xlsx(ctx["rows"], order_no=order_no)
+    headers = {
+        "Content-Disposition": _attachment(order_no, instance_id, "xlsx"),
+        "Cache-Control": "no-store",
+    }
+    return Response(body, media_type=XLSX_TYPE, headers=headers)
+
+
+@router.get("/instances/{instance_id}/print", response_class=HTMLResponse)
+def audit_trail_print(
+    instance_id: int, request: Request, me: Me, db: Db, rt: Rt, now: Now
+) -> Response:
+    """A printable trail (A4): title, order, generation time, chain status, the table."""
+    require_role(me, "auditor")
+    ctx = _trail_context(rt, db, instance_id)
+    generated: datetime = now.astimezone(ZoneInfo(rt.settings.timezone))
+    ctx.update(
+        me=me,
+        chain=chain_status(rt),
+        columns=audit_search.COLUMNS,
+        generated=generated.strftime(audit_search.TIME_FORMAT),
+    )
+    return render(request, "audit_print.html", ctx)

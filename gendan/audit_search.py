@@ -128,11 +128,11 @@ WINDOW_ROWS = 5000
 
 
 def _event_conditions(
-    session: Session,
     ev: Any,
     *,
     order_no: str | None,
     person: str | None,
+    person_ids: list[int],
     action: str | None,
     start: datetime | None,
     end: datetime | None,
@@ -143,11 +143,10 @@ def _event_conditions(
     if action and action.strip():
         conds.append(ev.action == action.strip())
     if person and person.strip():
-        ids = matching_user_ids(session, person)
         by_system = and_(
             ev.actor_id.is_(None), ev.actor_name.contains(person.strip(), autoescape=True)
         )
-        conds.append(or_(ev.actor_id.in_(ids), by_system) if ids else by_system)
+        conds.append(or_(ev.actor_id.in_(person_ids), by_system) if person_ids else by_system)
     if start is not None:
         conds.append(ev.at >= start)
     if end is not None:
@@ -182,18 +181,19 @@ def search_events(
     """
     limit = max(1, limit)
     start, end = day_bounds(date_from, date_to, tz)
-    filters = {
+    filters: dict[str, Any] = {
         "order_no": order_no,
         "person": person,
         "action": action,
         "start": start,
         "end": end,
     }
+    ids = matching_user_ids(session, person) if person and person.strip() else []
     proc = procedure.strip() if procedure and procedure.strip() else None
 
     def query(ev: Any) -> Any:
         stmt = select(ev)
-        conds = _event_conditions(session, ev, **filters)
+        conds = _event_conditions(ev, person_ids=ids, **filters)
         if proc:
             stmt = stmt.join(Instance, Instance.id == ev.instance_id)
             conds.append(Instance.procedure == proc)
