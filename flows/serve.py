@@ -10,11 +10,15 @@ from __future__ import annotations
 
 from prefect import serve
 
+from flows.audit_verify import audit_verify
 from flows.deliver_notifications import deliver_notifications
 from flows.sla_sweep import sla_sweep
 
 SWEEP_DEPLOYMENT = "gendan-sla-sweep"
 DELIVERY_DEPLOYMENT = "gendan-deliver-notifications"
+AUDIT_DEPLOYMENT = "gendan-audit-verify"
+#: The full re-hash of the audit chain runs hourly (tens of seconds for a million events).
+AUDIT_INTERVAL = 3600
 
 
 def serve_flows(sweep_interval: int = 60, delivery_interval: int = 30) -> None:
@@ -22,5 +26,6 @@ def serve_flows(sweep_interval: int = 60, delivery_interval: int = 30) -> None:
     serve(
         sla_sweep.to_deployment(name=SWEEP_DEPLOYMENT, interval=sweep_interval),
         deliver_notifications.to_deployment(name=DELIVERY_DEPLOYMENT, interval=delivery_interval),
+        audit_verify.to_deployment(name=AUDIT_DEPLOYMENT, interval=AUDIT_INTERVAL),
         print_starting_message=False,
     )

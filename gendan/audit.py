@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from gendan.db import utcnow
-from gendan.models import GENESIS_HASH, AuditEvent, AuditHead
+from gendan.db import reader, unit_of_work, utcnow
+from gendan.models import GENESIS_HASH, AuditEvent, AuditHead, ChainCheck
 
 #: The fields that the hash covers, in order. Changing any of them breaks the chain.
 HASHED_FIELDS = (
@@ -132,3 +132,27 @@ def verify(engine: Engine, *, batch: int = 5000) -> ChainReport:
         if head is not None and (head.seq != expected_seq - 1 or head.hash != prev):
             return ChainReport(False, checked, head.seq, "latest events missing (truncated)")
     return ChainReport(True, checked)
+
+
+def verify_and_record(engine: Engine, *, now: datetime) -> ChainReport:
+    """Verify the whole chain (read-only, no write lock held) and keep the result.
+
+    Re-hashing a million events takes tens of seconds, so pages show the last recorded
+    check; the scheduled ``audit-verify`` flow and ``gendan audit verify`` record new ones.
+    """
+    report = verify(reader(engine))
+    with unit_of_work(engine) as s:
+        s.add(
+            ChainCheck(
+                at=now,
+                ok=report.ok,
+                checked=report.checked,
+                first_broken_seq=report.first_broken_seq,
+                problem=report.problem,
+            )
+        )
+    return report
+
+
+def latest_check(session: Session) -> ChainCheck | None:
+    return session.exec(select(ChainCheck).order_by(ChainCheck.id.desc()).limit(1)).first()

@@ -147,11 +147,12 @@ def _instant(at: str | None, rt: Runtime) -> datetime:
 
 @audit_app.command("verify")
 def audit_verify() -> None:
-    """Recompute the audit chain; exit 1 naming the first altered or missing event."""
-    from gendan.audit import verify
+    """Recompute the audit chain and record the result; exit 1 naming the first broken event."""
+    from gendan.audit import verify_and_record
+    from gendan.db import utcnow
 
     rt = build_runtime()
-    report = verify(rt.db)
+    report = verify_and_record(rt.db, now=utcnow())
     if report.ok:
         typer.echo(f"audit chain intact: {report.checked} events")
         return

@@ -172,15 +172,23 @@ class AuditHead(SQLModel, table=True):
 class AuditEvent(SQLModel, table=True):
     """Append-only, hash-chained record: who, what, when, why (ISO 9001 records)."""
 
+    #: The auditor searches by order, person, action or instance, newest first (keyset on seq).
+    __table_args__ = (
+        Index("ix_audit_order_seq", "order_no", "seq"),
+        Index("ix_audit_actor_seq", "actor_id", "seq"),
+        Index("ix_audit_action_seq", "action", "seq"),
+        Index("ix_audit_instance_seq", "instance_id", "seq"),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
     seq: int = Field(unique=True, index=True)
     at: datetime = _ts(nullable=False, index=True)
-    actor_id: int | None = Field(default=None, index=True)
+    actor_id: int | None = None
     actor_name: str
-    action: str = Field(index=True)
-    instance_id: int | None = Field(default=None, index=True)
+    action: str
+    instance_id: int | None = None
     task_id: int | None = None
-    order_no: str | None = Field(default=None, index=True)
+    order_no: str | None = None
     from_state: str | None = None
     to_state: str | None = None
     changes: dict = _json()
@@ -237,3 +245,14 @@ class ChannelSetting(SQLModel, table=True):
     key: str = Field(primary_key=True)
     value: str
     updated_at: datetime = _ts(nullable=False)
+
+
+class ChainCheck(SQLModel, table=True):
+    """One verification of the whole audit chain; pages show the latest instead of re-hashing."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _ts(nullable=False)
+    ok: bool
+    checked: int
+    first_broken_seq: int | None = None
+    problem: str = ""

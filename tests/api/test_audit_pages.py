@@ -187,6 +187,7 @@ def test_trail_shows_old_and_new_values_reasons_and_signatures(server: str, rt: 
     rid = d.start("order_review", "clerk", released)
     review_to_release(d, rid, released)
     c = login(server, "auditor")
+    assert c.get("/audit/verify", follow_redirects=True).status_code == 200  # record a chain check
 
     page = c.get(f"/audit/instances/{iid}")
     assert page.status_code == 200
@@ -251,6 +252,7 @@ def test_trail_xlsx_opens_with_header_and_rows(server: str, rt: Runtime) -> None
 def test_print_page_has_order_time_and_chain_status(server: str, rt: Runtime) -> None:
     iid, _, _ = negotiated_then_declined(rt, "SO-P1", "客户取消")
     c = login(server, "auditor")
+    c.get("/audit/verify", follow_redirects=True)
     page = c.get(f"/audit/instances/{iid}/print")
     assert page.status_code == 200
     body = html.unescape(page.text)
@@ -264,11 +266,13 @@ def test_print_page_has_order_time_and_chain_status(server: str, rt: Runtime) ->
 def test_tampered_event_shows_the_chain_broken_at_it(server: str, rt: Runtime) -> None:
     iid, _, _ = negotiated_then_declined(rt, "SO-B1", "客户取消")
     c = login(server, "auditor")
-    before = c.get("/audit")
+    assert 'data-chain="unknown"' in c.get("/audit").text  # nothing verified yet
+    before = c.get("/audit/verify", follow_redirects=True)  # "verify now", back to /audit
     assert 'data-chain="ok"' in before.text and "审计链完整 / Audit chain intact" in before.text
     with rt.db.begin() as conn:
         conn.execute(text("UPDATE auditevent SET reason='x' WHERE seq=2"))
-    after = html.unescape(c.get("/audit").text)
+    assert 'data-chain="ok"' in c.get("/audit").text  # pages show the last recorded check
+    after = html.unescape(c.get("/audit/verify", follow_redirects=True).text)
     assert "审计链被破坏 / Chain BROKEN at event #2: record altered after it was written" in after
     assert 'data-broken-seq="2"' in after and 'data-chain="ok"' not in after
     for url in (f"/audit/instances/{iid}", f"/audit/instances/{iid}/print"):
