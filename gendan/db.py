@@ -35,7 +35,7 @@ class UTCDateTime(TypeDecorator):
 
 
 def make_engine(url: str) -> Engine:
-    """Create the engine; SQLite gets WAL and BEGIN IMMEDIATE so writers queue, not fail."""
+    """Create the engine; on SQLite: WAL, and BEGIN IMMEDIATE for ``unit_of_work``."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -54,16 +54,23 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):  # type: ignore[no-untyped-def]
-            read_only = conn.get_execution_options().get("gendan_read_only", False)
-            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+            write = conn.get_execution_options().get("gendan_write", False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
         return engine
     return create_engine(url, pool_pre_ping=True)
 
 
+def writer(engine: Engine) -> Engine:
+    """The same database for a business operation: on SQLite its transaction starts with
+    BEGIN IMMEDIATE, so concurrent writers queue (busy timeout) instead of failing to upgrade
+    a read lock. Plain sessions read without taking the write lock."""
+    return engine.execution_options(gendan_write=True)
+
+
 def reader(engine: Engine) -> Engine:
-    """The same database for read-only sessions: on SQLite they do not take the write lock."""
-    return engine.execution_options(gendan_read_only=True)
+    """The same database for reading; says so at the call site (reads never take the lock)."""
+    return engine.execution_options(gendan_write=False)
 
 
 def create_schema(engine: Engine) -> None:
@@ -80,7 +87,7 @@ def create_schema(engine: Engine) -> None:
 @contextmanager
 def unit_of_work(engine: Engine) -> Iterator[Session]:
     """One business operation: commits when the block ends normally, rolls back on any error."""
-    with Session(engine, expire_on_commit=False) as session:
+    with Session(writer(engine), expire_on_commit=False) as session:
         try:
             yield session
             session.commit()

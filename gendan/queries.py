@@ -7,9 +7,10 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, false, or_
+from sqlalchemy import Integer, and_, literal, or_, tuple_, union_all
 from sqlmodel import Session, select
 
+from gendan.db import UTCDateTime
 from gendan.errors import NotAllowed, NotFound
 from gendan.models import AuditEvent, Department, Document, Instance, Order, Task, Timer
 from gendan.org import Actor, may_work_on
@@ -58,20 +59,56 @@ def inbox(
     after: tuple[datetime, int] | None = None,
     limit: int = 50,
 ) -> InboxPage:
-    """Open tasks in due order, keyset-paginated on (due_at, id) so deep pages stay fast."""
-    offered = [and_(Task.role == r, Task.department_id == d) for r, d in actor.roles]
-    queue = and_(Task.assignee_id.is_(None), or_(*offered)) if offered else false()
-    scope = {
-        "mine": Task.assignee_id == actor.user_id,
-        "queue": queue,
-    }.get(flt.scope, or_(Task.assignee_id == actor.user_id, queue))
-    stmt = (
+    """Open tasks in due order, keyset-paginated on (due_at, id) so deep pages stay fast.
+
+    "Mine or my roles' queue" is an OR that no index serves in order, so each side is its
+    own branch walking its own index (``ix_task_assignee_due``, ``ix_task_queue`` per role)
+    for at most ``limit + 1`` rows; the branches are merged, then joined for display.
+    """
+    branches = []
+    if flt.scope in ("all", "mine"):
+        branches.append(_branch(Task.assignee_id == actor.user_id, flt, now, tz, after, limit))
+    if flt.scope in ("all", "queue"):
+        for role, dep in sorted(actor.roles):
+            cond = and_(Task.role == role, Task.department_id == dep, Task.assignee_id.is_(None))
+            branches.append(_branch(cond, flt, now, tz, after, limit))
+    if not branches:
+        return InboxPage([], None)
+    merged = union_all(*(b.subquery().select() for b in branches)).subquery()
+    picked = session.exec(
+        select(merged.c.id).order_by(merged.c.due_at, merged.c.id).limit(limit + 1)
+    ).all()
+    more = len(picked) > limit
+    ids = list(picked[:limit])
+    found = session.exec(
         select(Task, Instance, Department, Order.customer)
         .join(Instance, Instance.id == Task.instance_id)
         .join(Department, Department.id == Task.department_id)
         .join(Order, Order.order_no == Instance.order_no)
-        .where(Task.status == "open", scope, Task.due_at.is_not(None))
+        .where(Task.id.in_(ids))
+    ).all()
+    found = sorted(found, key=lambda r: (r[0].due_at, r[0].id))
+    rows = [InboxRow(t, i, d, c, t.assignee_id == actor.user_id) for t, i, d, c in found]
+    cursor = (rows[-1].task.due_at, rows[-1].task.id) if more and rows else None
+    return InboxPage(rows, cursor)  # type: ignore[arg-type]
+
+
+def _branch(
+    scope: Any,
+    flt: InboxFilter,
+    now: datetime,
+    tz: ZoneInfo,
+    after: tuple[datetime, int] | None,
+    limit: int,
+) -> Any:
+    """One index-ordered branch of the inbox: (id, due_at) of at most ``limit + 1`` tasks."""
+    stmt = select(Task.id, Task.due_at).where(
+        Task.status == "open", scope, Task.due_at.is_not(None)
     )
+    if flt.procedure or flt.order_no or flt.customer or flt.q:
+        stmt = stmt.join(Instance, Instance.id == Task.instance_id).join(
+            Order, Order.order_no == Instance.order_no
+        )
     if flt.procedure:
         stmt = stmt.where(Instance.procedure == flt.procedure)
     if flt.order_no:
@@ -91,20 +128,13 @@ def inbox(
     if flt.overdue:
         stmt = stmt.where(Task.due_at < now)
     if flt.due_today:
-        local = now.astimezone(tz)
-        start = datetime.combine(local.date(), time(0), tz)
+        start = datetime.combine(now.astimezone(tz).date(), time(0), tz)
         stmt = stmt.where(Task.due_at >= start, Task.due_at < start + timedelta(days=1))
     if after is not None:
         due, tid = after
-        stmt = stmt.where(or_(Task.due_at > due, and_(Task.due_at == due, Task.id > tid)))
-    found = session.exec(stmt.order_by(Task.due_at, Task.id).limit(limit + 1)).all()
-    rows = [
-        InboxRow(t, i, d, customer, t.assignee_id == actor.user_id)
-        for t, i, d, customer in found[:limit]
-    ]
-    more = len(found) > limit
-    cursor = (rows[-1].task.due_at, rows[-1].task.id) if more and rows else None
-    return InboxPage(rows, cursor)  # type: ignore[arg-type]
+        cursor = tuple_(literal(due, UTCDateTime()), literal(tid, Integer()))
+        stmt = stmt.where(tuple_(Task.due_at, Task.id) > cursor)
+    return stmt.order_by(Task.due_at, Task.id).limit(limit + 1)
 
 
 def get_task_for(session: Session, task_id: int, actor: Actor) -> tuple[Task, Instance]:
