@@ -13,13 +13,16 @@ Measures, on fresh SQLite files in one temporary folder (same disk, WAL):
     machine, audit, close the task, open 3 countersign tasks with 6 timers, commit);
 (b) baseline: raw ``sqlite3`` writing the same rows per transition into the same schema,
     one commit each, ``synchronous=NORMAL`` (median of --repeat runs); for reference also
-    ``FULL``, and NORMAL with the timer UPDATE forced onto ``ix_timer_task_id``;
+    ``FULL``;
 (c) ``escalate_due`` over the 2*M timers of M open tasks whose deadline has passed
     (each fired timer writes an audit row and outbox rows).
 
-It also prints the SQL statements per transition (SQLite's trace) and the index SQLite
-picks for two two-index WHERE clauses: that choice varies per process (see the end of
-``main``) and decides whether those statements visit one row or every open one.
+It also prints the SQL statements per transition (SQLite's trace) and SQLite's plan for
+the engine's hot WHERE clauses (EXPLAIN QUERY PLAN on the schema ``create_schema`` made, no
+ANALYZE). With only single-column indexes the choice between ``task_id`` and ``status``
+used to vary per process and decide whether a statement visited one row or every open
+one; the composite indexes (``ix_timer_task_status``, ``ix_task_instance_status``,
+``ix_timer_due``, ``ix_task_queue``) should now be picked on their own.
 Timings depend on the machine and the disk; nothing here asserts on them.
 """
 
@@ -164,16 +167,18 @@ def bench_gendan(folder: Path, n: int, profile: cProfile.Profile | None = None) 
     }
 
 
-#: Two statements of every transition whose WHERE names two single-column indexes.
+#: Statements of every transition (and the sweep) whose WHERE could use more than one index.
 PLANNED = {
     "cancel timers": "UPDATE timer SET status = 'cancelled'"
     " WHERE timer.task_id IN (1) AND timer.status = 'pending'",
     "open tasks of the instance": "SELECT id FROM task WHERE instance_id = 1 AND status = 'open'",
+    "sweep: due timers": "SELECT * FROM timer WHERE status = 'pending'"
+    " AND due_at <= '2026-11-24 04:00:00.000000' ORDER BY due_at, id LIMIT 200",
 }
 
 
 def query_plans(path: Path) -> dict[str, str]:
-    """The index SQLite picks for each PLANNED statement (no ANALYZE has run)."""
+    """SQLite's plan for each PLANNED statement (no ANALYZE has run)."""
     con = sqlite3.connect(path)
     try:
         return {
@@ -211,14 +216,13 @@ def _ts(t: datetime) -> str:
     return t.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
 
-def bench_baseline(folder: Path, n: int, synchronous: str, *, hint: bool = False) -> dict[str, Any]:
+def bench_baseline(folder: Path, n: int, synchronous: str) -> dict[str, Any]:
     """Raw sqlite3, gendan's schema and indexes, the rows of one confirm transition per commit.
 
-    With ``hint``, the timer UPDATE names the task_id index: without statistics (no ANALYZE)
-    SQLite picks ``ix_timer_status`` for ``task_id = ? AND status = 'pending'`` and so visits
-    every pending timer, a cost that grows with the number of open tasks.
+    The timer UPDATE (``task_id = ? AND status = 'pending'``) is left to SQLite's planner, as
+    gendan's is; ``ix_timer_task_status`` serves it exactly.
     """
-    path = folder / f"baseline-{synchronous.lower()}{'-hint' if hint else ''}.db"
+    path = folder / f"baseline-{synchronous.lower()}.db"
     engine = make_engine(f"sqlite:///{path}")
     create_schema(engine)
     with unit_of_work(engine) as s:
@@ -266,10 +270,7 @@ def bench_baseline(folder: Path, n: int, synchronous: str, *, hint: bool = False
     con.execute("COMMIT")
 
     cur = con.cursor()
-    cancel_sql = (
-        f"UPDATE timer {'INDEXED BY ix_timer_task_id ' if hint else ''}SET status = 'cancelled'"
-        " WHERE task_id = ? AND status = 'pending'"
-    )
+    cancel_sql = "UPDATE timer SET status = 'cancelled' WHERE task_id = ? AND status = 'pending'"
 
     def one(tid: int, iid: int) -> None:
         cur.execute("BEGIN IMMEDIATE")
@@ -483,21 +484,17 @@ def main(argv: list[str] | None = None) -> None:
         prof = cProfile.Profile() if args.profile else None
         g = timed(f"(a) gendan: {n} starts + {n} confirms", lambda: bench_gendan(folder, n, prof))
 
-        def baseline(sync: str, hint: bool = False) -> dict[str, Any]:
+        def baseline(sync: str) -> dict[str, Any]:
             runs = []
             for i in range(reps):
-                sub = folder / f"raw-{sync}-{hint}-{i}"
+                sub = folder / f"raw-{sync}-{i}"
                 sub.mkdir()
-                runs.append(bench_baseline(sub, n, sync, hint=hint))
+                runs.append(bench_baseline(sub, n, sync))
             runs.sort(key=lambda r: r["per_s"])
             return {**runs[len(runs) // 2], "runs": [r["per_s"] for r in runs]}
 
         b = timed(f"(b) raw sqlite3, NORMAL: {reps} x {n}", lambda: baseline("NORMAL"))
         bf = timed(f"    raw sqlite3, FULL: {reps} x {n}", lambda: baseline("FULL"))
-        bh = timed(
-            f"    raw sqlite3, NORMAL, INDEXED BY: {reps} x {n}",
-            lambda: baseline("NORMAL", hint=True),
-        )
         e = timed(
             f"(c) escalate_due over {args.m} overdue tasks",
             lambda: bench_escalation(folder, args.m),
@@ -517,7 +514,6 @@ def main(argv: list[str] | None = None) -> None:
         ("    gendan start_instance", f"{g['start_per_s']:8.0f} /s", "for reference"),
         ("(b) raw sqlite3, synchronous=NORMAL", f"{b['per_s']:8.0f} /s", spread(b)),
         ("    raw sqlite3, synchronous=FULL", f"{bf['per_s']:8.0f} /s", spread(bf)),
-        ("    raw sqlite3, NORMAL, timer index hint", f"{bh['per_s']:8.0f} /s", spread(bh)),
         ("(c) escalate_due", f"{e['per_s']:8.0f} /s",
          f"{e['fired']} timers fired in {e['seconds']:.2f} s"),
     ]  # fmt: skip
@@ -530,10 +526,6 @@ def main(argv: list[str] | None = None) -> None:
         f" (raw {b['per_s'] / g['per_s']:.1f}x faster);"
         f" by p50 latency: raw {g['p50_ms'] / b['p50_ms']:.1f}x faster"
     )
-    print(
-        f"against the hinted raw run (timer UPDATE on ix_timer_task_id):"
-        f" {g['per_s'] / bh['per_s']:.3f} (raw {bh['per_s'] / g['per_s']:.1f}x faster)"
-    )
     r = g["rows"]
     print(
         f"SQL statements per transition (SQLite trace, BEGIN/COMMIT included):"
@@ -545,8 +537,9 @@ def main(argv: list[str] | None = None) -> None:
         f" {e['audit_rows']} audit rows, {e['outbox_rows']} outbox rows"
     )
     # SQLAlchemy creates a table's indexes in set order, which varies from process to process;
-    # with no ANALYZE statistics SQLite's choice between two equal indexes follows that order.
-    print("query plans of this run's schema (varies per process: index creation order):")
+    # with single-column indexes and no ANALYZE, SQLite's choice followed that order. A
+    # composite index covering both columns of the WHERE wins regardless of the order.
+    print("query plans of this run's schema (EXPLAIN QUERY PLAN, no ANALYZE):")
     for name, plan in g["plans"].items():
         print(f"  {name}: {plan}")
     if prof is not None:

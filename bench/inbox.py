@@ -1,0 +1,578 @@
+"""Inbox pagination with a million tasks: gendan's keyset inbox against LIMIT/OFFSET.
+
+Run from the project folder::
+
+    .venv/bin/python bench/inbox.py                    # 1,000,000 tasks, 7 runs per figure
+    .venv/bin/python bench/inbox.py --tasks 200000 --runs 5
+    .venv/bin/python bench/inbox.py --db /tmp/inbox.db # keep (or reuse) the built file
+
+Builds a SQLite file with gendan's schema (``create_schema``) and the demo organisation,
+then bulk-inserts orders, instances and tasks with raw ``sqlite3`` in one transaction:
+``--tasks`` / 10 orders with one instance each (90 % order review, 10 % order change)
+and 10 tasks per instance, drawn in order from the procedures' own task lists (so the
+roles and departments are the demo people's). The newest 12 % of instances have ~35 % of
+their tasks open, older ones ~0.9 %: about 5 % of all tasks are open, the rest done
+(85 %) or cancelled. Open tasks fall due from 5 days before to 10 days after NOW; 30 %
+are claimed by a holder of their role. No timers or audit rows: the inbox reads neither.
+ANALYZE is not run (gendan does not run it either).
+
+Then, for user ``clerk`` (the sales clerk, who is offered about half of all tasks), it times:
+
+- ``gendan.queries.inbox(...)``: a fresh read-only Session per call, so the figure includes
+  the ORM building 50 rows of Task, Instance, Department;
+- the same SQL on a raw ``sqlite3`` connection (captured from SQLAlchemy, so identical);
+- the same query with ``LIMIT 51 OFFSET 50*(page-1)`` instead of the keyset condition;
+- ``inbox_union`` below, a proposed rewrite (UNION ALL of one ordered branch per index and a
+  row-value keyset), through the ORM and as raw SQL,
+
+at page 1 and at a deep page reached by following ``next_cursor`` from page 1, with and
+without filters (order number prefix, customer substring, overdue) and for the ``mine``
+and ``queue`` scopes. Each figure is the median of ``--runs`` runs on a warm cache; the
+keyset, OFFSET and rewrite answers are checked to be the same rows (and the same next
+cursor). It prints EXPLAIN QUERY PLAN of the keyset, OFFSET and rewritten queries.
+Timings depend on the machine; nothing asserts on them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy
+from sqlalchemy import and_, event, or_, tuple_, union_all
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from gendan.db import create_schema, make_engine, reader, unit_of_work
+from gendan.demo import seed_organisation
+from gendan.models import Department, Instance, Order, Task, User, UserRole
+from gendan.org import Actor, load_actor
+from gendan.queries import InboxFilter, InboxPage, InboxRow, inbox
+from states import PROCEDURES
+from states.base import Waiting
+
+#: Monday 2026-11-23 10:00 in Shanghai: "now" for the inbox (overdue = due before this).
+NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+TZ = ZoneInfo("Asia/Shanghai")
+#: Orders were taken over the two years before NOW, evenly.
+HISTORY = timedelta(days=730)
+TASKS_PER_INSTANCE = 10
+PAGE = 50
+#: Share of instances (the newest) with many open tasks, and the open rates.
+RECENT_SHARE, OPEN_RECENT, OPEN_OLD = 0.12, 0.35, 0.0091
+CLAIMED = 0.30
+
+
+def _ts(t: datetime) -> str:
+    """A UTC instant as SQLAlchemy stores gendan's UTCDateTime on SQLite (naive UTC text)."""
+    return t.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+
+
+# --------------------------------------------------------------------------- build
+
+
+@dataclass(frozen=True)
+class Spec:
+    procedure: str
+    state: str
+    role: str
+    department: str
+    title_zh: str
+    title_en: str
+    sla: str
+    hours: float
+
+
+def catalogue() -> dict[str, list[Spec]]:
+    """Every task each procedure can open, in declaration order (its roles and departments)."""
+    out: dict[str, list[Spec]] = {}
+    for key, proc in PROCEDURES.items():
+        specs = out.setdefault(key, [])
+        for state in proc.states:
+            if not isinstance(state, Waiting):
+                continue
+            for t in state.wait.tasks:
+                sla = str(t.sla) if t.sla else ""
+                hours = 4.0 if "hour" in sla else 0.5 if "minute" in sla else 24.0
+                if sla.startswith("3 "):
+                    hours = 72.0
+                specs.append(
+                    Spec(key, state.id, t.role, t.department, t.title_zh, t.title_en, sla, hours)
+                )
+    return out
+
+
+CITIES = "宁波 苏州 无锡 常州 杭州 温州 佛山 东莞 青岛 天津 合肥 武汉 成都 重庆 西安".split()
+CORES = "华东 恒通 永兴 金达 宏远 新华 中天 鼎盛 瑞丰 汇川 德力 博远 明阳 三友 正泰".split()
+TRADES = "机电 电气 自动化 重工 电力设备 机械".split()
+
+
+def customers(rng: random.Random, n: int = 300) -> list[str]:
+    names = [f"{c}{k}{t}有限公司" for c in CITIES for k in CORES for t in TRADES]
+    return rng.sample(names, n)
+
+
+def build(path: Path, n_tasks: int, seed: int = 7) -> dict[str, Any]:
+    """gendan's schema and demo organisation, then the bulk rows; returns what was built."""
+    engine = make_engine(f"sqlite:///{path}")
+    create_schema(engine)
+    with unit_of_work(engine) as s:
+        seed_organisation(s)
+        deps = {d.key: d.id for d in s.exec(select(Department)).all()}
+        holders: dict[tuple[str, int], list[int]] = {}
+        for r in s.exec(select(UserRole)).all():
+            holders.setdefault((r.role, r.department_id), []).append(r.user_id)
+        clerk_id = s.exec(select(User.id).where(User.username == "clerk")).one()
+    engine.dispose()
+
+    rng = random.Random(seed)
+    specs = catalogue()
+    names = customers(rng)
+    n_inst = max(1, n_tasks // TASKS_PER_INSTANCE)
+    step = HISTORY / n_inst
+    start = NOW - HISTORY - timedelta(days=1)
+    recent_from = int(n_inst * (1 - RECENT_SHARE))
+
+    con = sqlite3.connect(path, isolation_level=None)
+    con.execute("PRAGMA synchronous=OFF")
+    con.execute("PRAGMA cache_size=-262144")  # 256 MiB while loading
+    t0 = time.perf_counter()
+    con.execute("BEGIN")
+    counts = {"open": 0, "done": 0, "cancelled": 0}
+
+    def orders() -> Iterator[tuple[Any, ...]]:
+        for i in range(n_inst):
+            created = start + step * i
+            yield (
+                i + 1, f"SO-{created:%Y%m}-{i + 1:06d}", names[rng.randrange(len(names))],
+                rng.choice("ABC"), "配电柜", "GGD-2200", rng.randint(1, 50), "台",
+                (created + timedelta(days=30)).date().isoformat(),
+                "regular" if rng.random() < 0.8 else "non_regular",
+                "released" if i < recent_from else "reviewing", _ts(created),
+            )  # fmt: skip
+
+    con.executemany(
+        'INSERT INTO "order" (id, order_no, customer, customer_class, product, model_spec,'
+        " quantity, unit, delivery_date, kind, status, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        orders(),
+    )
+    order_rows = con.execute(
+        'SELECT id, order_no, customer, customer_class, quantity, delivery_date, kind FROM "order"'
+    ).fetchall()
+
+    def instances() -> Iterator[tuple[Any, ...]]:
+        for oid, order_no, customer, cls, qty, delivery, kind in order_rows:
+            i = oid - 1
+            created = start + step * i
+            procedure = "order_change" if rng.random() < 0.1 else "order_review"
+            recent = i >= recent_from
+            data = {
+                "order": {
+                    "order_no": order_no, "customer": customer, "customer_class": cls,
+                    "product": "配电柜", "model_spec": "GGD-2200", "quantity": qty, "unit": "台",
+                    "delivery_date": delivery, "kind": kind,
+                    "status": "reviewing" if recent else "released",
+                }
+            }  # fmt: skip
+            state = specs[procedure][0 if recent else -1].state
+            closed = None if recent else _ts(created + timedelta(days=3))
+            yield (
+                oid, procedure, order_no, state, json.dumps(data), 1 + TASKS_PER_INSTANCE,
+                clerk_id, _ts(created), _ts(created + timedelta(days=3)), closed,
+            )  # fmt: skip
+
+    con.executemany(
+        "INSERT INTO instance (id, procedure, order_no, state, data, version, created_by_id,"
+        " created_at, updated_at, closed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        instances(),
+    )
+    procs = dict(con.execute("SELECT id, procedure FROM instance").fetchall())
+
+    def tasks() -> Iterator[tuple[Any, ...]]:
+        for iid in range(1, n_inst + 1):
+            created = start + step * (iid - 1)
+            recent = iid - 1 >= recent_from
+            chain = specs[procs[iid]]
+            for j in range(TASKS_PER_INSTANCE):
+                sp = chain[j % len(chain)]
+                dep = deps[sp.department]
+                who = holders.get((sp.role, dep)) or [clerk_id]
+                opened = created + timedelta(hours=2 * j)
+                due = opened + timedelta(hours=sp.hours)
+                if rng.random() < (OPEN_RECENT if recent else OPEN_OLD):
+                    status = "open"
+                    if recent:  # open work falls due from 5 days ago to 10 days ahead
+                        due = NOW + timedelta(hours=rng.uniform(-5 * 24, 10 * 24))
+                        opened = min(opened, due - timedelta(hours=sp.hours))
+                    assignee = rng.choice(who) if rng.random() < CLAIMED else None
+                    closed = closed_by = decision = None
+                else:
+                    status = "done" if rng.random() < 0.85 else "cancelled"
+                    assignee = closed_by = rng.choice(who) if status == "done" else None
+                    closed = _ts(opened + timedelta(hours=sp.hours * rng.random()))
+                    decision = "confirm" if status == "done" else None
+                counts[status] += 1
+                yield (
+                    iid, sp.state, 1 + j // 4, sp.role, dep, sp.title_zh, sp.title_en,
+                    assignee, status, sp.sla, _ts(opened), _ts(due), 0, closed, closed_by,
+                    decision, "{}",
+                )  # fmt: skip
+
+    con.executemany(
+        "INSERT INTO task (instance_id, state, round, role, department_id, title_zh, title_en,"
+        " assignee_id, status, sla, created_at, due_at, escalation_level, closed_at,"
+        " closed_by_id, decision, form_data) VALUES"
+        " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        tasks(),
+    )
+    con.execute("COMMIT")
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    seconds = time.perf_counter() - t0
+    clerk_open = con.execute(
+        "SELECT count(*) FROM task WHERE status = 'open' AND"
+        " (assignee_id = ? OR (assignee_id IS NULL AND role = 'sales_clerk'"
+        " AND department_id = ?))",
+        (clerk_id, deps["sales"]),
+    ).fetchone()[0]
+    con.close()
+    return {
+        "instances": n_inst,
+        "tasks": sum(counts.values()),
+        "status": counts,
+        "clerk_open": clerk_open,
+        "seconds": seconds,
+        "mib": path.stat().st_size / 2**20,
+    }
+
+
+# --------------------------------------------------------------------------- measure
+
+
+class Capture:
+    """The last SELECT SQLAlchemy sent on this engine, with its (already bound) parameters."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.sql = ""
+        self.params: tuple[Any, ...] = ()
+        event.listen(engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, _c: Any, _cur: Any, sql: str, params: Any, _ctx: Any, _many: bool) -> None:
+        if "task.due_at" in sql:  # the inbox query (or the rewrite below), not the actor's
+            self.sql, self.params = sql, tuple(params)
+
+
+# --------------------------------------------------------------------------- candidate fix
+
+
+def inbox_union(
+    session: Session,
+    actor: Actor,
+    *,
+    now: datetime,
+    tz: ZoneInfo,
+    flt: InboxFilter,
+    after: tuple[datetime, int] | None = None,
+    limit: int = 50,
+) -> InboxPage:
+    """``gendan.queries.inbox`` rewritten so that SQLite reads one page, not every open task.
+
+    Not gendan's code: a measured proposal. The scope's OR (assigned to me, or unclaimed and
+    offered to one of my roles) becomes a UNION ALL of one branch per index: ``assignee_id =
+    me`` on ix_task_assignee_due and each ``(role, department)`` on ix_task_queue. Each branch
+    walks its index in (due_at, id) order and stops after limit+1 rows; the keyset condition
+    is a row value, ``(due_at, id) > (?, ?)``, which SQLite (and PostgreSQL) turn into an index
+    seek. Only the <= limit+1 winners are joined for display. Same rows, same order, same
+    cursor as ``inbox`` (checked in ``measure``).
+    """
+    branches = []
+    if flt.scope in ("all", "mine"):
+        branches.append(Task.assignee_id == actor.user_id)
+    if flt.scope in ("all", "queue"):
+        branches += [
+            and_(Task.assignee_id.is_(None), Task.role == r, Task.department_id == d)
+            for r, d in sorted(actor.roles)
+        ]
+    subs = []
+    for branch in branches:
+        sub = (
+            select(Task.id.label("id"), Task.due_at.label("due_at"))
+            .join(Instance, Instance.id == Task.instance_id)
+            .join(Order, Order.order_no == Instance.order_no)
+            .where(Task.status == "open", branch, Task.due_at.is_not(None))
+        )
+        if flt.procedure:
+            sub = sub.where(Instance.procedure == flt.procedure)
+        if flt.order_no:
+            sub = sub.where(Instance.order_no.startswith(flt.order_no.strip()))
+        if flt.customer:
+            sub = sub.where(Order.customer.contains(flt.customer.strip()))
+        if flt.q:
+            q = flt.q.strip()
+            sub = sub.where(
+                or_(
+                    Instance.order_no.contains(q),
+                    Order.customer.contains(q),
+                    Task.title_zh.contains(q),
+                    Task.title_en.contains(q),
+                )
+            )
+        if flt.overdue:
+            sub = sub.where(Task.due_at < now)
+        if flt.due_today:
+            local = now.astimezone(tz)
+            day = datetime.combine(local.date(), dtime(0), tz)
+            sub = sub.where(Task.due_at >= day, Task.due_at < day + timedelta(days=1))
+        if after is not None:
+            sub = sub.where(tuple_(Task.due_at, Task.id) > tuple_(*after))
+        subs.append(sub.order_by(Task.due_at, Task.id).limit(limit + 1).subquery())
+    if not subs:
+        return InboxPage([], None)
+    union = union_all(*[select(q.c.id, q.c.due_at) for q in subs])
+    page = union.order_by(union.selected_columns.due_at, union.selected_columns.id)
+    top = page.limit(limit + 1).subquery("page")
+    stmt = (
+        select(Task, Instance, Department, Order.customer)
+        .join_from(top, Task, Task.id == top.c.id)
+        .join(Instance, Instance.id == Task.instance_id)
+        .join(Department, Department.id == Task.department_id)
+        .join(Order, Order.order_no == Instance.order_no)
+        .order_by(Task.due_at, Task.id)
+    )
+    found = session.exec(stmt).all()
+    rows = [
+        InboxRow(t, i, d, customer, t.assignee_id == actor.user_id)
+        for t, i, d, customer in found[:limit]
+    ]
+    more = len(found) > limit
+    cursor = (rows[-1].task.due_at, rows[-1].task.id) if more and rows else None
+    return InboxPage(rows, cursor)  # type: ignore[arg-type]
+
+
+def median_ms(fn: Callable[[], object], runs: int) -> float:
+    fn()  # warm-up, not counted
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return 1000 * statistics.median(times)
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    flt: InboxFilter
+    page: int
+
+
+def cases(deep: int) -> list[Case]:
+    month = f"SO-{NOW:%Y%m}"
+    rare = "宁波华东"
+    out = [Case("no filter", InboxFilter(), 1), Case("no filter", InboxFilter(), deep)]
+    for name, flt in (
+        (f"order_no prefix {month}", InboxFilter(order_no=month)),
+        ("customer contains 华东", InboxFilter(customer="华东")),
+        (f"customer contains {rare}", InboxFilter(customer=rare)),
+        ("overdue", InboxFilter(overdue=True)),
+        ("scope mine", InboxFilter(scope="mine")),
+        ("scope queue", InboxFilter(scope="queue")),
+    ):
+        out += [Case(name, flt, 1), Case(name, flt, deep)]
+    return out
+
+
+def measure(path: Path, runs: int, deep: int) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    engine = make_engine(f"sqlite:///{path}")
+    ro = reader(engine)
+    cap = Capture(engine)
+    with Session(ro) as s:
+        uid = s.exec(select(User.id).where(User.username == "clerk")).one()
+        actor = load_actor(s, uid)
+    raw = sqlite3.connect(path)
+
+    def page(flt: InboxFilter, after: tuple[datetime, int] | None, fn: Any = inbox) -> InboxPage:
+        with Session(ro) as s:
+            return fn(s, actor, now=NOW, tz=TZ, flt=flt, after=after, limit=PAGE)  # type: ignore[no-any-return]
+
+    def ids(p: InboxPage) -> list[int]:
+        return [r.task.id for r in p.rows]  # type: ignore[misc]
+
+    def fetch(sql: str, params: tuple[Any, ...]) -> list[int]:
+        return [r[0] for r in raw.execute(sql, params).fetchall()[:PAGE]]
+
+    results: list[dict[str, Any]] = []
+    plans: dict[str, str] = {}
+    first_sql: dict[str, tuple[str, tuple[Any, ...]]] = {}
+    for case in cases(deep):
+        # Follow the cursor from page 1 to the case's page (timed once, as a whole walk).
+        t0 = time.perf_counter()
+        cursor: tuple[datetime, int] | None = None
+        reached = 1
+        p = page(case.flt, None)
+        first_sql.setdefault(case.name, (cap.sql, cap.params))
+        while reached < case.page and p.next_cursor is not None:
+            cursor = p.next_cursor
+            p = page(case.flt, cursor)
+            reached += 1
+        walk = time.perf_counter() - t0
+        if case.page > 1 and reached == 1:
+            continue  # a single page: already measured as page 1
+        sql, params = cap.sql, cap.params
+        got = ids(p)
+        gendan_ms = median_ms(lambda: page(case.flt, cursor), runs)  # noqa: B023
+        raw_ms = median_ms(lambda: raw.execute(sql, params).fetchall(), runs)  # noqa: B023
+        # LIMIT/OFFSET: page 1's statement (no keyset condition) with the offset of this page.
+        sql1, params1 = first_sql[case.name]
+        offset = PAGE * (reached - 1)
+        off_params = (*params1[:-1], offset)
+        offset_ms = median_ms(lambda: raw.execute(sql1, off_params).fetchall(), runs)  # noqa: B023
+        # The candidate fix, through the ORM like gendan's, and its SQL on raw sqlite3.
+        fixed = page(case.flt, cursor, inbox_union)
+        usql, uparams = cap.sql, cap.params
+        fix_ms = median_ms(lambda: page(case.flt, cursor, inbox_union), runs)  # noqa: B023
+        fix_raw_ms = median_ms(lambda: raw.execute(usql, uparams).fetchall(), runs)  # noqa: B023
+        for label, other in (
+            ("OFFSET", fetch(sql1, off_params)),
+            ("raw keyset", fetch(sql, params)),
+            ("UNION ALL rewrite", ids(fixed)),
+            ("UNION ALL rewrite, raw", fetch(usql, uparams)),
+        ):
+            if other != got:
+                raise SystemExit(f"{case.name} page {reached}: {label} rows differ from inbox")
+        if fixed.next_cursor != p.next_cursor:
+            raise SystemExit(f"{case.name} page {reached}: UNION ALL rewrite cursor differs")
+        key = f"{case.name}, page {reached}"
+        if case.name in ("no filter", "scope queue"):
+            plans[f"{key}, gendan inbox" + (" (keyset)" if reached > 1 else "")] = _plan(
+                raw, sql, params
+            )
+            if reached > 1:
+                plans[f"{case.name}, LIMIT 51 OFFSET {offset}"] = _plan(raw, sql1, off_params)
+            if case.name == "no filter" and reached > 1:
+                plans[f"{key}, UNION ALL rewrite"] = _plan(raw, usql, uparams)
+        results.append(
+            {
+                "case": case.name, "page": reached, "offset": offset, "rows": len(got),
+                "gendan_ms": gendan_ms, "raw_ms": raw_ms, "offset_ms": offset_ms,
+                "fix_ms": fix_ms, "fix_raw_ms": fix_raw_ms, "walk_s": walk,
+            }
+        )  # fmt: skip
+        print(
+            f"  {case.name}, page {reached}: gendan {gendan_ms:.1f} ms, raw keyset {raw_ms:.1f}"
+            f" ms, OFFSET {offset_ms:.1f} ms, rewrite {fix_ms:.1f} / raw {fix_raw_ms:.2f} ms"
+            f" (walk {walk:.1f} s)",
+            file=sys.stderr,
+        )
+    raw.close()
+    engine.dispose()
+    return results, plans
+
+
+def _plan(con: sqlite3.Connection, sql: str, params: tuple[Any, ...]) -> str:
+    rows = con.execute("EXPLAIN QUERY PLAN " + sql, params).fetchall()
+    depth: dict[int, int] = {0: 0}
+    lines = []
+    for node, parent, _notused, detail in rows:
+        depth[node] = depth.get(parent, 0) + 1
+        lines.append("    " + "  " * (depth[node] - 1) + detail)
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- main
+
+
+def machine() -> dict[str, str]:
+    return {
+        "cpus": str(os.cpu_count()),
+        "arch": platform.machine(),
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "sqlalchemy": sqlalchemy.__version__,
+        "date": date.today().isoformat(),
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--tasks", type=int, default=1_000_000, help="task rows (10 per instance)")
+    ap.add_argument("--runs", type=int, default=7, help="runs per figure (median)")
+    ap.add_argument("--page", type=int, default=100, help="the deep page (50 rows a page)")
+    ap.add_argument("--db", type=Path, default=None, help="build here and keep; reuse if there")
+    args = ap.parse_args(argv)
+    info = machine()
+    with tempfile.TemporaryDirectory(prefix="gendan-inbox-") as tmp:
+        path = args.db or Path(tmp) / "inbox.db"
+        built: dict[str, Any] | None = None
+        if not path.exists():
+            print(f"building {path} with {args.tasks:,} tasks ...", file=sys.stderr)
+            built = build(path, args.tasks)
+            print(f"  built in {built['seconds']:.1f} s", file=sys.stderr)
+        else:
+            print(f"reusing {path}", file=sys.stderr)
+        results, plans = measure(path, max(1, args.runs), max(2, args.page))
+        with sqlite3.connect(path) as con:
+            n_tasks, n_open = con.execute(
+                "SELECT count(*), sum(status = 'open') FROM task"
+            ).fetchone()
+            n_inst = con.execute("SELECT count(*) FROM instance").fetchone()[0]
+            mib = path.stat().st_size / 2**20
+        con.close()
+
+    print()
+    print("machine: " + ", ".join(f"{k} {v}" for k, v in info.items()))
+    print(
+        f"database: {n_tasks:,} tasks ({n_open:,} open), {n_inst:,} instances and orders,"
+        f" {mib:.0f} MiB; no ANALYZE"
+    )
+    if built is not None:
+        print(
+            f"  built in {built['seconds']:.1f} s; clerk sees {built['clerk_open']:,} open tasks"
+            f" (scope all); status {built['status']}"
+        )
+    print(f"user clerk, {PAGE} rows a page, median of {args.runs} runs, warm cache, ms\n")
+    head = ("case", "page", "rows", "inbox", "its SQL", "OFFSET SQL", "rewrite", "its SQL")
+    width = max(len(r["case"]) for r in results)
+    print(" " * (width + 12) + "   -- gendan.queries.inbox --   LIMIT/OFFSET   -- UNION ALL fix --")
+    print(
+        f"{head[0]:{width}s}  {head[1]:>4s}  {head[2]:>4s}"
+        + "".join(f"  {h:>11s}" for h in head[3:])
+    )
+    for r in results:
+        off = f"{r['offset_ms']:.1f}" if r["offset"] else "(same)"
+        print(
+            f"{r['case']:{width}s}  {r['page']:4d}  {r['rows']:4d}  {r['gendan_ms']:11.1f}"
+            f"  {r['raw_ms']:11.1f}  {off:>11s}  {r['fix_ms']:11.1f}  {r['fix_raw_ms']:11.2f}"
+        )
+    walks = [r for r in results if r["page"] > 1]
+    print(
+        "\nfollowing the cursor from page 1 (gendan inbox, one fresh Session a page): "
+        + "; ".join(f"{r['case']} to page {r['page']} {r['walk_s']:.1f} s" for r in walks)
+    )
+    print(
+        "columns: gendan inbox (ORM, fresh Session), its SQL on raw sqlite3, the same SQL with"
+        " LIMIT 51 OFFSET 50*(page-1) instead of the keyset condition, the UNION ALL rewrite"
+        " (inbox_union, ORM) and its SQL on raw sqlite3"
+    )
+    print("\nEXPLAIN QUERY PLAN:")
+    for name, plan in plans.items():
+        print(f"  {name}:\n{plan}")
+
+
+if __name__ == "__main__":
+    main()
