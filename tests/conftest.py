@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
 
 from gendan.db import unit_of_work
 from gendan.demo import Driver, seed_organisation
@@ -25,11 +30,38 @@ def make_runtime(path: Path, **settings: object) -> Runtime:
     return rt
 
 
+#: Set to a PostgreSQL server URL (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/postgres)
+#: to run every test that uses ``rt`` against PostgreSQL: one fresh database per test.
+POSTGRES = os.environ.get("GENDAN_TEST_POSTGRES_URL", "")
+
+
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    admin = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
+    name = f"gendan_test_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(POSTGRES).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
 @pytest.fixture
 def rt(tmp_path: Path) -> Iterator[Runtime]:
-    runtime = make_runtime(tmp_path / "gendan.db")
-    yield runtime
-    runtime.db.dispose()
+    if not POSTGRES:
+        runtime = make_runtime(tmp_path / "gendan.db")
+        yield runtime
+        runtime.db.dispose()
+        return
+    with postgres_database() as url:
+        runtime = build_runtime(Settings(database_url=url))
+        with unit_of_work(runtime.db) as s:
+            seed_organisation(s)
+        yield runtime
+        runtime.db.dispose()
 
 
 @pytest.fixture
