@@ -73,11 +73,47 @@ def reader(engine: Engine) -> Engine:
     return engine.execution_options(gendan_write=False)
 
 
+#: Audit events are read-only in the database itself; the hash chain catches whoever
+#: drops these guards to edit the records anyway.
+READ_ONLY_AUDIT = {
+    "sqlite": [
+        "CREATE TRIGGER IF NOT EXISTS auditevent_read_only_u BEFORE UPDATE ON auditevent "
+        "BEGIN SELECT RAISE(ABORT, 'audit events are read-only'); END",
+        "CREATE TRIGGER IF NOT EXISTS auditevent_read_only_d BEFORE DELETE ON auditevent "
+        "BEGIN SELECT RAISE(ABORT, 'audit events are read-only'); END",
+    ],
+    "postgresql": [
+        "CREATE OR REPLACE FUNCTION gendan_audit_read_only() RETURNS trigger AS $$ "
+        "BEGIN RAISE EXCEPTION 'audit events are read-only'; END $$ LANGUAGE plpgsql",
+        "DROP TRIGGER IF EXISTS auditevent_read_only ON auditevent",
+        "CREATE TRIGGER auditevent_read_only BEFORE UPDATE OR DELETE ON auditevent "
+        "FOR EACH ROW EXECUTE FUNCTION gendan_audit_read_only()",
+    ],
+}
+
+
+def drop_audit_guards(engine: Engine) -> None:
+    """Remove the read-only guards (what a tamperer with database access could do)."""
+    stmts = {
+        "sqlite": [
+            "DROP TRIGGER IF EXISTS auditevent_read_only_u",
+            "DROP TRIGGER IF EXISTS auditevent_read_only_d",
+        ],
+        "postgresql": ["DROP TRIGGER IF EXISTS auditevent_read_only ON auditevent"],
+    }[engine.dialect.name]
+    with engine.begin() as conn:
+        for stmt in stmts:
+            conn.exec_driver_sql(stmt)
+
+
 def create_schema(engine: Engine) -> None:
-    """Create missing tables (idempotent) and the audit chain's head row."""
+    """Create missing tables (idempotent), the audit chain's head row and its read-only guard."""
     from gendan import models  # noqa: F401  (registers the tables)
 
     SQLModel.metadata.create_all(engine)
+    with engine.begin() as conn:
+        for stmt in READ_ONLY_AUDIT.get(engine.dialect.name, []):
+            conn.exec_driver_sql(stmt)
     with Session(engine) as s:
         if s.get(models.AuditHead, 1) is None:
             s.add(models.AuditHead(id=1, seq=0, hash=models.GENESIS_HASH))

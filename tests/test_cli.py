@@ -99,6 +99,7 @@ def test_audit_verify_passes_then_names_the_tampered_event(gendan: Gendan, db_pa
     assert int(intact.output.split(":")[1].split()[0]) > 3
 
     with sqlite3.connect(db_path) as conn:
+        conn.execute("DROP TRIGGER auditevent_read_only_u")  # the read-only guard, removed
         conn.execute("UPDATE auditevent SET reason='x' WHERE seq=3")
 
     broken = gendan("audit", "verify")

@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 from api.routes_audit import router as audit_router
 from gendan import audit_search
 from gendan.accounts import authenticate
-from gendan.db import reader, unit_of_work
+from gendan.db import drop_audit_guards, reader, unit_of_work
 from gendan.demo import Driver, order_form, review_to_release, step_forms
 from gendan.models import AuditEvent, Instance, User
 from gendan.runtime import Runtime
@@ -269,6 +269,7 @@ def test_tampered_event_shows_the_chain_broken_at_it(server: str, rt: Runtime) -
     assert 'data-chain="unknown"' in c.get("/audit").text  # nothing verified yet
     before = c.get("/audit/verify", follow_redirects=True)  # "verify now", back to /audit
     assert 'data-chain="ok"' in before.text and "审计链完整 / Audit chain intact" in before.text
+    drop_audit_guards(rt.db)  # a tamperer with database access removes the read-only guard
     with rt.db.begin() as conn:
         conn.execute(text("UPDATE auditevent SET reason='x' WHERE seq=2"))
     assert 'data-chain="ok"' in c.get("/audit").text  # pages show the last recorded check

@@ -6,12 +6,13 @@ import threading
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, select
 
 import gendan.transitions as transitions
 from gendan import audit
 from gendan.assignment import claim_task
-from gendan.db import unit_of_work
+from gendan.db import drop_audit_guards, unit_of_work
 from gendan.demo import Driver, order_form, step_forms
 from gendan.errors import Conflict, IllegalTransition, InvalidForm, NotAllowed
 from gendan.models import Task, User
@@ -139,6 +140,9 @@ def test_crash_in_the_middle_of_a_move_leaves_nothing(
 def test_audit_verify_detects_a_changed_row(rt: Runtime, driver: Driver) -> None:
     start(driver)
     assert audit.verify(rt.db).ok
+    with pytest.raises(DBAPIError, match="read-only"), rt.db.begin() as conn:
+        conn.execute(text("UPDATE auditevent SET reason = 'edited later' WHERE seq = 1"))
+    drop_audit_guards(rt.db)  # someone with database access removes the guard first
     with rt.db.begin() as conn:
         conn.execute(text("UPDATE auditevent SET reason = 'edited later' WHERE seq = 1"))
     report = audit.verify(rt.db)
@@ -148,6 +152,9 @@ def test_audit_verify_detects_a_changed_row(rt: Runtime, driver: Driver) -> None
 def test_audit_verify_detects_a_deleted_row(rt: Runtime, driver: Driver) -> None:
     start(driver, "SO-24")
     start(driver, "SO-25")
+    with pytest.raises(DBAPIError, match="read-only"), rt.db.begin() as conn:
+        conn.execute(text("DELETE FROM auditevent WHERE seq = 1"))
+    drop_audit_guards(rt.db)
     with rt.db.begin() as conn:
         conn.execute(text("DELETE FROM auditevent WHERE seq = 1"))
     report = audit.verify(rt.db)
