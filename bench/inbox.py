@@ -20,17 +20,21 @@ Then, for user ``clerk`` (the sales clerk, who is offered about half of all task
 
 - ``gendan.queries.inbox(...)``: a fresh read-only Session per call, so the figure includes
   the ORM building 50 rows of Task, Instance, Department;
-- the same SQL on a raw ``sqlite3`` connection (captured from SQLAlchemy, so identical);
-- the same query with ``LIMIT 51 OFFSET 50*(page-1)`` instead of the keyset condition;
-- ``inbox_union`` below, a proposed rewrite (UNION ALL of one ordered branch per index and a
-  row-value keyset), through the ORM and as raw SQL,
+- its two statements on a raw ``sqlite3`` connection (captured from SQLAlchemy, so
+  identical): the pick (UNION ALL of one index-ordered branch per index, row-value keyset,
+  LIMIT 51) and the display join by id; and the pick alone;
+- ``before_query`` below, the single statement ``inbox`` ran before the rewrite (the scope as
+  an OR, joined for display, then sorted), with its keyset condition ``due_at > ? OR
+  (due_at = ? AND id > ?)`` and with ``LIMIT 51 OFFSET 50*(page-1)`` instead (the OFFSET
+  baseline), on raw ``sqlite3``,
 
 at page 1 and at a deep page reached by following ``next_cursor`` from page 1, with and
 without filters (order number prefix, customer substring, overdue) and for the ``mine``
-and ``queue`` scopes. Each figure is the median of ``--runs`` runs on a warm cache; the
-keyset, OFFSET and rewrite answers are checked to be the same rows (and the same next
-cursor). It prints EXPLAIN QUERY PLAN of the keyset, OFFSET and rewritten queries.
-Timings depend on the machine; nothing asserts on them.
+and ``queue`` scopes. Each figure is the median of ``--runs`` runs on a warm cache. The
+keyset answer is checked against OFFSET and against the statement before the rewrite: the
+same rows in the same order, and a next cursor exactly when a 51st row exists. It prints
+EXPLAIN QUERY PLAN of the new pick and display statements, of the statement before the
+rewrite and of its OFFSET form. Timings depend on the machine; nothing asserts on them.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ import statistics
 import sys
 import tempfile
 import time
+import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -54,15 +59,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy
-from sqlalchemy import and_, event, or_, tuple_, union_all
+from sqlalchemy import and_, event, false, or_
 from sqlalchemy.engine import Engine
+from sqlalchemy.sql import Select
 from sqlmodel import Session, select
 
 from gendan.db import create_schema, make_engine, reader, unit_of_work
 from gendan.demo import seed_organisation
 from gendan.models import Department, Instance, Order, Task, User, UserRole
 from gendan.org import Actor, load_actor
-from gendan.queries import InboxFilter, InboxPage, InboxRow, inbox
+from gendan.queries import InboxFilter, InboxPage, inbox
 from states import PROCEDURES
 from states.base import Waiting
 
@@ -76,6 +82,8 @@ PAGE = 50
 #: Share of instances (the newest) with many open tasks, and the open rates.
 RECENT_SHARE, OPEN_RECENT, OPEN_OLD = 0.12, 0.35, 0.0091
 CLAIMED = 0.30
+
+Stmt = tuple[str, tuple[Any, ...]]
 
 
 def _ts(t: datetime) -> str:
@@ -265,103 +273,82 @@ def build(path: Path, n_tasks: int, seed: int = 7) -> dict[str, Any]:
 
 
 class Capture:
-    """The last SELECT SQLAlchemy sent on this engine, with its (already bound) parameters."""
+    """The SELECTs SQLAlchemy sends on this engine during ``run``, with bound parameters."""
 
     def __init__(self, engine: Engine) -> None:
-        self.sql = ""
-        self.params: tuple[Any, ...] = ()
+        self.stmts: list[Stmt] = []
+        self.armed = False
         event.listen(engine, "before_cursor_execute", self._seen)
 
     def _seen(self, _c: Any, _cur: Any, sql: str, params: Any, _ctx: Any, _many: bool) -> None:
-        if "task.due_at" in sql:  # the inbox query (or the rewrite below), not the actor's
-            self.sql, self.params = sql, tuple(params)
+        if self.armed and sql.lstrip().upper().startswith("SELECT"):
+            self.stmts.append((sql, tuple(params)))
+
+    def run(self, fn: Callable[[], Any]) -> tuple[Any, list[Stmt]]:
+        self.stmts, self.armed = [], True
+        try:
+            out = fn()
+        finally:
+            self.armed = False
+        return out, self.stmts
 
 
-# --------------------------------------------------------------------------- candidate fix
+# --------------------------------------------------------------------------- baseline
 
 
-def inbox_union(
-    session: Session,
-    actor: Actor,
-    *,
-    now: datetime,
-    tz: ZoneInfo,
-    flt: InboxFilter,
-    after: tuple[datetime, int] | None = None,
-    limit: int = 50,
-) -> InboxPage:
-    """``gendan.queries.inbox`` rewritten so that SQLite reads one page, not every open task.
-
-    Not gendan's code: a measured proposal. The scope's OR (assigned to me, or unclaimed and
-    offered to one of my roles) becomes a UNION ALL of one branch per index: ``assignee_id =
-    me`` on ix_task_assignee_due and each ``(role, department)`` on ix_task_queue. Each branch
-    walks its index in (due_at, id) order and stops after limit+1 rows; the keyset condition
-    is a row value, ``(due_at, id) > (?, ?)``, which SQLite (and PostgreSQL) turn into an index
-    seek. Only the <= limit+1 winners are joined for display. Same rows, same order, same
-    cursor as ``inbox`` (checked in ``measure``).
-    """
-    branches = []
-    if flt.scope in ("all", "mine"):
-        branches.append(Task.assignee_id == actor.user_id)
-    if flt.scope in ("all", "queue"):
-        branches += [
-            and_(Task.assignee_id.is_(None), Task.role == r, Task.department_id == d)
-            for r, d in sorted(actor.roles)
-        ]
-    subs = []
-    for branch in branches:
-        sub = (
-            select(Task.id.label("id"), Task.due_at.label("due_at"))
-            .join(Instance, Instance.id == Task.instance_id)
-            .join(Order, Order.order_no == Instance.order_no)
-            .where(Task.status == "open", branch, Task.due_at.is_not(None))
-        )
-        if flt.procedure:
-            sub = sub.where(Instance.procedure == flt.procedure)
-        if flt.order_no:
-            sub = sub.where(Instance.order_no.startswith(flt.order_no.strip()))
-        if flt.customer:
-            sub = sub.where(Order.customer.contains(flt.customer.strip()))
-        if flt.q:
-            q = flt.q.strip()
-            sub = sub.where(
-                or_(
-                    Instance.order_no.contains(q),
-                    Order.customer.contains(q),
-                    Task.title_zh.contains(q),
-                    Task.title_en.contains(q),
-                )
-            )
-        if flt.overdue:
-            sub = sub.where(Task.due_at < now)
-        if flt.due_today:
-            local = now.astimezone(tz)
-            day = datetime.combine(local.date(), dtime(0), tz)
-            sub = sub.where(Task.due_at >= day, Task.due_at < day + timedelta(days=1))
-        if after is not None:
-            sub = sub.where(tuple_(Task.due_at, Task.id) > tuple_(*after))
-        subs.append(sub.order_by(Task.due_at, Task.id).limit(limit + 1).subquery())
-    if not subs:
-        return InboxPage([], None)
-    union = union_all(*[select(q.c.id, q.c.due_at) for q in subs])
-    page = union.order_by(union.selected_columns.due_at, union.selected_columns.id)
-    top = page.limit(limit + 1).subquery("page")
+def before_query(actor: Actor, flt: InboxFilter) -> Select[Any]:
+    """The single statement ``gendan.queries.inbox`` ran before the rewrite (commit e5ea71d),
+    without its keyset condition, order and limit: the scope as one OR, every candidate row
+    joined to instance, department and order, then sorted. Not gendan's code any more."""
+    offered = [and_(Task.role == r, Task.department_id == d) for r, d in actor.roles]
+    queue = and_(Task.assignee_id.is_(None), or_(*offered)) if offered else false()
+    scope = {
+        "mine": Task.assignee_id == actor.user_id,
+        "queue": queue,
+    }.get(flt.scope, or_(Task.assignee_id == actor.user_id, queue))
     stmt = (
         select(Task, Instance, Department, Order.customer)
-        .join_from(top, Task, Task.id == top.c.id)
         .join(Instance, Instance.id == Task.instance_id)
         .join(Department, Department.id == Task.department_id)
         .join(Order, Order.order_no == Instance.order_no)
-        .order_by(Task.due_at, Task.id)
+        .where(Task.status == "open", scope, Task.due_at.is_not(None))
     )
-    found = session.exec(stmt).all()
-    rows = [
-        InboxRow(t, i, d, customer, t.assignee_id == actor.user_id)
-        for t, i, d, customer in found[:limit]
-    ]
-    more = len(found) > limit
-    cursor = (rows[-1].task.due_at, rows[-1].task.id) if more and rows else None
-    return InboxPage(rows, cursor)  # type: ignore[arg-type]
+    if flt.procedure:
+        stmt = stmt.where(Instance.procedure == flt.procedure)
+    if flt.order_no:
+        stmt = stmt.where(Instance.order_no.startswith(flt.order_no.strip()))
+    if flt.customer:
+        stmt = stmt.where(Order.customer.contains(flt.customer.strip()))
+    if flt.q:
+        q = flt.q.strip()
+        stmt = stmt.where(
+            or_(
+                Instance.order_no.contains(q),
+                Order.customer.contains(q),
+                Task.title_zh.contains(q),
+                Task.title_en.contains(q),
+            )
+        )
+    if flt.overdue:
+        stmt = stmt.where(Task.due_at < NOW)
+    if flt.due_today:
+        day = datetime.combine(NOW.astimezone(TZ).date(), dtime(0), TZ)
+        stmt = stmt.where(Task.due_at >= day, Task.due_at < day + timedelta(days=1))
+    return stmt  # type: ignore[no-any-return]
+
+
+def before_keyset(stmt: Select[Any], after: tuple[datetime, int] | None) -> Select[Any]:
+    if after is not None:
+        due, tid = after
+        stmt = stmt.where(or_(Task.due_at > due, and_(Task.due_at == due, Task.id > tid)))
+    return stmt.order_by(Task.due_at, Task.id).limit(PAGE + 1)
+
+
+def before_offset(stmt: Select[Any], offset: int) -> Select[Any]:
+    return stmt.order_by(Task.due_at, Task.id).limit(PAGE + 1).offset(offset)
+
+
+# --------------------------------------------------------------------------- cases
 
 
 def median_ms(fn: Callable[[], object], runs: int) -> float:
@@ -381,20 +368,31 @@ class Case:
     page: int
 
 
+MONTH = f"SO-{NOW:%Y%m}"
+RARE = "宁波华东"
+
+
 def cases(deep: int) -> list[Case]:
-    month = f"SO-{NOW:%Y%m}"
-    rare = "宁波华东"
     out = [Case("no filter", InboxFilter(), 1), Case("no filter", InboxFilter(), deep)]
     for name, flt in (
-        (f"order_no prefix {month}", InboxFilter(order_no=month)),
+        (f"order_no prefix {MONTH}", InboxFilter(order_no=MONTH)),
         ("customer contains 华东", InboxFilter(customer="华东")),
-        (f"customer contains {rare}", InboxFilter(customer=rare)),
+        (f"customer contains {RARE}", InboxFilter(customer=RARE)),
         ("overdue", InboxFilter(overdue=True)),
         ("scope mine", InboxFilter(scope="mine")),
         ("scope queue", InboxFilter(scope="queue")),
     ):
         out += [Case(name, flt, 1), Case(name, flt, deep)]
     return out
+
+
+#: Cases whose plans are printed: (case name, page 1 or deep).
+PLANS = {
+    ("no filter", True),
+    ("scope queue", True),
+    (f"order_no prefix {MONTH}", False),
+    (f"customer contains {RARE}", False),
+}
 
 
 def measure(path: Path, runs: int, deep: int) -> tuple[list[dict[str, Any]], dict[str, str]]:
@@ -406,26 +404,34 @@ def measure(path: Path, runs: int, deep: int) -> tuple[list[dict[str, Any]], dic
         actor = load_actor(s, uid)
     raw = sqlite3.connect(path)
 
-    def page(flt: InboxFilter, after: tuple[datetime, int] | None, fn: Any = inbox) -> InboxPage:
+    def page(flt: InboxFilter, after: tuple[datetime, int] | None) -> InboxPage:
         with Session(ro) as s:
-            return fn(s, actor, now=NOW, tz=TZ, flt=flt, after=after, limit=PAGE)  # type: ignore[no-any-return]
+            return inbox(s, actor, now=NOW, tz=TZ, flt=flt, after=after, limit=PAGE)
 
-    def ids(p: InboxPage) -> list[int]:
-        return [r.task.id for r in p.rows]  # type: ignore[misc]
+    def captured(stmt: Select[Any]) -> Stmt:
+        """The SQL and parameters SQLAlchemy sends for ``stmt`` (run once through a Session)."""
+        with Session(ro) as s:
+            _, stmts = cap.run(lambda: s.exec(stmt).all())  # noqa: B023
+        (sql, params) = stmts[0]
+        if not sql.startswith("SELECT task.id,"):  # the checks below read the id as column 0
+            raise SystemExit(f"unexpected first column: {sql[:40]}")
+        return sql, params
 
-    def fetch(sql: str, params: tuple[Any, ...]) -> list[int]:
-        return [r[0] for r in raw.execute(sql, params).fetchall()[:PAGE]]
+    def run_all(stmts: list[Stmt]) -> None:
+        for sql, params in stmts:
+            raw.execute(sql, params).fetchall()
+
+    def fetch(stmt: Stmt) -> list[int]:
+        return [r[0] for r in raw.execute(*stmt).fetchall()]
 
     results: list[dict[str, Any]] = []
     plans: dict[str, str] = {}
-    first_sql: dict[str, tuple[str, tuple[Any, ...]]] = {}
     for case in cases(deep):
         # Follow the cursor from page 1 to the case's page (timed once, as a whole walk).
         t0 = time.perf_counter()
         cursor: tuple[datetime, int] | None = None
         reached = 1
         p = page(case.flt, None)
-        first_sql.setdefault(case.name, (cap.sql, cap.params))
         while reached < case.page and p.next_cursor is not None:
             cursor = p.next_cursor
             p = page(case.flt, cursor)
@@ -433,50 +439,54 @@ def measure(path: Path, runs: int, deep: int) -> tuple[list[dict[str, Any]], dic
         walk = time.perf_counter() - t0
         if case.page > 1 and reached == 1:
             continue  # a single page: already measured as page 1
-        sql, params = cap.sql, cap.params
-        got = ids(p)
+        # gendan's inbox, its two statements (pick, display) on raw sqlite3, the pick alone.
+        p, stmts = cap.run(lambda: page(case.flt, cursor))  # noqa: B023
+        if len(stmts) != 2:
+            raise SystemExit(f"{case.name}: inbox sent {len(stmts)} SELECTs, expected 2")
+        pick = stmts[0]
+        got = [r.task.id for r in p.rows]
         gendan_ms = median_ms(lambda: page(case.flt, cursor), runs)  # noqa: B023
-        raw_ms = median_ms(lambda: raw.execute(sql, params).fetchall(), runs)  # noqa: B023
-        # LIMIT/OFFSET: page 1's statement (no keyset condition) with the offset of this page.
-        sql1, params1 = first_sql[case.name]
+        raw_ms = median_ms(lambda: run_all(stmts), runs)  # noqa: B023
+        pick_ms = median_ms(lambda: raw.execute(*pick).fetchall(), runs)  # noqa: B023
+        # Before the rewrite: its keyset statement, and the same with LIMIT/OFFSET.
+        base = before_query(actor, case.flt)
         offset = PAGE * (reached - 1)
-        off_params = (*params1[:-1], offset)
-        offset_ms = median_ms(lambda: raw.execute(sql1, off_params).fetchall(), runs)  # noqa: B023
-        # The candidate fix, through the ORM like gendan's, and its SQL on raw sqlite3.
-        fixed = page(case.flt, cursor, inbox_union)
-        usql, uparams = cap.sql, cap.params
-        fix_ms = median_ms(lambda: page(case.flt, cursor, inbox_union), runs)  # noqa: B023
-        fix_raw_ms = median_ms(lambda: raw.execute(usql, uparams).fetchall(), runs)  # noqa: B023
+        old = captured(before_keyset(base, cursor))
+        off = captured(before_offset(base, offset))
+        before_ms = median_ms(lambda: raw.execute(*old).fetchall(), runs)  # noqa: B023
+        offset_ms = (
+            median_ms(lambda: raw.execute(*off).fetchall(), runs)  # noqa: B023
+            if offset
+            else before_ms
+        )
         for label, other in (
-            ("OFFSET", fetch(sql1, off_params)),
-            ("raw keyset", fetch(sql, params)),
-            ("UNION ALL rewrite", ids(fixed)),
-            ("UNION ALL rewrite, raw", fetch(usql, uparams)),
+            ("its pick statement", fetch(pick)),
+            ("LIMIT/OFFSET", fetch(off)),
+            ("the statement before the rewrite", fetch(old)),
         ):
-            if other != got:
+            if other[:PAGE] != got:
                 raise SystemExit(f"{case.name} page {reached}: {label} rows differ from inbox")
-        if fixed.next_cursor != p.next_cursor:
-            raise SystemExit(f"{case.name} page {reached}: UNION ALL rewrite cursor differs")
-        key = f"{case.name}, page {reached}"
-        if case.name in ("no filter", "scope queue"):
-            plans[f"{key}, gendan inbox" + (" (keyset)" if reached > 1 else "")] = _plan(
-                raw, sql, params
-            )
-            if reached > 1:
-                plans[f"{case.name}, LIMIT 51 OFFSET {offset}"] = _plan(raw, sql1, off_params)
-            if case.name == "no filter" and reached > 1:
-                plans[f"{key}, UNION ALL rewrite"] = _plan(raw, usql, uparams)
+            more = len(other) > PAGE
+            if more != (p.next_cursor is not None) or (more and p.next_cursor[1] != got[-1]):  # type: ignore[index]
+                raise SystemExit(f"{case.name} page {reached}: {label} disagrees on the cursor")
+        if (case.name, reached > 1) in PLANS:
+            key = f"{case.name}, page {reached}"
+            plans[f"{key}: inbox, pick"] = _plan(raw, *pick)
+            if case.name == "no filter":
+                plans[f"{key}: inbox, display"] = _plan(raw, *stmts[1])
+                plans[f"{key}: before the rewrite (keyset)"] = _plan(raw, *old)
+                plans[f"{key}: before the rewrite, LIMIT 51 OFFSET {offset}"] = _plan(raw, *off)
         results.append(
             {
                 "case": case.name, "page": reached, "offset": offset, "rows": len(got),
-                "gendan_ms": gendan_ms, "raw_ms": raw_ms, "offset_ms": offset_ms,
-                "fix_ms": fix_ms, "fix_raw_ms": fix_raw_ms, "walk_s": walk,
+                "gendan_ms": gendan_ms, "raw_ms": raw_ms, "pick_ms": pick_ms,
+                "before_ms": before_ms, "offset_ms": offset_ms, "walk_s": walk,
             }
         )  # fmt: skip
         print(
-            f"  {case.name}, page {reached}: gendan {gendan_ms:.1f} ms, raw keyset {raw_ms:.1f}"
-            f" ms, OFFSET {offset_ms:.1f} ms, rewrite {fix_ms:.1f} / raw {fix_raw_ms:.2f} ms"
-            f" (walk {walk:.1f} s)",
+            f"  {case.name}, page {reached}: gendan {gendan_ms:.1f} ms, its SQL {raw_ms:.2f} ms"
+            f" (pick {pick_ms:.2f}), before {before_ms:.1f} ms, OFFSET {offset_ms:.1f} ms"
+            f" (walk {walk:.2f} s)",
             file=sys.stderr,
         )
     raw.close()
@@ -508,6 +518,19 @@ def machine() -> dict[str, str]:
     }
 
 
+def _cols(text: str) -> int:
+    """Terminal columns of ``text``: CJK characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * max(0, width - _cols(text))
+
+
+def load() -> str:
+    return "/".join(f"{x:.1f}" for x in os.getloadavg())
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--tasks", type=int, default=1_000_000, help="task rows (10 per instance)")
@@ -516,6 +539,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--db", type=Path, default=None, help="build here and keep; reuse if there")
     args = ap.parse_args(argv)
     info = machine()
+    load_before = load()
     with tempfile.TemporaryDirectory(prefix="gendan-inbox-") as tmp:
         path = args.db or Path(tmp) / "inbox.db"
         built: dict[str, Any] | None = None
@@ -536,6 +560,7 @@ def main(argv: list[str] | None = None) -> None:
 
     print()
     print("machine: " + ", ".join(f"{k} {v}" for k, v in info.items()))
+    print(f"load average (1/5/15 min): {load_before} at the start, {load()} at the end")
     print(
         f"database: {n_tasks:,} tasks ({n_open:,} open), {n_inst:,} instances and orders,"
         f" {mib:.0f} MiB; no ANALYZE"
@@ -546,28 +571,25 @@ def main(argv: list[str] | None = None) -> None:
             f" (scope all); status {built['status']}"
         )
     print(f"user clerk, {PAGE} rows a page, median of {args.runs} runs, warm cache, ms\n")
-    head = ("case", "page", "rows", "inbox", "its SQL", "OFFSET SQL", "rewrite", "its SQL")
-    width = max(len(r["case"]) for r in results)
-    print(" " * (width + 12) + "   -- gendan.queries.inbox --   LIMIT/OFFSET   -- UNION ALL fix --")
-    print(
-        f"{head[0]:{width}s}  {head[1]:>4s}  {head[2]:>4s}"
-        + "".join(f"  {h:>11s}" for h in head[3:])
-    )
+    width = max(_cols(r["case"]) for r in results)
+    print(" " * (width + 12) + "  ------ gendan.queries.inbox ------  -- before the rewrite --")
+    heads = ("inbox", "its SQL", "pick", "keyset", "OFFSET")
+    print(f"{'case':{width}s}  {'page':>4s}  {'rows':>4s}" + "".join(f"  {h:>9s}" for h in heads))
     for r in results:
         off = f"{r['offset_ms']:.1f}" if r["offset"] else "(same)"
         print(
-            f"{r['case']:{width}s}  {r['page']:4d}  {r['rows']:4d}  {r['gendan_ms']:11.1f}"
-            f"  {r['raw_ms']:11.1f}  {off:>11s}  {r['fix_ms']:11.1f}  {r['fix_raw_ms']:11.2f}"
+            f"{_pad(r['case'], width)}  {r['page']:4d}  {r['rows']:4d}  {r['gendan_ms']:9.1f}"
+            f"  {r['raw_ms']:9.2f}  {r['pick_ms']:9.2f}  {r['before_ms']:9.1f}  {off:>9s}"
         )
     walks = [r for r in results if r["page"] > 1]
     print(
         "\nfollowing the cursor from page 1 (gendan inbox, one fresh Session a page): "
-        + "; ".join(f"{r['case']} to page {r['page']} {r['walk_s']:.1f} s" for r in walks)
+        + "; ".join(f"{r['case']} to page {r['page']} {r['walk_s']:.2f} s" for r in walks)
     )
     print(
-        "columns: gendan inbox (ORM, fresh Session), its SQL on raw sqlite3, the same SQL with"
-        " LIMIT 51 OFFSET 50*(page-1) instead of the keyset condition, the UNION ALL rewrite"
-        " (inbox_union, ORM) and its SQL on raw sqlite3"
+        "columns: gendan inbox (ORM, fresh Session); its two statements (pick, display) on raw"
+        " sqlite3; the pick alone; the single statement before the rewrite with its keyset"
+        " condition, and with LIMIT 51 OFFSET 50*(page-1) instead, on raw sqlite3"
     )
     print("\nEXPLAIN QUERY PLAN:")
     for name, plan in plans.items():
