@@ -111,14 +111,5 @@ def _audit(
     session: Session, task: Task, actor: Actor, action: str, now: datetime, **kw: object
 ) -> None:
     inst = session.get(Instance, task.instance_id)
-    audit.append(
-        session,
-        action=action,
-        actor_id=actor.user_id,
-        actor_name=actor.display_name,
-        at=now,
-        instance_id=task.instance_id,
-        task_id=task.id,
-        order_no=inst.order_no if inst else None,
-        **kw,  # type: ignore[arg-type]
-    )
+    assert inst is not None
+    audit.on_instance(session, inst, action=action, actor=actor, at=now, task_id=task.id, **kw)

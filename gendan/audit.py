@@ -13,7 +13,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from gendan.db import reader, unit_of_work, utcnow
-from gendan.models import GENESIS_HASH, AuditEvent, AuditHead, ChainCheck
+from gendan.models import GENESIS_HASH, AuditEvent, AuditHead, ChainCheck, Instance
+from gendan.org import SYSTEM_ACTOR, Actor
 
 #: The fields that the hash covers, in order. Changing any of them breaks the chain.
 HASHED_FIELDS = (
@@ -95,6 +96,37 @@ def append(
     session.add(ev)
     session.add(head)
     return ev
+
+
+def on_instance(
+    session: Session,
+    inst: Instance,
+    *,
+    action: str,
+    actor: Actor | None,
+    at: datetime,
+    task_id: int | None = None,
+    from_state: str | None = "",
+    **fields: Any,
+) -> AuditEvent:
+    """An event about one procedure instance, by a person or (``actor=None``) the system.
+
+    ``from_state`` defaults ("") to the instance's state (None: there was none, at the
+    start), ``to_state`` to its state now.
+    """
+    return append(
+        session,
+        action=action,
+        actor_id=actor.user_id if actor else None,
+        actor_name=actor.display_name if actor else SYSTEM_ACTOR,
+        at=at,
+        instance_id=inst.id,
+        task_id=task_id,
+        order_no=inst.order_no,
+        from_state=inst.state if from_state == "" else from_state,
+        to_state=fields.pop("to_state", inst.state),
+        **fields,
+    )
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from gendan import audit
 from gendan.models import Document, Instance, Order
-from gendan.org import SYSTEM_ACTOR, Actor, department_heads
+from gendan.org import Actor, department_heads
 from gendan.outbox import enqueue
 from gendan.tasks import close_open_tasks
 from states.base import Procedure, Step
@@ -128,16 +128,12 @@ def stop_other_instances(session: Session, *, inst: Instance, now: datetime) -> 
         other.closed_at = now
         other.data = {**other.data, "stopped_by": inst.id}
         session.add(other)
-        audit.append(
+        audit.on_instance(
             session,
+            other,
             action="stop",
-            actor_id=None,
-            actor_name=SYSTEM_ACTOR,
+            actor=None,
             at=now,
-            instance_id=other.id,
-            order_no=other.order_no,
-            from_state=other.state,
-            to_state=other.state,
             reason=f"order cancelled (instance {inst.id})",
         )
     return [o.id for o in others if o.id is not None]

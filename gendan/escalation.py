@@ -11,7 +11,7 @@ from gendan import audit
 from gendan.calendar import BusinessCalendar
 from gendan.db import unit_of_work
 from gendan.models import Instance, Task, Timer
-from gendan.org import SYSTEM_ACTOR, escalation_targets
+from gendan.org import escalation_targets
 from gendan.outbox import enqueue
 from gendan.runtime import Runtime
 from gendan.timespec import Sla
@@ -86,17 +86,13 @@ def _fire(
         now=now,
         urgent=bool(wait and wait.urgent),
     )
-    audit.append(
+    audit.on_instance(
         session,
+        inst,
         action="escalate" if timer.level else "remind",
-        actor_id=None,
-        actor_name=SYSTEM_ACTOR,
+        actor=None,
         at=now,
-        instance_id=inst.id,
         task_id=task.id,
-        order_no=inst.order_no,
-        from_state=inst.state,
-        to_state=inst.state,
         detail={
             "level": timer.level,
             "target": LEVEL_NAMES[timer.level],

@@ -82,15 +82,13 @@ def start_instance(
     )
     session.add(inst)
     session.flush()
-    audit.append(
+    audit.on_instance(
         session,
+        inst,
         action="start",
-        actor_id=actor.user_id,
-        actor_name=actor.display_name,
+        actor=actor,
         at=now,
-        instance_id=inst.id,
-        order_no=order_no,
-        to_state=inst.state,
+        from_state=None,
         changes={proc.start_key: values},
         detail={"procedure": proc.key},
     )
@@ -135,17 +133,13 @@ def complete_task(
             raise IllegalTransition(inst.state, decision, [COUNTERSIGN_DECISION])
         values = validate(wait.countersign.form, form_data or {})
         _close(session, task, actor, decision, values, now)
-        audit.append(
+        audit.on_instance(
             session,
+            inst,
             action="countersign",
-            actor_id=actor.user_id,
-            actor_name=actor.display_name,
+            actor=actor,
             at=now,
-            instance_id=inst.id,
             task_id=task.id,
-            order_no=inst.order_no,
-            from_state=inst.state,
-            to_state=inst.state,
             changes={"opinion": values},
             reason=reason,
         )
@@ -317,17 +311,14 @@ def _fire(
         detail["document"] = doc.doc_no
     changes.update(enter_state(session, inst=inst, proc=proc, order=order, now=now))
     inst.data = {**inst.data, "order": _order_facts(order)}
-    audit.append(
+    audit.on_instance(
         session,
+        inst,
         action="transition",
-        actor_id=actor.user_id,
-        actor_name=actor.display_name,
+        actor=actor,
         at=now,
-        instance_id=inst.id,
         task_id=task.id,
-        order_no=inst.order_no,
         from_state=source,
-        to_state=inst.state,
         changes=changes,
         reason=reason,
         detail=detail,
