@@ -19,7 +19,7 @@ from sqlmodel import Session
 
 from api.deps import Db, Now, Rt
 from api.web import Me, render, require_role
-from gendan import audit_search
+from gendan import audit_search, audit_trail
 from gendan.audit import latest_check, verify_and_record
 from gendan.db import reader
 from gendan.runtime import Runtime
@@ -147,7 +147,7 @@ def audit_search_page(
         procs = audit_search.procedures_of(db, [e.instance_id for e in found[:limit]])
         events = [
             {
-                **audit_search.event_row(
+                **audit_trail.event_row(
                     e, procedure=procs.get(e.instance_id or 0), tz=ZoneInfo(tz)
                 ),
                 "procedure": procs.get(e.instance_id or 0, ""),
@@ -183,20 +183,20 @@ def audit_search_page(
         "state_groups": _states(),
         "actions": audit_search.KNOWN_ACTIONS,
         "state_name": audit_search.state_name,
-        "local_time": audit_search.local_time,
+        "local_time": audit_trail.local_time,
         "tz": tz,
     }
     return render(request, "audit_search.html", ctx, status=422 if errors else 200)
 
 
 def _trail_context(rt: Runtime, db: Any, instance_id: int) -> dict[str, Any]:
-    record = audit_search.instance_record(db, instance_id)
-    rows = audit_search.trail_rows(db, instance_id, tz=rt.settings.timezone)
+    record = audit_trail.instance_record(db, instance_id)
+    rows = audit_trail.trail_rows(db, instance_id, tz=rt.settings.timezone)
     return {
         "rec": record,
         "rows": rows,
         "tz": rt.settings.timezone,
-        "local_time": audit_search.local_time,
+        "local_time": audit_trail.local_time,
     }
 
 
@@ -205,7 +205,7 @@ def audit_trail_page(instance_id: int, request: Request, me: Me, db: Db, rt: Rt)
     """One instance's full trail: order facts, every event's changes, reasons, signatures."""
     require_role(me, "auditor")
     ctx = _trail_context(rt, db, instance_id)
-    ctx.update(me=me, chain=chain_status(rt), columns=audit_search.COLUMNS)
+    ctx.update(me=me, chain=chain_status(rt), columns=audit_trail.COLUMNS)
     return render(request, "audit_trail.html", ctx)
 
 
@@ -221,7 +221,7 @@ def audit_trail_csv(instance_id: int, me: Me, db: Db, rt: Rt) -> Response:
     """The trail as CSV (UTF-8 with BOM, for Excel)."""
     require_role(me, "auditor")
     ctx = _trail_context(rt, db, instance_id)
-    body = audit_search.trail_csv(ctx["rows"]).encode("utf-8")
+    body = audit_trail.trail_csv(ctx["rows"]).encode("utf-8")
     headers = {
         "Content-Disposition": _attachment(ctx["rec"].instance.order_no, instance_id, "csv"),
         "Cache-Control": "no-store",
@@ -238,7 +238,7 @@ def audit_trail_xlsx(instance_id: int, me: Me, db: Db, rt: Rt) -> Response:
     require_role(me, "auditor")
     ctx = _trail_context(rt, db, instance_id)
     order_no = ctx["rec"].instance.order_no
-    body = audit_search.trail_xlsx(ctx["rows"], order_no=order_no)
+    body = audit_trail.trail_xlsx(ctx["rows"], order_no=order_no)
     headers = {
         "Content-Disposition": _attachment(order_no, instance_id, "xlsx"),
         "Cache-Control": "no-store",
@@ -257,7 +257,7 @@ def audit_trail_print(
     ctx.update(
         me=me,
         chain=chain_status(rt),
-        columns=audit_search.COLUMNS,
+        columns=audit_trail.COLUMNS,
         generated=generated.strftime(audit_search.TIME_FORMAT),
     )
     return render(request, "audit_print.html", ctx)
