@@ -258,6 +258,6 @@ def audit_trail_print(
         me=me,
         chain=chain_status(rt),
         columns=audit_trail.COLUMNS,
-        generated=generated.strftime(audit_search.TIME_FORMAT),
+        generated=generated.strftime(audit_trail.TIME_FORMAT),
     )
     return render(request, "audit_print.html", ctx)
