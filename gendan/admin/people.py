@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from gendan import audit
 from gendan.admin.changes import KEEP, MASK, diff, record
 from gendan.admin.departments import find_department
 from gendan.admin.validation import (
@@ -26,7 +27,7 @@ from gendan.admin.validation import (
     raise_errors,
 )
 from gendan.errors import NotFound
-from gendan.models import ApiToken, User
+from gendan.models import ApiToken, Instance, Task, User
 from gendan.org import Actor
 from gendan.security import hash_password
 
@@ -254,7 +255,31 @@ def update_user(
         what = "user_activated" if new["is_active"] else "user_deactivated"
     detail = {"user_id": old.id, "username": old.username}
     record(session, actor=actor, now=now, what=what, changes=changes, detail=detail)
+    if "is_active" in changes and not new["is_active"]:
+        release_claimed_tasks(session, user_id=old.id, actor=actor, now=now)
     return UserInfo.of(user)
+
+
+def release_claimed_tasks(session: Session, *, user_id: int, actor: Actor, now: datetime) -> None:
+    """A deactivated person's claimed tasks go back to their role's queue, so none is stuck."""
+    tasks = session.exec(
+        select(Task).where(Task.assignee_id == user_id, Task.status == "open")
+    ).all()
+    for task in tasks:
+        task.assignee_id = None
+        session.add(task)
+        inst = session.get(Instance, task.instance_id)
+        assert inst is not None
+        audit.on_instance(
+            session,
+            inst,
+            action="unclaim",
+            actor=actor,
+            at=now,
+            task_id=task.id,
+            reason="person deactivated / 人员已停用",
+            changes={"assignee_id": {"old": user_id, "new": None}},
+        )
 
 
 def reset_password(
