@@ -13,6 +13,8 @@ from fastapi.templating import Jinja2Templates
 
 from api.csrf import check_csrf, csrf_token
 from api.deps import Db
+from gendan.admin import ROLES
+from gendan.audit_search import state_name
 from gendan.errors import NotAllowed
 from gendan.models import User
 from gendan.org import Actor, load_actor
@@ -66,6 +68,11 @@ def lang_of(request: Request, user: User | None) -> str:
     return user.language if user else request.session.get("lang", "zh")
 
 
+def _pick(pair: tuple[str, ...], lang: str) -> str:
+    zh, en = pair[0], (pair[1] if len(pair) > 1 and pair[1] else pair[0])
+    return zh if lang == "zh" else en
+
+
 def render(request: Request, name: str, ctx: dict[str, Any], status: int = 200) -> HTMLResponse:
     me: PageUser | None = ctx.get("me")
     user = me.user if me else ctx.get("user")
@@ -78,5 +85,9 @@ def render(request: Request, name: str, ctx: dict[str, Any], status: int = 200) 
         "me": me,
         "t": lambda zh, en: zh if lang == "zh" else en,
         "tz": request.app.state.rt.calendar.zone,
+        "role_label": lambda key: _pick(ROLES.get(key, (key, key)), lang),
+        "state_label": lambda proc, state: _pick(
+            tuple(state_name(proc, state).partition(" / ")[::2]), lang
+        ),
     }
     return templates.TemplateResponse(request, name, {**base, **ctx}, status_code=status)
