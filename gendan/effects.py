@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
+from pydantic import TypeAdapter
 from sqlalchemy import func
 from sqlmodel import Session, select
 
@@ -26,8 +27,8 @@ def apply_order_fields(order: Order, step: Step, values: dict[str, Any]) -> dict
         new = values.get(form_field)
         if new is None:
             continue
-        if order_field == "delivery_date" and isinstance(new, str):
-            new = date.fromisoformat(new)
+        # Form values arrive as JSON (dates as ISO text): convert to the order field's type.
+        new = TypeAdapter(Order.model_fields[order_field].annotation).validate_python(new)
         old = getattr(order, order_field)
         if old != new:
             setattr(order, order_field, new)
