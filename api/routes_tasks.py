@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.deps import Db, Now, Rt
-from api.web import Me, form_with_csrf, render
+from api.web import Me, PageUser, form_with_csrf, render
 from gendan.assignment import delegate_task, reassign_task, unclaim_task
 from gendan.db import unit_of_work
 from gendan.errors import EngineError, InvalidForm
 from gendan.models import User
+from gendan.runtime import Runtime
 from gendan.transitions import complete_task
 
 router = APIRouter(include_in_schema=False)
@@ -31,11 +35,13 @@ async def unclaim_page(task_id: int, request: Request, me: Me, rt: Rt, now: Now)
     return RedirectResponse("/", status_code=303)
 
 
-@router.post("/tasks/{task_id}/delegate")
-async def delegate_page(task_id: int, request: Request, me: Me, rt: Rt, now: Now) -> Response:
+async def _hand_over(
+    use_case: Any, task_id: int, request: Request, me: PageUser, rt: Runtime, now: datetime
+) -> None:
+    """Delegate or reassign: the same form (person, reason), different rules in the engine."""
     data = await form_with_csrf(request)
     with unit_of_work(rt.db) as s:
-        delegate_task(
+        use_case(
             s,
             task_id=task_id,
             actor=me.actor,
@@ -43,21 +49,17 @@ async def delegate_page(task_id: int, request: Request, me: Me, rt: Rt, now: Now
             to_user_id=_int(data.get("to_user_id"), "to_user_id"),
             reason=str(data.get("reason", "")),
         )
+
+
+@router.post("/tasks/{task_id}/delegate")
+async def delegate_page(task_id: int, request: Request, me: Me, rt: Rt, now: Now) -> Response:
+    await _hand_over(delegate_task, task_id, request, me, rt, now)
     return RedirectResponse("/", status_code=303)
 
 
 @router.post("/tasks/{task_id}/reassign")
 async def reassign_page(task_id: int, request: Request, me: Me, rt: Rt, now: Now) -> Response:
-    data = await form_with_csrf(request)
-    with unit_of_work(rt.db) as s:
-        reassign_task(
-            s,
-            task_id=task_id,
-            actor=me.actor,
-            now=now,
-            to_user_id=_int(data.get("to_user_id"), "to_user_id"),
-            reason=str(data.get("reason", "")),
-        )
+    await _hand_over(reassign_task, task_id, request, me, rt, now)
     return RedirectResponse(f"/tasks/{task_id}", status_code=303)
 
 

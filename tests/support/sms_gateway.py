@@ -36,7 +36,7 @@ class _GatewayHandler(BaseHTTPRequestHandler):
             gateway.requests.append(entry)
             if status == 200:
                 gateway.received.append(entry)
-        if gateway.delay > 0:
+        if gateway.delay > 0:  # a slow carrier (I/O timing), never SLA time
             time.sleep(gateway.delay)
         answer = json.dumps({"ok": status == 200}).encode()
         self.send_response(status)
