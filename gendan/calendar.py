@@ -237,3 +237,47 @@ class BusinessCalendar:
         if lb < la:
             return -self.working_minutes_between(b, a)
         return int(self._working_between(la, lb).total_seconds() // 60)
+
+    # -- day boundaries (calendar-date, same-day and date-anchored deadlines) ----------
+
+    def day_start(self, d: date, like: datetime) -> datetime:
+        """Start of the first working period of ``d`` (in ``like``'s time zone)."""
+        return self._from_local(datetime.combine(d, self.working_hours[0][0]), like)
+
+    def day_end(self, d: date, like: datetime) -> datetime:
+        """End of the last working period of ``d`` (in ``like``'s time zone)."""
+        return self._from_local(datetime.combine(d, self.working_hours[-1][1]), like)
+
+    def local_date(self, t: datetime) -> date:
+        return self._to_local(t).date()
+
+    def working_day_on_or_before(self, d: date) -> date:
+        """``d`` if it is a working day, else the working day before ("前" is never later)."""
+        for _ in range(_MAX_DAYS_OFF):
+            if self.is_working_day(d):
+                return d
+            d -= timedelta(days=1)
+        raise ValueError("the business calendar has no working days before this date")
+
+    def working_day_on_or_after(self, d: date) -> date:
+        return next(self._working_days_from(d))
+
+    def working_days_before(self, d: date, n: int) -> date:
+        """The working day ``n`` working days before ``d`` (``n == 0``: ``d`` or the day before)."""
+        day = self.working_day_on_or_before(d)
+        if day != d and n > 0:
+            n -= 1  # d itself was a day off: the working day before already counts as one
+        for _ in range(n):
+            day = self.working_day_on_or_before(day - timedelta(days=1))
+        return day
+
+    def add_working(self, start: datetime, amount: timedelta) -> datetime:
+        """``start`` plus ``amount`` of working time (timers after a pause, next levels)."""
+        local = self._next_instant(self._to_local(start))
+        return self._from_local(self._add_working(local, amount), start)
+
+    def working_between(self, a: datetime, b: datetime) -> timedelta:
+        """Working time from ``a`` to ``b`` (zero if ``b`` is not after ``a``)."""
+        la, lb = self._to_local(a), self._to_local(b)
+        return self._working_between(la, lb) if lb > la else timedelta()
+

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
@@ -11,13 +11,13 @@ from gendan import audit
 from gendan.calendar import BusinessCalendar
 from gendan.db import unit_of_work
 from gendan.models import Instance, Task, Timer
-from gendan.org import escalation_targets
+from gendan.org import escalation_targets, holders
 from gendan.outbox import enqueue
 from gendan.runtime import Runtime
-from gendan.timespec import Sla
 from states import get_procedure
+from states.base import Procedure
 
-LEVEL_NAMES = {0: "reminder", 1: "department head", 2: "GM office"}
+LEVEL_NAMES = {-1: "waiting reminder", 0: "reminder", 1: "level 1", 2: "level 2", 3: "level 3"}
 
 
 @dataclass(frozen=True)
@@ -55,28 +55,35 @@ def _fire(
     task = session.get(Task, timer.task_id)
     timer.status, timer.fired_at = "fired", now
     session.add(timer)
-    if task is None or task.status != "open":
-        timer.status = "cancelled"
+    if task is None or task.status != "open" or task.paused_at is not None:
+        timer.status = "cancelled"  # closed, or paused: pausing moved its timers aside
         return None
     inst = session.get(Instance, task.instance_id)
     assert inst is not None
     proc = get_procedure(inst.procedure)
     wait = proc.wait_for(task.state)
-    users = escalation_targets(session, task, timer.level)
-    if timer.level > task.escalation_level:
-        task.escalation_level = timer.level
+    level, skipped = timer.level, []
+    holding = holders(session, task)
+    if level >= 1:
+        # Never to the holder: a level whose every target holds the task is skipped.
+        while level <= len(task.chain):
+            targets = [u for u in escalation_targets(session, task, level) if u.id not in holding]
+            if targets:
+                break
+            skipped.append(task.chain[level - 1])
+            level += 1
+        else:
+            return _breach_unescalated(session, task, inst, timer, skipped, now=now)
+        users = targets
+    else:
+        if task.due_at is not None and task.due_at <= now:
+            timer.status = "cancelled"  # a reminder after the deadline says nothing useful
+            return None
+        users = escalation_targets(session, task, 0)
+    if level > task.escalation_level:
+        task.escalation_level = level
         session.add(task)
-    context = {
-        "level": timer.level,
-        "task_id": task.id,
-        "task_title_zh": task.title_zh,
-        "task_title_en": task.title_en,
-        "order_no": inst.order_no,
-        "procedure_zh": proc.title_zh,
-        "procedure_en": proc.title_en,
-        "due_at": task.due_at,
-        "timezone": str(calendar.zone),
-    }
+    context = _context(session, task, inst, proc, calendar, level=level, now=now)
     enqueue(
         session,
         cause=f"timer:{timer.id}",
@@ -89,20 +96,94 @@ def _fire(
     audit.on_instance(
         session,
         inst,
-        action="escalate" if timer.level else "remind",
+        action="escalate" if level else "remind",
+        actor=None,
+        at=now,
+        task_id=task.id,
+        detail={
+            "level": level,
+            "target": task.chain[level - 1] if level else "reminder",
+            "breach": timer.level == 1,
+            "skipped": skipped,
+            "due_at": task.due_at,
+            "recipients": [u.username for u in users],
+        },
+    )
+    if 1 <= level < len(task.chain):
+        # The next level one more deadline-length (in working time) after this one's point.
+        period = timedelta(minutes=task.period_minutes or 30)
+        session.add(
+            Timer(
+                task_id=task.id, level=level + 1, due_at=calendar.add_working(timer.due_at, period)
+            )
+        )
+    return Escalation(task.id, level, inst.order_no, tuple(u.username for u in users))
+
+
+def _breach_unescalated(
+    session: Session, task: Task, inst: Instance, timer: Timer, skipped: list[str], *, now: datetime
+) -> Escalation:
+    """No level left above the holder (the GM's own signature): record it, remind the holder."""
+    users = escalation_targets(session, task, 0)
+    proc = get_procedure(inst.procedure)
+    enqueue(
+        session,
+        cause=f"timer:{timer.id}",
+        users=users,
+        template="escalation",
+        context={
+            "level": 0,
+            "task_id": task.id,
+            "task_title_zh": task.title_zh,
+            "task_title_en": task.title_en,
+            "order_no": inst.order_no,
+            "procedure_zh": proc.title_zh,
+            "procedure_en": proc.title_en,
+            "due_at": task.due_at,
+            "overdue": True,
+        },
+        now=now,
+    )
+    audit.on_instance(
+        session,
+        inst,
+        action="breach",
         actor=None,
         at=now,
         task_id=task.id,
         detail={
             "level": timer.level,
-            "target": LEVEL_NAMES[timer.level],
-            "due_at": timer.due_at,
+            "breach": True,
+            "skipped": skipped,
+            "no_level_left": True,
+            "due_at": task.due_at,
             "recipients": [u.username for u in users],
         },
     )
-    if timer.level == 1 and task.sla:
-        # Level 2 one more SLA period after the deadline.
-        session.add(
-            Timer(task_id=task.id, level=2, due_at=calendar.add(timer.due_at, Sla.parse(task.sla)))
-        )
     return Escalation(task.id, timer.level, inst.order_no, tuple(u.username for u in users))
+
+
+def _context(
+    session: Session,
+    task: Task,
+    inst: Instance,
+    proc: type[Procedure],
+    calendar: BusinessCalendar,
+    *,
+    level: int,
+    now: datetime,
+) -> dict[str, object]:
+    return {
+        "level": level,
+        "task_id": task.id,
+        "task_title_zh": task.title_zh,
+        "task_title_en": task.title_en,
+        "order_no": inst.order_no,
+        "procedure_zh": proc.title_zh,
+        "procedure_en": proc.title_en,
+        "due_at": task.due_at,
+        "deadline_zh": task.deadline_zh,
+        "deadline_en": task.deadline_en,
+        "overdue": bool(task.due_at and task.due_at <= now),
+        "timezone": str(calendar.zone),
+    }

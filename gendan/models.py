@@ -118,10 +118,28 @@ class Task(SQLModel, table=True):
     assignee_id: int | None = Field(default=None, foreign_key="user.id")
     #: open | done | cancelled
     status: str = "open"
+    #: The deadline in words, with its kind and start (e.g. "4 working hours from signing +
+    #: payment"); ``sla`` keeps the bare length ("4 hours") for older readers.
     sla: str = ""
+    deadline_zh: str = ""
+    deadline_en: str = ""
+    deadline_kind: str = ""
     created_at: datetime = _ts(nullable=False)
+    #: When the deadline's clock started (the opening, the received-at, an event).
+    clock_start: datetime | None = _ts(nullable=True)
     due_at: datetime | None = _ts(nullable=True)
+    #: Working minutes of one deadline length: each next escalation level fires that much later.
+    period_minutes: int = 0
+    #: Escalation levels (states.base.DEFAULT_CHAIN keys), level 1 first.
+    chain: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    #: Events this task may fire (empty: any event leaving the state).
+    decisions: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     escalation_level: int = 0
+    #: Waiting on an outside party: the clock is stopped since ``paused_at``.
+    pauses_for: str | None = None
+    paused_at: datetime | None = _ts(nullable=True)
+    #: Working minutes spent waiting on the outside party, summed over every pause.
+    waited_minutes: int = 0
     closed_at: datetime | None = _ts(nullable=True)
     closed_by_id: int | None = Field(default=None, foreign_key="user.id")
     decision: str | None = None
@@ -129,7 +147,8 @@ class Task(SQLModel, table=True):
 
 
 class Timer(SQLModel, table=True):
-    """An SLA deadline: level 0 reminder, 1 department head, 2 GM office."""
+    """A deadline's point: level 0 the 75 % reminder, 1.. the escalation chain's levels,
+    -1 the daily reminder while the clock is paused on an outside party."""
 
     __table_args__ = (
         UniqueConstraint("task_id", "level"),
@@ -140,7 +159,7 @@ class Timer(SQLModel, table=True):
     task_id: int = Field(foreign_key="task.id")
     level: int
     due_at: datetime = _ts(nullable=False)
-    #: pending | fired | cancelled
+    #: pending | fired | cancelled | paused
     status: str = "pending"
     fired_at: datetime | None = _ts(nullable=True)
 

@@ -77,13 +77,44 @@ def role_holders(session: Session, role: str, department_id: int) -> list[User]:
 
 
 def escalation_targets(session: Session, task: Task, level: int) -> list[User]:
-    """Level 0: the candidates; 1: the department head; 2: the GM office (总经办)."""
+    """Level 0: the candidates; level n: the task's chain at n (default: head, GM office)."""
     if level == 0:
         return candidates(session, task)
-    if level == 1:
-        dep = session.get(Department, task.department_id)
+    chain = task.chain or ["head", "gm_office"]
+    if level > len(chain):
+        return []
+    return level_targets(session, task, chain[level - 1])
+
+
+def holders(session: Session, task: Task) -> set[int]:
+    """Who holds the task: its assignee, or everyone it is offered to while unclaimed."""
+    return {u.id for u in candidates(session, task) if u.id is not None}
+
+
+def level_targets(session: Session, task: Task, level: str) -> list[User]:
+    """People one escalation level names: "head", "head:<dept>", "role:<role>", "gm_office"."""
+    kind, _, arg = level.partition(":")
+    if kind == "head":
+        dep = (
+            session.exec(select(Department).where(Department.key == arg)).first()
+            if arg
+            else session.get(Department, task.department_id)
+        )
         head = session.get(User, dep.head_user_id) if dep and dep.head_user_id else None
         return [head] if head and head.is_active else []
+    if kind == "role":
+        stmt = (
+            select(User)
+            .join(UserRole, UserRole.user_id == User.id)
+            .where(UserRole.role == arg, User.is_active == True)  # noqa: E712
+            .order_by(User.username)
+        )
+        return list(session.exec(stmt).unique().all())
+    return gm_office(session)
+
+
+def gm_office(session: Session) -> list[User]:
+    """总经办: its head and everyone holding the general manager's role."""
     gm_dep = session.exec(select(Department).where(Department.key == "gm_office")).first()
     users: dict[int, User] = {}
     if gm_dep and gm_dep.head_user_id:

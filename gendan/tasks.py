@@ -2,18 +2,54 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import update
 from sqlmodel import Session, select
 
 from gendan.calendar import BusinessCalendar
+from gendan.deadlines import schedule
 from gendan.models import Instance, Task, Timer
 from gendan.org import department_id
+from gendan.timespec import RECV
 from states.base import Procedure
 
-#: Reminder point for SLAs of a working day or more (PROCEDURES.md, Escalation level 0).
-REMINDER_FRACTION = 0.75
+
+def _instant(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, str) and value:
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return None
+
+
+def clock_anchors(inst: Instance, proc: type[Procedure]) -> dict[str, datetime]:
+    """Instants a deadline may start from: the received-at, and events the steps recorded."""
+    anchors: dict[str, datetime] = {}
+    recv = _instant(inst.data.get(proc.start_key, {}).get("received_at"))
+    if recv is not None:
+        anchors[RECV] = recv
+    for name, value in inst.data.get("at", {}).items():
+        at = _instant(value)
+        if at is not None:
+            anchors[f"event:{name}"] = at
+    return anchors
+
+
+def business_dates(inst: Instance) -> dict[str, date]:
+    out: dict[str, date] = {}
+    for name, value in inst.data.get("order", {}).items():
+        if isinstance(value, str) and name.endswith("_date"):
+            try:
+                out[name] = date.fromisoformat(value)
+            except ValueError:
+                continue
+    return out
 
 
 def open_tasks(
@@ -26,8 +62,11 @@ def open_tasks(
 ) -> list[Task]:
     """Open the tasks the instance's new state waits for, each with its due time and timers."""
     tasks: list[Task] = []
+    anchors = clock_anchors(inst, proc)
+    dates = business_dates(inst)
     for spec in proc.tasks_for(inst.state, inst.data):
-        due = calendar.add(now, spec.sla) if spec.sla else None
+        dl = spec.deadline
+        plan = schedule(calendar, dl, opened=now, anchors=anchors, dates=dates) if dl else None
         task = Task(
             instance_id=inst.id,
             state=inst.state,
@@ -36,17 +75,25 @@ def open_tasks(
             department_id=department_id(session, spec.department),
             title_zh=spec.title_zh,
             title_en=spec.title_en,
-            sla=str(spec.sla or ""),
+            sla=str(dl.sla) if dl and dl.sla else "",
+            deadline_zh=dl.label("zh") if dl else "",
+            deadline_en=dl.label("en") if dl else "",
+            deadline_kind=dl.basis if dl else "",
+            chain=list(spec.chain),
+            decisions=list(spec.decisions),
+            pauses_for=spec.pauses_for,
             created_at=now,
-            due_at=due,
+            clock_start=plan.start if plan else None,
+            due_at=plan.due if plan else None,
+            period_minutes=int(plan.period.total_seconds() // 60) if plan else 0,
         )
         session.add(task)
         session.flush()
-        if spec.sla and due:
-            session.add(Timer(task_id=task.id, level=1, due_at=due))
-            if spec.sla.is_long:
-                remind = calendar.add_fraction(now, spec.sla, REMINDER_FRACTION)
-                session.add(Timer(task_id=task.id, level=0, due_at=remind))
+        if plan is not None:
+            # A received-at long past makes the task overdue at once: the next sweep escalates.
+            session.add(Timer(task_id=task.id, level=1, due_at=plan.due))
+            if plan.remind is not None and plan.remind > now:
+                session.add(Timer(task_id=task.id, level=0, due_at=plan.remind))
         tasks.append(task)
     return tasks
 

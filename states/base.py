@@ -14,7 +14,20 @@ from typing import Any, ClassVar
 
 from statemachine import State, StateMachine
 
-from gendan.timespec import Sla
+from gendan.timespec import Deadline
+
+#: Escalation levels (PROCEDURES.md "Escalation", dflt): L1 the head of the task's
+#: department at the deadline, L2 the GM office one deadline-length later.
+#: A level is "head" (the task's department), "head:<department>", "role:<role>"
+#: (everyone holding it) or "gm_office".
+DEFAULT_CHAIN: tuple[str, ...] = ("head", "gm_office")
+
+#: Outside parties a step may wait on with its clock paused (the seeds bind none of them).
+OUTSIDE_PARTIES = {
+    "customer": ("客户", "the customer"),
+    "supplier": ("供应商", "the supplier"),
+    "subcontractor": ("外协厂", "the subcontractor"),
+}
 
 
 @dataclass(frozen=True)
@@ -25,9 +38,25 @@ class TaskSpec:
     department: str
     title_zh: str
     title_en: str
-    sla: Sla | None = None
+    deadline: Deadline | None = None
     #: Name of a predicate on the instance data; the task is opened only when it holds.
     when: str | None = None
+    #: Who hears of a missed deadline, level by level (see DEFAULT_CHAIN).
+    chain: tuple[str, ...] = DEFAULT_CHAIN
+    #: The answer awaited from this outside party pauses the clock ("paused" in PROCEDURES.md).
+    pauses_for: str | None = None
+    #: Seed reference for the step ("001M 1.5.1"), shown to people and auditors.
+    seed: str = ""
+    #: The events this task may fire (empty: every event leaving the state).
+    decisions: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.pauses_for is not None and self.pauses_for not in OUTSIDE_PARTIES:
+            raise ValueError(f"unknown outside party {self.pauses_for!r}")
+        for level in self.chain:
+            kind, _, arg = level.partition(":")
+            if kind not in ("head", "role", "gm_office") or (kind == "role" and not arg):
+                raise ValueError(f"unknown escalation level {level!r}")
 
 
 @dataclass(frozen=True)
@@ -74,6 +103,13 @@ class Step:
     bulk: bool = False
     #: Form values the event itself decides (e.g. the change category of ``classify_minor``).
     fixed: Mapping[str, Any] = field(default_factory=dict)
+    #: Form field → order field it must equal (a locked, prefilled value; a mismatch is a 422).
+    locked: Mapping[str, str] = field(default_factory=dict)
+    #: Record the instant this step fires under this name: a later deadline may start there.
+    marks: str | None = None
+    #: The issued document supersedes the order's earlier one of its kind (a new revision;
+    #: the old one is recalled).
+    supersedes: bool = False
 
 
 @dataclass(frozen=True)
@@ -86,6 +122,8 @@ class OnEnter:
     inform_heads: tuple[str, ...] = ()
     #: Stop the order's other running procedures (their open tasks are cancelled).
     stop_order_procedures: bool = False
+    #: Record the instant of entering under this name (e.g. "gate": the payment gate passed).
+    marks: str | None = None
 
 
 class Procedure(StateMachine):
@@ -103,6 +141,9 @@ class Procedure(StateMachine):
     creates_order: ClassVar[bool] = False
     steps: ClassVar[dict[str, Step]]
     entering: ClassVar[dict[str, OnEnter]] = {}
+    #: Procedures sharing a group key allow one open instance per order among them
+    #: (e.g. one open change per order: notices must not contradict).
+    exclusive: ClassVar[str | None] = None
     #: Predicates named by ``TaskSpec.when``: instance data → bool.
     predicates: ClassVar[dict[str, Callable[[dict[str, Any]], bool]]] = {}
 
