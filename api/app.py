@@ -6,9 +6,10 @@ from collections.abc import Callable
 from datetime import datetime
 
 from fastapi import FastAPI, Request
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
-from api.errors import engine_error_handler, login_required_handler
+from api.errors import engine_error_handler, http_error_handler, login_required_handler
 from api.routes_admin import router as admin_router
 from api.routes_api import router as api_router
 from api.routes_audit import router as audit_router
@@ -38,6 +39,7 @@ def create_app(rt: Runtime | None = None, clock: Callable[[], datetime] = utcnow
     app.state.rt = rt
     app.state.clock = clock
     app.add_exception_handler(EngineError, engine_error_handler)
+    app.add_exception_handler(StarletteHTTPException, http_error_handler)
     app.add_exception_handler(LoginRequired, login_required_handler)
     app.add_middleware(
         SessionMiddleware,

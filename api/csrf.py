@@ -8,6 +8,10 @@ import secrets
 from fastapi import HTTPException, Request
 
 
+class CsrfRefused(HTTPException):
+    """403: the form's CSRF token is missing or wrong (audited as a refusal, ``kind="csrf"``)."""
+
+
 def csrf_token(request: Request) -> str:
     token = request.session.get("csrf")
     if not token:
@@ -19,4 +23,4 @@ def csrf_token(request: Request) -> str:
 def check_csrf(request: Request, submitted: str | None) -> None:
     expected = request.session.get("csrf")
     if not expected or not submitted or not hmac.compare_digest(expected, submitted):
-        raise HTTPException(403, "CSRF token missing or wrong; reload the page")
+        raise CsrfRefused(403, "CSRF token missing or wrong; reload the page")

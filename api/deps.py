@@ -33,16 +33,19 @@ def get_session(rt: Annotated[Runtime, Depends(get_rt)]) -> Iterator[Session]:
 
 
 def api_actor(
+    request: Request,
     session: Annotated[Session, Depends(get_session)],
     authorization: Annotated[str | None, Header()] = None,
 ) -> Actor:
-    """Bearer token from ``POST /api/token``."""
+    """Bearer token from ``POST /api/token``; the account is noted on ``request.state.actor_id``
+    (a refusal of this request is audited under it, ``api.errors``)."""
     if not authorization or not authorization.lower().startswith("bearer "):
         raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
     digest = token_digest(authorization.split(" ", 1)[1].strip())
     token = session.exec(select(ApiToken).where(ApiToken.token_hash == digest)).first()
     if token is None:
         raise HTTPException(401, "invalid token", headers={"WWW-Authenticate": "Bearer"})
+    request.state.actor_id = token.user_id  # before load_actor: a deactivated account too
     actor = load_actor(session, token.user_id)
     session.rollback()  # end the read snapshot: the route may write, then read its own write
     return actor

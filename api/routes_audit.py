@@ -19,7 +19,7 @@ from sqlmodel import Session
 
 from api.deps import Db, Now, Rt
 from api.web import Me, render, require_role
-from gendan import audit_search, audit_trail
+from gendan import audit_search, audit_trail, refusals
 from gendan.audit import latest_check, verify_and_record
 from gendan.db import reader
 from gendan.runtime import Runtime
@@ -154,6 +154,15 @@ def audit_search_page(
             }
             for e in found[:limit]
         ]
+        counted = refusals.tallies(db, [e.seq for e in found[:limit] if e.action == "refused"])
+        for row in events:
+            if row["seq"] in counted:
+                c = counted[row["seq"]]
+                row["refusals"] = {
+                    "count": c.count,
+                    "last_url": c.last_url,
+                    "last_at": audit_trail.local_time(c.last_at, tz),
+                }
         if len(found) > limit:
             older_events = _page_link(params, before_seq=found[limit - 1].seq)
         hits = audit_search.search_instances(

@@ -9,10 +9,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.deps import Db, Now, Rt
+from api.errors import note_refusal
 from api.web import Me, PageUser, form_with_csrf, render
 from gendan.assignment import delegate_task, reassign_task, unclaim_task
 from gendan.db import unit_of_work
-from gendan.errors import EngineError, InvalidForm
+from gendan.errors import EngineError, InvalidForm, NotAllowed
 from gendan.models import User
 from gendan.runtime import Runtime
 from gendan.transitions import complete_task
@@ -86,6 +87,8 @@ async def bulk_page(request: Request, me: Me, rt: Rt, now: Now) -> Response:
                 )
             results.append((task_id, True, ""))
         except EngineError as exc:
+            if isinstance(exc, NotAllowed):  # refused, though the answer is 207: audited
+                await note_refusal(request, f"task {task_id}: {exc}", kind=type(exc).__name__)
             results.append((task_id, False, str(exc)))
     status = 200 if all(ok for _, ok, _ in results) else 207
     return render(request, "bulk_result.html", {"me": me, "results": results}, status)

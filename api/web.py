@@ -37,6 +37,7 @@ def page_user(request: Request, db: Db) -> PageUser:
     user = db.get(User, uid) if uid else None
     if user is None or not user.is_active:
         raise LoginRequired()
+    request.state.actor_id = uid  # whose refusal it is, if this request is refused (403)
     actor = load_actor(db, uid)
     db.expunge(user)
     db.rollback()  # end the read snapshot: the route may write, then read its own write
@@ -47,7 +48,7 @@ Me = Annotated[PageUser, Depends(page_user)]
 
 
 def require_role(me: PageUser, *roles: str) -> None:
-    """Pages for a role (auditor, admin): anyone else gets 403."""
+    """Pages for a role (auditor, admin): anyone else gets 403 (audited, ``api.errors``)."""
     if not any(me.actor.has_role(r) for r in roles):
         raise NotAllowed("this page needs the role " + " / ".join(roles))
 

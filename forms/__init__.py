@@ -15,11 +15,33 @@ from markupsafe import Markup
 from pydantic import ValidationError
 
 from forms.base import FormModel, is_list_annotation, label
-from forms.changes import ChangeNotice, ChangeRequest, DateRereview
-from forms.commercial import ContractSigned, Quote
+from forms.changes import (
+    ChangeNotice,
+    ChangeRequest,
+    CustomerAnswer,
+    DateRereview,
+    PurchaseAdjustment,
+    RecallRecord,
+    TechChangeNotice,
+)
+from forms.commercial import ContractSigned, PaymentRecord, Quote, QuoteCheck
 from forms.errors import ALL, FormErrors, from_validation_error
-from forms.order import NegotiationResult, OrderIntake, RequirementsConfirmation, ReviewOpinion
-from forms.production import AdjustmentRecord, ProductionNotice
+from forms.order import (
+    CoordinationOpinion,
+    NegotiationResult,
+    NoticeReceipt,
+    OrderIntake,
+    RequirementsConfirmation,
+    ReviewOpinion,
+    SpecialHandling,
+)
+from forms.production import (
+    AdjustmentRecord,
+    ProductionConfirmation,
+    ProductionNotice,
+    ShippingNote,
+    StockOrder,
+)
 from forms.render import input_fragment, labels_of, print_page
 
 __all__ = [
@@ -58,6 +80,18 @@ _FORMS: tuple[type[FormModel], ...] = (
     ChangeRequest,
     AdjustmentRecord,
     DateRereview,
+    SpecialHandling,
+    CoordinationOpinion,
+    NoticeReceipt,
+    QuoteCheck,
+    PaymentRecord,
+    ProductionConfirmation,
+    ShippingNote,
+    StockOrder,
+    TechChangeNotice,
+    CustomerAnswer,
+    RecallRecord,
+    PurchaseAdjustment,
 )
 
 REGISTRY: dict[str, type[FormModel]] = {form.key: form for form in _FORMS}

@@ -111,6 +111,10 @@ class FormModel(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
+    def derived(self) -> dict[str, Any]:
+        """Facts the form's values imply (e.g. the order kind from the ①-④ ticks)."""
+        return {}
+
     @model_validator(mode="before")
     @classmethod
     def _accept_html_values(cls, data: Any) -> Any:

@@ -79,5 +79,37 @@ class ContractSigned(FormModel):
 
     contract_no: str = label("合同编号", "Contract No.", min_length=1, max_length=60)
     signed_on: date = label("签订日期", "Signed on")
+    payment_terms: str = label("付款方式", "Payment terms", default="款到发货", max_length=200)
     payment_received: bool = label("已收款", "Payment received", default=False)
     signed_by_customer: str = label("客户签字人", "Signed by (customer)", max_length=200)
+
+
+class QuoteCheck(FormModel):
+    """报价审核: the sales head checks the quote; may mark the customer on credit terms.
+
+    001M 1.4: the order takes effect after payment; a customer on credit terms (marked
+    here by the sales head, PROCEDURES.md §1 Choice) passes the gate at signing.
+    """
+
+    key = "quote_check"
+    title_zh = "报价审核"
+    title_en = "Quote check"
+
+    credit_terms: bool = label(
+        "客户享有信用账期（签约即生效）",
+        "Customer on credit terms (effective at signing)",
+        default=False,
+    )
+    remarks: str | None = label("审核意见", "Remarks", default=None, max_length=500)
+
+
+class PaymentRecord(FormModel):
+    """收款确认: finance confirms the payment that makes the order take effect (001M 1.4)."""
+
+    key = "payment"
+    title_zh = "收款确认"
+    title_en = "Payment received"
+
+    amount: Decimal = label("金额", "Amount", gt=0, max_digits=14, decimal_places=2)
+    received_on: date = label("收款日期", "Received on")
+    reference: str = label("凭证号", "Reference", max_length=100)

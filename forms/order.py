@@ -6,8 +6,8 @@ These are the first papers of the order-to-delivery procedure (订单登记,
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Literal, Self
+from datetime import date, datetime
+from typing import Any, Literal, Self
 
 from pydantic import model_validator
 
@@ -29,8 +29,22 @@ ORDER_KINDS = {
 }
 
 
+CHANNELS = {
+    "phone": ("电话", "Phone"),
+    "fax": ("传真", "Fax"),
+    "verbal": ("口头", "Verbal"),
+    "email": ("电子邮件", "E-mail"),
+    "written": ("书面订单", "Written order"),
+}
+
+
 class OrderIntake(FormModel):
-    """订单登记: the order as received from the customer."""
+    """订单登记: the order as received (phone, fax and verbal orders written down).
+
+    The kind follows the ①-④ ticks as 001M 释义 1-2 defines it: any tick makes the
+    order non-regular; a repeat-of order number makes it a repeat order (返单).
+    Special (技术偏离较大/生产难度较大) is ① or ③ (Choice, PROCEDURES.md §1).
+    """
 
     key = "order_intake"
     title_zh = "订单登记"
@@ -41,15 +55,37 @@ class OrderIntake(FormModel):
     customer_class: Literal["A", "B", "C"] = label(
         "客户等级", "Customer class", default="B", choices=CUSTOMER_CLASSES
     )
+    received_at: datetime = label("接单时间", "Received at")
+    channel: Literal["phone", "fax", "verbal", "email", "written"] = label(
+        "接单方式", "Received by", default="written", choices=CHANNELS
+    )
     product: str = label("产品名称", "Product", max_length=SHORT)
     model_spec: str = label("规格型号", "Model and specification", max_length=SHORT)
-    quantity: int = label("数量", "Quantity", gt=0)
+    colour: str | None = label("颜色", "Colour", default=None, max_length=SHORT)
+    quantity: int = label("数量", "Quantity", gt=0, le=10_000_000)
     unit: str = label("单位", "Unit", default="台", max_length=20)
     delivery_date: date = label("交货日期", "Delivery date")
-    kind: Literal["regular", "non_regular", "repeat"] = label(
-        "订单类型", "Order type", choices=ORDER_KINDS
+    new_design: bool = label("① 需新技术设计", "① New technical design", default=False)
+    discontinued: bool = label(
+        "② 停产或多年未生产的产品", "② Discontinued or not made for years", default=False
     )
+    above_standard: bool = label(
+        "③ 质量要求高于公司标准", "③ Quality above the company standard", default=False
+    )
+    tight_date: bool = label(
+        "④ 交期紧且有违约罚款或信誉风险",
+        "④ Tight date with penalty or reputational risk",
+        default=False,
+    )
+    repeat_of: str | None = label(
+        "返单（原订单号）", "Repeat of order No.", default=None, max_length=40
+    )
+    outsourced_work: bool = label("含外协加工", "Includes outsourced work", default=False)
+    urgent: bool = label("紧急订单", "Urgent order", default=False)
     complete_set: bool = label("成套产品", "Complete set", default=False)
+    project: str | None = label(
+        "项目名称（成套）", "Project (complete set)", default=None, max_length=SHORT
+    )
     penalty_clause: bool = label("含违约罚款条款", "Penalty clause", default=False)
     technical_requirements: str | None = label(
         "技术要求", "Technical requirements", default=None, long=True, max_length=LONG
@@ -57,6 +93,34 @@ class OrderIntake(FormModel):
     quality_requirements: str | None = label(
         "质量要求", "Quality requirements", default=None, long=True, max_length=LONG
     )
+    attachment: str | None = label(
+        "附件（客户订单/传真编号）",
+        "Attachment (customer order / fax ref.)",
+        default=None,
+        max_length=SHORT,
+    )
+
+    @model_validator(mode="after")
+    def _project_for_complete_set(self) -> Self:
+        if self.complete_set and not self.project:
+            raise rule_error("project", "required for a complete set (成套产品须登记项目)")
+        if self.repeat_of and self.repeat_of == self.order_no:
+            raise rule_error("repeat_of", "an order cannot repeat itself")
+        return self
+
+    def derived(self) -> dict[str, Any]:
+        return {"kind": self.kind, "special": self.special}
+
+    @property
+    def kind(self) -> str:
+        if self.repeat_of:
+            return "repeat"
+        ticks = (self.new_design, self.discontinued, self.above_standard, self.tight_date)
+        return "non_regular" if any(ticks) else "regular"
+
+    @property
+    def special(self) -> bool:
+        return self.kind == "non_regular" and (self.new_design or self.above_standard)
 
 
 class RequirementsConfirmation(FormModel):
@@ -92,6 +156,11 @@ class ReviewOpinion(FormModel):
         "最早可交货日期", "Earliest possible delivery date", default=None
     )
     stock_checked: bool = label("已核实库存", "Stock checked", default=False)
+    special: bool = label(
+        "特殊订单（技术偏离较大/生产难度较大）",
+        "Special order (large technical deviation / hard to make)",
+        default=False,
+    )
     comments: str | None = label("评审意见", "Comments", default=None, long=True, max_length=LONG)
 
     @model_validator(mode="after")
@@ -124,3 +193,40 @@ class NegotiationResult(FormModel):
                 "required when the customer accepts a new date",
             )
         return self
+
+
+class SpecialHandling(FormModel):
+    """特殊订单处理意见: how the special requirements will be handled, agreed with the customer."""
+
+    key = "special_handling"
+    title_zh = "特殊订单处理意见"
+    title_en = "Special order handling"
+
+    handling: str = label("处理方案", "Handling agreed", long=True, max_length=LONG)
+    agreed_with: str = label("客户确认人", "Agreed with (customer contact)", max_length=SHORT)
+
+
+class CoordinationOpinion(FormModel):
+    """订单协调记录 (one department's row): structure and process parameters (§1b)."""
+
+    key = "coordination_opinion"
+    title_zh = "订单协调记录"
+    title_en = "Order coordination record"
+
+    agree: bool = label("同意", "Agree", default=False)
+    structure: str | None = label("结构", "Structure", default=None, long=True, max_length=LONG)
+    parameters: str | None = label(
+        "工艺参数", "Process parameters", default=None, long=True, max_length=LONG
+    )
+    opinion: str = label("意见", "Opinion", long=True, max_length=LONG)
+
+
+class NoticeReceipt(FormModel):
+    """生产通知单签收: a recipient department acknowledges the notice."""
+
+    key = "notice_receipt"
+    title_zh = "生产通知单签收"
+    title_en = "Production notice receipt"
+
+    copies: int = label("份数", "Copies", default=1, ge=1, le=100)
+    remarks: str | None = label("备注", "Remarks", default=None, max_length=SHORT)

@@ -14,11 +14,19 @@ from pydantic import field_validator
 from forms.base import FormModel, label
 
 Department = Literal[
-    "production", "purchasing", "warehouse", "quality", "finance", "engineering", "gm_office"
+    "production",
+    "material_control",
+    "purchasing",
+    "warehouse",
+    "quality",
+    "finance",
+    "engineering",
+    "gm_office",
 ]
 
 DEPARTMENTS = {
     "production": ("生产部", "Production"),
+    "material_control": ("物控部", "Material control"),
     "purchasing": ("采购部", "Purchasing"),
     "warehouse": ("仓库", "Warehouse"),
     "quality": ("品质部", "Quality"),
@@ -27,7 +35,15 @@ DEPARTMENTS = {
     "gm_office": ("总经办", "GM office"),
 }
 
-DEFAULT_DISTRIBUTION: tuple[Department, ...] = ("production", "purchasing", "warehouse", "finance")
+#: Choice (PROCEDURES.md §1): production, MC, purchasing, warehouse, QA (+ engineering if
+#: non-regular) acknowledge; the seed (000/4 三.7) says 相关部门.
+DEFAULT_DISTRIBUTION: tuple[Department, ...] = (
+    "production",
+    "material_control",
+    "purchasing",
+    "warehouse",
+    "quality",
+)
 
 
 def _default_distribution() -> list[Department]:
@@ -77,6 +93,60 @@ class ProductionNotice(FormModel):
     @classmethod
     def _unique_departments(cls, value: list[Department]) -> list[Department]:
         return list(dict.fromkeys(value))
+
+
+class ProductionConfirmation(FormModel):
+    """生产部确认: production checks the notice's details, signs and dates it (001W 3.1.3.3)."""
+
+    key = "production_confirmation"
+    title_zh = "生产部确认"
+    title_en = "Production confirmation"
+
+    details_checked: bool = label("已核对通知单内容", "Details checked", default=False)
+    remarks: str | None = label("备注", "Remarks", default=None, long=True, max_length=4000)
+
+    @field_validator("details_checked")
+    @classmethod
+    def _must_check(cls, value: bool) -> bool:
+        if not value:
+            raise ValueError("production must check the details before signing / 须核对后签字")
+        return value
+
+
+class ShippingNote(FormModel):
+    """发货单: goods shipped from finished-goods stock (002 1.2.2); reserves the stock."""
+
+    key = "shipping_note"
+    title_zh = "发货单"
+    title_en = "Shipping note"
+
+    order_no: str = label("订单号", "Order No.", min_length=1, max_length=40)
+    product: str = label("产品名称", "Product", max_length=200)
+    model_spec: str = label("规格型号", "Model and specification", max_length=200)
+    quantity: int = label("数量", "Quantity", gt=0)
+    ship_date: date = label("发货日期", "Ship date")
+    consignee: str = label("收货人及地址", "Consignee and address", max_length=500)
+
+
+class StockOrder(FormModel):
+    """生产库存订单: the merchandising lead orders production for stock (000/4 三.3-4)."""
+
+    key = "stock_order"
+    title_zh = "生产库存订单"
+    title_en = "Make-to-stock order"
+
+    order_no: str = label("库存订单号", "Stock order No.", min_length=1, max_length=40)
+    product: str = label("产品名称", "Product", max_length=200)
+    model_spec: str = label("规格型号", "Model and specification", max_length=200)
+    quantity: int = label("数量", "Quantity", gt=0, le=10_000_000)
+    unit: str = label("单位", "Unit", default="台", max_length=20)
+    delivery_date: date = label("入库日期", "Into stock by")
+    stock_basis: str = label(
+        "库存依据（成品库存量控制明细表）",
+        "Basis (finished-goods stock table)",
+        long=True,
+        max_length=4000,
+    )
 
 
 class AdjustmentRecord(FormModel):

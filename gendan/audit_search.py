@@ -42,6 +42,7 @@ KNOWN_ACTIONS = (
     "notification_failed",
     "login",
     "login_failed",
+    "refused",
 )
 
 # --------------------------------------------------------------------------- search

@@ -137,19 +137,30 @@ def demo_logins() -> list[DemoLogin]:
 def order_form(
     order_no: str, kind: str, *, days: int = 30, now: datetime | None = None
 ) -> dict[str, Any]:
-    when = (now or utcnow()) + timedelta(days=days)
+    """An intake form; ``kind`` picks the ticks: regular, non_regular (④), special (①),
+    repeat (of SO-2025-0001)."""
+    at = now or utcnow()
+    when = at + timedelta(days=days)
+    ticks: dict[str, Any] = {
+        "regular": {},
+        "non_regular": {"tight_date": True, "penalty_clause": True},
+        "special": {"new_design": True},
+        "repeat": {"repeat_of": "SO-2025-0001"},
+    }[kind]
     return {
         "order_no": order_no,
         "customer": "宁波华东机电有限公司",
         "customer_class": "A",
+        "received_at": (at - timedelta(minutes=20)).isoformat(),
+        "channel": "fax",
         "product": "配电柜",
         "model_spec": "GGD-2200",
         "quantity": 12,
         "unit": "台",
         "delivery_date": when.date().isoformat(),
-        "kind": kind,
         "technical_requirements": "按客户图纸 / per customer drawing",
         "quality_requirements": "GB 7251.1",
+        **ticks,
     }
 
 
@@ -240,6 +251,19 @@ def step_forms(order: dict[str, Any], now: datetime) -> dict[str, dict[str, Any]
             "payment_received": True,
             "signed_by_customer": "陈经理",
         },
+        "unpaid_contract": {
+            "contract_no": f"HT-{order['order_no']}",
+            "signed_on": now.date().isoformat(),
+            "payment_received": False,
+            "signed_by_customer": "陈经理",
+        },
+        "payment": {
+            "amount": "222000.00",
+            "received_on": now.date().isoformat(),
+            "reference": f"BANK-{order['order_no']}",
+        },
+        "confirmation": {"details_checked": True, "remarks": "已核对"},
+        "receipt": {"copies": 1},
         "notice": {
             k: order[k]
             for k in (
@@ -255,8 +279,12 @@ def step_forms(order: dict[str, Any], now: datetime) -> dict[str, dict[str, Any]
     }
 
 
-def review_to_release(d: Driver, instance_id: int, order: dict[str, Any]) -> None:
-    """A regular order from confirmation to the production notice."""
+#: Who acknowledges a production notice in the demo company (states.notice).
+RECIPIENTS = ("planner", "mc", "buyer", "keeper", "qa_lead")
+
+
+def review_to_notice(d: Driver, instance_id: int, order: dict[str, Any]) -> None:
+    """A regular order from confirmation to the production notice task (paid at signing)."""
     f = step_forms(order, d.now)
     d.act(instance_id, "clerk", "confirm", f["confirm"])
     for who in ("clerk", "prod_mgr", "mc"):
@@ -264,7 +292,25 @@ def review_to_release(d: Driver, instance_id: int, order: dict[str, Any]) -> Non
     d.act(instance_id, "clerk", "submit_quote", f["quote"])
     d.act(instance_id, "sales_head", "approve_quote")
     d.act(instance_id, "clerk", "contract_signed", f["contract"])
+
+
+def notice_to_release(d: Driver, instance_id: int, order: dict[str, Any]) -> None:
+    """Issue the notice, production confirms, the departments acknowledge."""
+    f = step_forms(order, d.now)
     d.act(instance_id, "clerk", "issue_notice", f["notice"])
+    d.act(instance_id, "prod_mgr", "confirm_notice", f["confirmation"])
+    acknowledge(d, instance_id)
+
+
+def acknowledge(d: Driver, instance_id: int, extra: tuple[str, ...] = ()) -> None:
+    for who in (*RECIPIENTS, *extra):
+        d.act(instance_id, who, "opinion", {"copies": 1})
+
+
+def review_to_release(d: Driver, instance_id: int, order: dict[str, Any]) -> None:
+    """A regular order from confirmation to released: notice confirmed and acknowledged."""
+    review_to_notice(d, instance_id, order)
+    notice_to_release(d, instance_id, order)
 
 
 def load_demo(rt: Runtime, *, now: datetime | None = None) -> list[DemoLogin]:

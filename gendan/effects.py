@@ -10,14 +10,19 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from gendan import audit
-from gendan.models import Document, Instance, Order
+from gendan.models import Document, FinishedStock, Instance, Order
 from gendan.org import Actor, department_heads
 from gendan.outbox import enqueue
 from gendan.tasks import close_open_tasks
 from states.base import Procedure, Step
 
-#: Document number prefixes: 生产通知单 SC, 更改通知单 GG.
-DOC_PREFIX = {"production_notice": "SC", "change_notice": "GG"}
+#: Document number prefixes: 生产通知单 SC, 更改通知单 GG, 技术更改通知单 JG, 发货单 FH.
+DOC_PREFIX = {
+    "production_notice": "SC",
+    "change_notice": "GG",
+    "tech_change": "JG",
+    "shipping_note": "FH",
+}
 
 
 def apply_order_fields(order: Order, step: Step, values: dict[str, Any]) -> dict[str, Any]:
@@ -42,26 +47,64 @@ def issue_document(
     inst: Instance,
     kind: str,
     data: dict[str, Any],
-    actor: Actor,
+    actor: Actor | None,
     now: datetime,
-) -> Document:
+    supersede: bool = False,
+) -> tuple[Document, list[str]]:
+    """Issue a document; with ``supersede`` the order's issued ones of its kind are recalled.
+
+    Returns the new document and the numbers of those it superseded.
+    """
     count = session.exec(
         select(func.count())
         .select_from(Document)
         .where(Document.order_no == inst.order_no, Document.kind == kind)
     ).one()
+    doc_no = f"{DOC_PREFIX.get(kind, 'DOC')}-{inst.order_no}-{count + 1:02d}"
+    superseded: list[str] = []
+    if supersede:
+        for old in session.exec(
+            select(Document).where(
+                Document.order_no == inst.order_no,
+                Document.kind == kind,
+                Document.status == "issued",
+            )
+        ).all():
+            old.status, old.recalled_at, old.superseded_by = "recalled", now, doc_no
+            session.add(old)
+            superseded.append(old.doc_no)
     doc = Document(
-        doc_no=f"{DOC_PREFIX.get(kind, 'DOC')}-{inst.order_no}-{count + 1:02d}",
+        doc_no=doc_no,
         kind=kind,
         order_no=inst.order_no,
         instance_id=inst.id,
-        data=data,
-        issued_by_id=actor.user_id,
+        data={**data, "revision": count + 1, "supersedes": superseded},
+        issued_by_id=actor.user_id if actor else inst.created_by_id,
         issued_at=now,
+        revision=count + 1,
     )
     session.add(doc)
     session.flush()
-    return doc
+    return doc, superseded
+
+
+def reissue_from_order(
+    session: Session, *, inst: Instance, kind: str, order: Order, now: datetime
+) -> dict[str, Any]:
+    """[A] A new revision of the order's ``kind`` document carrying the order's current facts."""
+    last = session.exec(
+        select(Document)
+        .where(Document.order_no == order.order_no, Document.kind == kind)
+        .order_by(Document.revision.desc())  # type: ignore[attr-defined]
+    ).first()
+    base = dict(last.data) if last else {}
+    facts = audit.jsonable(order.model_dump())
+    data = {k: facts.get(k, v) for k, v in base.items() if k not in ("revision", "supersedes")}
+    data["change_instance"] = inst.id
+    doc, superseded = issue_document(
+        session, inst=inst, kind=kind, data=data, actor=None, now=now, supersede=True
+    )
+    return {"documents.superseded": {"old": superseded, "new": doc.doc_no}}
 
 
 def enter_state(
@@ -72,6 +115,12 @@ def enter_state(
     if effect is None:
         return {}
     changes: dict[str, Any] = {}
+    if effect.marks:
+        inst.data = {**inst.data, "at": {**inst.data.get("at", {}), effect.marks: now.isoformat()}}
+    if effect.reissue:
+        changes.update(
+            reissue_from_order(session, inst=inst, kind=effect.reissue, order=order, now=now)
+        )
     if effect.order_status and order.status != effect.order_status:
         changes["order.status"] = {"old": order.status, "new": effect.order_status}
         order.status = effect.order_status
@@ -138,3 +187,28 @@ def stop_other_instances(session: Session, *, inst: Instance, now: datetime) -> 
             reason=f"order cancelled (instance {inst.id})",
         )
     return [o.id for o in others if o.id is not None]
+
+
+def reserve_stock(session: Session, order: Order) -> dict[str, Any]:
+    """The 发货单 reserves the order's quantity of finished goods (§1c), warehouse by warehouse."""
+    left = order.quantity
+    taken: dict[str, int] = {}
+    rows = session.exec(
+        select(FinishedStock)
+        .where(FinishedStock.product == order.product, FinishedStock.model_spec == order.model_spec)
+        .order_by(FinishedStock.warehouse)
+        .with_for_update()
+    ).all()
+    for row in rows:
+        take = min(left, row.on_hand - row.reserved)
+        if take <= 0:
+            continue
+        row.reserved += take
+        session.add(row)
+        taken[row.warehouse] = take
+        left -= take
+    if left > 0:
+        from gendan.errors import Conflict
+
+        raise Conflict(f"finished goods no longer cover the order: {left} short / 库存不足")
+    return {"stock.reserved": {"old": None, "new": taken}}

@@ -74,10 +74,47 @@ class Order(SQLModel, table=True):
     quantity: int
     unit: str = ""
     delivery_date: date
-    kind: str  # regular | non_regular | repeat
-    #: reviewing | released | declined | cancelled
+    kind: str  # regular | non_regular | repeat | stock (生产库存订单)
+    #: reviewing | contracted | released | ready_to_ship | declined | cancelled
     status: str = "reviewing"
     created_at: datetime = _ts(nullable=False)
+    # -- intake facts (订单登记), kept on the order and shown on its pages --
+    received_at: datetime | None = _ts(nullable=True)
+    channel: str = ""
+    colour: str | None = None
+    new_design: bool = False  # ①
+    discontinued: bool = False  # ②
+    above_standard: bool = False  # ③
+    tight_date: bool = False  # ④
+    special: bool = False
+    repeat_of: str | None = None
+    outsourced_work: bool = False
+    urgent: bool = False
+    complete_set: bool = False
+    project: str | None = None
+    penalty_clause: bool = False
+    technical_requirements: str | None = Field(default=None, max_length=4000)
+    quality_requirements: str | None = Field(default=None, max_length=4000)
+    attachment: str | None = None
+    #: Marked by the sales head (报价审核): the payment gate passes at signing.
+    credit_terms: bool = False
+
+
+class FinishedStock(SQLModel, table=True):
+    """Finished goods on hand per product and model (成品库存), as imported or counted.
+
+    Reviewers see it (001W 3.1.1 优先考虑库存现料); an order it covers ships from stock (§1c).
+    """
+
+    __table_args__ = (UniqueConstraint("product", "model_spec", "warehouse"),)
+    id: int | None = Field(default=None, primary_key=True)
+    product: str
+    model_spec: str
+    warehouse: str = "FG"
+    on_hand: int = 0
+    #: Reserved by shipping notes (发货单) not yet shipped.
+    reserved: int = 0
+    updated_at: datetime = _ts(nullable=False)
 
 
 class Instance(SQLModel, table=True):
@@ -175,9 +212,12 @@ class Document(SQLModel, table=True):
     data: dict = _json()
     issued_by_id: int = Field(foreign_key="user.id")
     issued_at: datetime = _ts(nullable=False)
-    #: issued | recalled
+    #: issued | recalled (a recalled notice's printable page says so)
     status: str = "issued"
     recalled_at: datetime | None = _ts(nullable=True)
+    #: Revision of this kind of document for the order (生产通知单 rev. 2 supersedes rev. 1).
+    revision: int = 1
+    superseded_by: str | None = None
 
 
 class AuditHead(SQLModel, table=True):

@@ -17,25 +17,49 @@ from statemachine.exceptions import TransitionNotAllowed
 import forms
 from gendan import audit
 from gendan.calendar import BusinessCalendar
-from gendan.effects import apply_order_fields, enter_state, issue_document
+from gendan.effects import apply_order_fields, enter_state, issue_document, reserve_stock
 from gendan.errors import Conflict, IllegalTransition, InvalidForm, NotAllowed, NotFound
-from gendan.models import Instance, Order, Task
+from gendan.models import FinishedStock, Instance, Order, Task
 from gendan.org import Actor, may_work_on
 from gendan.security import verify_password
 from gendan.tasks import cancel_timers, close_open_tasks, open_tasks
-from states import get_procedure
+from states import PROCEDURES, get_procedure
 from states.base import Procedure, Step
 
 COUNTERSIGN_DECISION = "opinion"
 
 
-def validate(form_key: str, data: dict[str, Any]) -> dict[str, Any]:
-    """Validate a form and return its JSON-ready values; InvalidForm names each bad field."""
+def validate(form_key: str, data: dict[str, Any], now: datetime | None = None) -> dict[str, Any]:
+    """Validate a form and return its JSON-ready values; InvalidForm names each bad field.
+
+    A received-at (when the request arrived) cannot lie in the future: deadlines run from it.
+    """
     try:
         model = forms.validate_form(form_key, data)
     except forms.FormErrors as exc:
         raise InvalidForm(exc.errors) from None
-    return model.model_dump(mode="json")
+    received = getattr(model, "received_at", None)
+    if now is not None and isinstance(received, datetime):
+        aware = received if received.tzinfo else received.replace(tzinfo=now.tzinfo)
+        if aware > now:
+            raise InvalidForm({"received_at": "lies in the future / 接收时间不能晚于当前时间"})
+    return {**model.model_dump(mode="json"), **model.derived()}
+
+
+def locked_facts(order: Order, inst: Instance) -> dict[str, dict[str, Any]]:
+    return {"order": _order_facts(order), "agreed": inst.data.get("agreed", {})}
+
+
+def _check_locked(
+    step: Step, facts: dict[str, dict[str, Any]], values: dict[str, Any], errors: dict[str, str]
+) -> None:
+    """Locked fields are prefilled from the order (or what was agreed); a mismatch is a 422."""
+    for form_field, path in step.locked.items():
+        scope, _, key = path.partition(".")
+        expected = facts.get(scope, {}).get(key)
+        if values.get(form_field) != expected:
+            shown = expected if expected is not None else "—"
+            errors[form_field] = f"must match the order ({shown}) / 须与订单一致，不可修改"
 
 
 def start_instance(
@@ -56,7 +80,10 @@ def start_instance(
         raise NotAllowed(
             f"starting {procedure} needs one of the roles {', '.join(proc.start_roles)}"
         )
-    values = validate(proc.start_form, form_data)
+    values = {**validate(proc.start_form, form_data, now), **proc.start_fixed}
+    refusal = proc.start_refusal(actor.role_names, values)
+    if refusal:
+        raise NotAllowed(refusal)
     order_no = values["order_no"]
     order = session.exec(select(Order).where(Order.order_no == order_no)).first()
     if proc.creates_order:
@@ -69,19 +96,30 @@ def start_instance(
         session.add(order)
     elif order is None:
         raise InvalidForm({"order_no": f"no order {order_no}"})
+    elif proc.order_statuses and order.status not in proc.order_statuses:
+        raise InvalidForm({"order_no": f"order {order_no} is {order.status}: {proc.status_hint}"})
     elif order.status in ("cancelled", "declined"):
         raise InvalidForm({"order_no": f"order {order_no} is {order.status}"})
+    if proc.exclusive:
+        _one_open(session, proc, order_no)
+    data: dict[str, Any] = {proc.start_key: values, "order": _order_facts(order), "at": {}}
+    if proc.checks_stock:
+        data["stock"] = finished_stock(session, order)
     inst = Instance(
         procedure=proc.key,
         order_no=order_no,
         state=next(s.id for s in proc.states if s.initial),
-        data={proc.start_key: values, "order": _order_facts(order)},
+        data=data,
         created_by_id=actor.user_id,
         created_at=now,
         updated_at=now,
     )
     session.add(inst)
     session.flush()
+    detail: dict[str, Any] = {"procedure": proc.key}
+    late = _late_entry(values, proc, now, calendar)
+    if late:
+        detail["entered_late"] = late
     audit.on_instance(
         session,
         inst,
@@ -90,10 +128,59 @@ def start_instance(
         at=now,
         from_state=None,
         changes={proc.start_key: values},
-        detail={"procedure": proc.key},
+        detail=detail,
     )
     open_tasks(session, inst=inst, proc=proc, now=now, calendar=calendar)
     return inst
+
+
+def _one_open(session: Session, proc: type[Procedure], order_no: str) -> None:
+    """One open instance per order among the procedures of an exclusive group."""
+    group = [k for k, p in PROCEDURES.items() if p.exclusive == proc.exclusive]
+    running = session.exec(
+        select(Instance.id).where(
+            Instance.order_no == order_no,
+            Instance.procedure.in_(group),
+            Instance.closed_at.is_(None),
+        )
+    ).first()
+    if running is not None:
+        raise Conflict(
+            f"order {order_no} already has an open {proc.exclusive} (instance {running}); "
+            "finish it first / 该订单已有未完成的更改"
+        )
+
+
+def _late_entry(
+    values: dict[str, Any], proc: type[Procedure], now: datetime, calendar: BusinessCalendar
+) -> dict[str, Any] | None:
+    """Intake (1 WD* recv, 000/2 二.1): an order typed in later than that is recorded as late."""
+    if proc.entry_deadline is None or not values.get("received_at"):
+        return None
+    received = datetime.fromisoformat(values["received_at"])
+    if received.tzinfo is None:
+        received = received.replace(tzinfo=now.tzinfo)
+    due = calendar.add(received, proc.entry_deadline)
+    if due >= now:
+        return None
+    return {"received_at": received.isoformat(), "due_at": due.isoformat()}
+
+
+def finished_stock(session: Session, order: Order) -> dict[str, Any]:
+    """Finished goods for the order's product and model, shown to reviewers (001W 3.1.1)."""
+    rows = session.exec(
+        select(FinishedStock).where(
+            FinishedStock.product == order.product, FinishedStock.model_spec == order.model_spec
+        )
+    ).all()
+    on_hand = sum(r.on_hand for r in rows)
+    reserved = sum(r.reserved for r in rows)
+    return {
+        "on_hand": on_hand,
+        "reserved": reserved,
+        "available": on_hand - reserved,
+        "covers": on_hand - reserved >= order.quantity,
+    }
 
 
 def _order_facts(order: Order) -> dict[str, Any]:
@@ -131,7 +218,7 @@ def complete_task(
     if wait is not None and wait.countersign is not None:
         if decision != COUNTERSIGN_DECISION:
             raise IllegalTransition(inst.state, decision, [COUNTERSIGN_DECISION])
-        values = validate(wait.countersign.form, form_data or {})
+        values = validate(wait.countersign.form, form_data or {}, now)
         _close(session, task, actor, decision, values, now)
         audit.on_instance(
             session,
@@ -161,7 +248,7 @@ def complete_task(
             )
         _bump_version(session, inst, version, now)
         return inst
-    allowed = proc.events_from(inst.state)
+    allowed = [e for e in proc.events_from(inst.state) if not task.decisions or e in task.decisions]
     if decision not in allowed:
         raise IllegalTransition(inst.state, decision, allowed)
     step = proc.steps[decision]
@@ -173,9 +260,12 @@ def complete_task(
     values: dict[str, Any] = {}
     if step.form:
         try:
-            values = validate(step.form, {**(form_data or {}), **step.fixed})
+            values = validate(step.form, {**(form_data or {}), **step.fixed}, now)
         except InvalidForm as exc:
             errors.update(exc.errors)
+    if step.locked:
+        order = session.exec(select(Order).where(Order.order_no == inst.order_no)).one()
+        _check_locked(step, locked_facts(order, inst), values, errors)
     if errors:
         raise InvalidForm(errors)
     _close(session, task, actor, decision, values, now)
@@ -298,6 +388,11 @@ def _fire(
         raise IllegalTransition(source, event, proc.events_from(source)) from None
     step = proc.steps[event]
     inst.data = {**inst.data, "forms": {**inst.data.get("forms", {}), event: values}}
+    if step.marks:
+        inst.data = {**inst.data, "at": {**inst.data.get("at", {}), step.marks: now.isoformat()}}
+    agreed = proc.agreed(event, values, inst.data)
+    if agreed:
+        inst.data = {**inst.data, "agreed": {**inst.data.get("agreed", {}), **agreed}}
     changes: dict[str, Any] = {"form": values} if values else {}
     order = session.exec(select(Order).where(Order.order_no == inst.order_no)).one()
     changes.update(apply_order_fields(order, step, values))
@@ -305,10 +400,20 @@ def _fire(
     if signature:
         detail["signature"] = signature
     if step.issues:
-        doc = issue_document(
-            session, inst=inst, kind=step.issues, data=values, actor=actor, now=now
+        doc, superseded = issue_document(
+            session,
+            inst=inst,
+            kind=step.issues,
+            data=values,
+            actor=actor,
+            now=now,
+            supersede=step.supersedes,
         )
         detail["document"] = doc.doc_no
+        if superseded:
+            changes["documents.superseded"] = {"old": superseded, "new": doc.doc_no}
+    if step.reserves_stock:
+        changes.update(reserve_stock(session, order))
     changes.update(enter_state(session, inst=inst, proc=proc, order=order, now=now))
     inst.data = {**inst.data, "order": _order_facts(order)}
     audit.on_instance(

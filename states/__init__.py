@@ -5,8 +5,9 @@ from __future__ import annotations
 from states.base import Procedure
 from states.order_change import OrderChange
 from states.order_review import OrderReview
+from states.stock_order import StockOrder
 
-PROCEDURES: dict[str, type[Procedure]] = {p.key: p for p in (OrderReview, OrderChange)}
+PROCEDURES: dict[str, type[Procedure]] = {p.key: p for p in (OrderReview, OrderChange, StockOrder)}
 
 
 def get_procedure(key: str) -> type[Procedure]:

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 from statemachine import State, StateMachine
 
-from gendan.timespec import Deadline
+from gendan.timespec import Deadline, Sla
 
 #: Escalation levels (PROCEDURES.md "Escalation", dflt): L1 the head of the task's
 #: department at the deadline, L2 the GM office one deadline-length later.
@@ -103,13 +103,17 @@ class Step:
     bulk: bool = False
     #: Form values the event itself decides (e.g. the change category of ``classify_minor``).
     fixed: Mapping[str, Any] = field(default_factory=dict)
-    #: Form field → order field it must equal (a locked, prefilled value; a mismatch is a 422).
+    #: Form field → the fact it must equal: "order.<field>" or "agreed.<key>" (values the
+    #: procedure agreed earlier, see ``Procedure.agreed``). A locked, prefilled value; a
+    #: mismatch is a 422; a fact that is not set means the field must stay empty.
     locked: Mapping[str, str] = field(default_factory=dict)
     #: Record the instant this step fires under this name: a later deadline may start there.
     marks: str | None = None
     #: The issued document supersedes the order's earlier one of its kind (a new revision;
     #: the old one is recalled).
     supersedes: bool = False
+    #: The issued document reserves finished goods for the order (发货单, §1c).
+    reserves_stock: bool = False
 
 
 @dataclass(frozen=True)
@@ -124,6 +128,9 @@ class OnEnter:
     stop_order_procedures: bool = False
     #: Record the instant of entering under this name (e.g. "gate": the payment gate passed).
     marks: str | None = None
+    #: [A] Issue a new revision of the order's document of this kind from the order's current
+    #: facts; the earlier revision is recalled (a change supersedes the production notice).
+    reissue: str | None = None
 
 
 class Procedure(StateMachine):
@@ -141,11 +148,30 @@ class Procedure(StateMachine):
     creates_order: ClassVar[bool] = False
     steps: ClassVar[dict[str, Step]]
     entering: ClassVar[dict[str, OnEnter]] = {}
+    #: Values the start form takes whatever is typed (e.g. the change source).
+    start_fixed: ClassVar[dict[str, Any]] = {}
+    #: The order must be in one of these statuses to start (empty: any but closed ones).
+    order_statuses: ClassVar[tuple[str, ...]] = ()
+    status_hint: ClassVar[str] = ""
+    #: Snapshot finished-goods stock for the order at start (reviewers see it; §1c).
+    checks_stock: ClassVar[bool] = False
+    #: Deadline for typing the request in after it arrived (recorded as late, not refused).
+    entry_deadline: ClassVar[Sla | None] = None
     #: Procedures sharing a group key allow one open instance per order among them
     #: (e.g. one open change per order: notices must not contradict).
     exclusive: ClassVar[str | None] = None
     #: Predicates named by ``TaskSpec.when``: instance data → bool.
     predicates: ClassVar[dict[str, Callable[[dict[str, Any]], bool]]] = {}
+
+    @classmethod
+    def agreed(cls, event: str, values: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+        """Values this move agrees for later locked fields (e.g. the date the customer took)."""
+        return {}
+
+    @classmethod
+    def start_refusal(cls, roles: set[str], values: dict[str, Any]) -> str | None:
+        """Why this person may not start this instance (403), or None."""
+        return None
 
     @classmethod
     def wait_for(cls, state_id: str) -> Wait | None:

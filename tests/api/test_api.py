@@ -5,8 +5,10 @@ from __future__ import annotations
 import threading
 
 import httpx
+from sqlmodel import Session, select
 
 from gendan.demo import order_form, step_forms
+from gendan.models import AuditEvent
 from gendan.runtime import Runtime
 from tests.api.conftest import api_client
 from tests.conftest import MONDAY_10
@@ -99,7 +101,12 @@ def test_not_your_task_is_403(server: str, rt: Runtime) -> None:
     assert buyer.post(f"/api/tasks/{task_id}/claim").status_code == 403
     assert buyer.get(f"/api/tasks/{task_id}").status_code == 403
     assert buyer.get(f"/api/instances/{inst['id']}").status_code == 403
-    assert snapshot(rt) == before
+    after = snapshot(rt)
+    new_seqs = after.pop("audit")[len(before["audit"]) :]
+    assert after == {k: v for k, v in before.items() if k != "audit"}
+    with Session(rt.db) as s:  # four refusals in one minute: one audit event, nothing else
+        new = s.exec(select(AuditEvent.action).where(AuditEvent.seq.in_(new_seqs))).all()
+    assert new == ["refused"]
     assert buyer.get("/api/instances/99999").status_code == 404
 
 
