@@ -327,7 +327,6 @@ class OrderChange(Procedure):
     keep_contract_date = change_decision.to(notice_issue)
     refuse_change = change_decision.to(refused)
     feasible = structural_review.to(supplementary)
-    feasible_special = structural_review.to(supplementary)
     infeasible = structural_review.to(structural_negotiating)
     record_negotiation = structural_negotiating.to(structural_review, cond="customer_accepts") | (
         structural_negotiating.to(change_decision)
@@ -403,7 +402,6 @@ class OrderChange(Procedure):
             signature="rejected",
         ),
         "feasible": Step("评审通过", "Found feasible"),
-        "feasible_special": Step("评审通过（特殊）", "Feasible, special"),
         "infeasible": Step("评审不可行", "Found infeasible"),
         "record_negotiation": Step("记录协商结果", "Record the negotiation", form="negotiation"),
         "supplement_signed": Step(

@@ -32,10 +32,8 @@ CHECK = Deadline.wh(4, assumed=True)  # 4 WH*: seed silent, check or sign a prep
 
 
 def board_join(opinions: list[dict[str, Any]]) -> str:
-    """Any "infeasible" decides; all feasible and someone marks it special → special path."""
-    if not all(o.get("feasible") for o in opinions):
-        return "infeasible"
-    return "feasible_special" if any(o.get("special") for o in opinions) else "feasible"
+    """Any "infeasible" decides (001M 1.2.1-2)."""
+    return "feasible" if all(o.get("feasible") for o in opinions) else "infeasible"
 
 
 def review_board(
@@ -333,8 +331,9 @@ class OrderReview(Procedure):
         | requirements.to(feasibility_review)
     )
     fill_shipping_note = ship_from_stock.to(awaiting_contract)
-    feasible = feasibility_review.to(quoting)
-    feasible_special = feasibility_review.to(special_handling)
+    feasible = feasibility_review.to(special_handling, cond="is_special") | (
+        feasibility_review.to(quoting)
+    )
     infeasible = feasibility_review.to(negotiating)
     record_negotiation = (
         negotiating.to(special_handling, cond=["customer_accepts", "board_agreed", "is_special"])
@@ -399,7 +398,6 @@ class OrderReview(Procedure):
             reserves_stock=True,
         ),
         "feasible": Step("评审通过", "Found feasible"),
-        "feasible_special": Step("评审通过（特殊订单）", "Feasible, special order"),
         "infeasible": Step("评审不可行", "Found infeasible"),
         "record_negotiation": Step(
             "记录协商结果",
@@ -481,12 +479,14 @@ class OrderReview(Procedure):
     def is_repeat(self) -> bool:
         return self.model.data.get("order", {}).get("kind") == "repeat"
 
-    def is_special(self) -> bool:
+    def is_special(self, form: dict[str, Any] | None = None) -> bool:
+        """Special: ① or ③ at intake, or marked so by any reviewer (Choice, §1)."""
         data = self.model.data
         if data.get("order", {}).get("special"):
             return True
-        opinions = data.get("forms", {}).get("infeasible", {}).get("opinions", [])
-        return any(o.get("special") for o in opinions)
+        forms = data.get("forms", {})
+        rounds = [form or {}, forms.get("infeasible", {}), forms.get("feasible", {})]
+        return any(o.get("special") for r in rounds for o in r.get("opinions", []))
 
     def customer_accepts(self, form: dict[str, Any] | None = None) -> bool:
         return bool(form and form.get("customer_accepts"))
