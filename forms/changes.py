@@ -123,7 +123,7 @@ class TechChangeNotice(FormModel):
     )
     plan_affected: bool = label("影响生产计划", "Plan affected", default=False)
     customer_written_approval: bool = label(
-        "客户书面同意已存档", "Customer's written approval archived", default=False
+        "客户书面同意已存档", "Written approval of the customer archived", default=False
     )
     description: str = label("更改说明", "Description", long=True, max_length=4000)
 
@@ -147,7 +147,7 @@ class CustomerAnswer(FormModel):
 
     key = "customer_answer"
     title_zh = "客户答复"
-    title_en = "Customer's answer"
+    title_en = "Customer answer"
 
     answer: Literal["accepts", "refuses", "withdraws"] = label(
         "客户答复",

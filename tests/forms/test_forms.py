@@ -24,6 +24,18 @@ ALL_KEYS = {
     "change_request",
     "adjustment",
     "date_rereview",
+    "special_handling",
+    "coordination_opinion",
+    "notice_receipt",
+    "quote_check",
+    "payment",
+    "production_confirmation",
+    "shipping_note",
+    "stock_order",
+    "tech_change",
+    "customer_answer",
+    "recall_record",
+    "purchase_adjustment",
 }
 
 ORDER_HTML = {
@@ -35,8 +47,11 @@ ORDER_HTML = {
     "quantity": "12",
     "unit": "",
     "delivery_date": "2024-06-30",
-    "kind": "non_regular",
+    "received_at": "2024-05-02T09:10",
+    "channel": "fax",
+    "tight_date": "on",
     "complete_set": "on",
+    "project": "变电站",
     "technical_requirements": "",
     "quality_requirements": "按国标",
 }
@@ -101,10 +116,9 @@ def test_input_widget_types_and_required_marks() -> None:
     assert 'min="1"' in field_block(html, "quantity")
     assert 'type="checkbox"' in field_block(html, "complete_set")
     assert "<textarea" in field_block(html, "technical_requirements")
-    kind = field_block(html, "kind")
-    assert (
-        "<select" in kind and "常规订单 / Regular order" in kind and "返单 / Repeat order" in kind
-    )
+    channel = field_block(html, "channel")
+    assert "<select" in channel and "传真 / Fax" in channel
+    assert 'type="checkbox"' in field_block(html, "new_design")  # ① .. ④ are ticks
     assert " required" in field_block(html, "order_no")
     assert "gd-required" in field_block(html, "order_no")
     assert " required" not in field_block(html, "quality_requirements")
@@ -125,7 +139,12 @@ def test_html_strings_validate() -> None:
     assert order.penalty_clause is False  # unticked checkbox is simply absent
     assert order.technical_requirements is None
     assert order.unit == "台"
-    assert order.kind == "non_regular"
+    assert order.kind == "non_regular"  # ④ ticked
+    assert order.special is False
+    assert validate_form("order_intake", ORDER_HTML | {"new_design": "on"}).special is True
+    assert validate_form("order_intake", ORDER_HTML | {"repeat_of": "SO-1"}).kind == "repeat"
+    plain = {k: v for k, v in ORDER_HTML.items() if k != "tight_date"}
+    assert validate_form("order_intake", plain).kind == "regular"
 
 
 def test_json_values_validate() -> None:
@@ -173,9 +192,10 @@ def test_distribute_to_list_forms() -> None:
     base |= {"quantity": "3", "unit": "套", "delivery_date": "2024-08-01"}
     assert validate_form("production_notice", base).distribute_to == [
         "production",
+        "material_control",
         "purchasing",
         "warehouse",
-        "finance",
+        "quality",
     ]
     comma = validate_form(
         "production_notice", base | {"distribute_to": "quality, finance，quality"}
@@ -203,8 +223,10 @@ def test_invalid_values_name_the_field() -> None:
     errors = errors_of("order_intake", missing)
     assert set(errors) == {"customer", "product"}
     assert errors["customer"] == "客户名称 / Customer: is required"
-    errors = errors_of("order_intake", ORDER_HTML | {"kind": "urgent", "order_no": "X" * 41})
-    assert "regular" in errors["kind"] and "40" in errors["order_no"]
+    errors = errors_of("order_intake", ORDER_HTML | {"channel": "pigeon", "order_no": "X" * 41})
+    assert "fax" in errors["channel"] and "40" in errors["order_no"]
+    errors = errors_of("order_intake", ORDER_HTML | {"project": ""})
+    assert set(errors) == {"project"}  # a complete set registers its project
     errors = errors_of("quote", {"price_basis": "price_list", "unit_price": "9.999"})
     assert "2 decimal places" in errors["unit_price"] and "valid_until" in errors
 
@@ -283,7 +305,8 @@ def test_render_input_shows_error_and_keeps_value() -> None:
     assert 'value="A&amp;B &#34;电器&#34;"' in field_block(html, "customer")
     assert "checked" in field_block(html, "complete_set")
     assert "checked" not in field_block(html, "penalty_clause")
-    assert 'value="non_regular" selected' in field_block(html, "kind")
+    assert 'value="fax" selected' in field_block(html, "channel")
+    assert "checked" in field_block(html, "tight_date")
     assert ">按国标</textarea>" in field_block(html, "quality_requirements")
 
 
@@ -315,7 +338,7 @@ def test_render_print_page() -> None:
         "2024-05-02 09:30",
         "宁波某电器有限公司",
         "2024-06-30",
-        "非常规订单 / Non-regular order",
+        "传真 / Fax",
         "是 / Yes",
         "按国标",
     ):

@@ -9,9 +9,10 @@ import pytest
 from statemachine.exceptions import TransitionNotAllowed
 
 import forms
+from gendan.timespec import RECV
 from states import PROCEDURES
-from states.order_change import OrderChange
-from states.order_review import OrderReview, all_feasible
+from states.order_change import CUSTOMER_DECISIONS, ENGINEERING_DECISIONS, OrderChange
+from states.order_review import OrderReview, board_join
 
 
 def machine(proc: Any, state: str | None = None, **data: Any) -> tuple[Any, SimpleNamespace]:
@@ -26,16 +27,39 @@ def test_regular_order_goes_to_feasibility_review() -> None:
     assert model.state == "feasibility_review"
 
 
-def test_repeat_order_goes_to_the_gm_only() -> None:
+def test_order_covered_by_stock_ships_from_stock() -> None:
+    m, model = machine(OrderReview, order={"kind": "regular"}, stock={"covers": True})
+    m.send("confirm", form={})
+    assert model.state == "ship_from_stock"
+    m2, model2 = machine(OrderReview, order={"kind": "non_regular"}, stock={"covers": True})
+    m2.send("confirm", form={})
+    assert model2.state == "feasibility_review"  # a non-regular order is never off the shelf
+
+
+def test_repeat_order_goes_to_the_gm_then_the_contract() -> None:
     m, model = machine(OrderReview, order={"kind": "repeat"})
     m.send("confirm", form={})
     assert model.state == "gm_signoff"
     m.send("sign", form={})
-    assert model.state == "production_notice"
+    assert model.state == "awaiting_contract"  # the payment gate still applies (001M 1.4)
+
+
+@pytest.mark.parametrize(
+    ("form", "credit", "target"),
+    [
+        ({"payment_received": True}, False, "production_notice"),
+        ({"payment_received": False}, True, "production_notice"),
+        ({"payment_received": False}, False, "awaiting_payment"),
+    ],
+)
+def test_payment_gate(form: dict[str, bool], credit: bool, target: str) -> None:
+    m, model = machine(OrderReview, "awaiting_contract", order={"credit_terms": credit}, forms={})
+    m.send("contract_signed", form=form)
+    assert model.state == target
 
 
 def test_negotiation_guard_splits_on_customer_answer() -> None:
-    m, model = machine(OrderReview, "negotiating", order={"kind": "regular"})
+    m, model = machine(OrderReview, "negotiating", order={"kind": "regular"}, forms={})
     m.send("record_negotiation", form={"customer_accepts": True})
     assert model.state == "feasibility_review"
     m2, model2 = machine(OrderReview, "negotiating", order={"kind": "regular"})
@@ -50,51 +74,68 @@ def test_illegal_event_is_refused() -> None:
     assert model.state == "quoting"
 
 
-def test_non_regular_review_adds_engineering() -> None:
-    regular = OrderReview.tasks_for("feasibility_review", {"order": {"kind": "regular"}})
-    non_regular = OrderReview.tasks_for("feasibility_review", {"order": {"kind": "non_regular"}})
-    assert [t.role for t in regular] == ["sales_clerk", "production_manager", "material_controller"]
-    assert [t.role for t in non_regular][-1] == "engineering" and len(non_regular) == 4
+def test_board_grows_with_the_kind() -> None:
+    def roles(order: dict[str, Any]) -> list[str]:
+        return [t.role for t in OrderReview.tasks_for("feasibility_review", {"order": order})]
+
+    regular = ["sales_clerk", "production_manager", "material_controller"]
+    assert roles({"kind": "regular"}) == regular
+    assert roles({"kind": "non_regular"})[3:] == ["engineering", "qa_lead"]
+    assert roles({"kind": "non_regular", "special": True})[-1] == "merchandising_lead"
+    assert roles({"kind": "regular", "outsourced_work": True})[-1] == "outsourcing_coordinator"
 
 
 def test_countersign_join_any_infeasible_decides() -> None:
-    assert all_feasible([{"feasible": True}, {"feasible": True}]) == "feasible"
-    assert all_feasible([{"feasible": True}, {"feasible": False}]) == "infeasible"
+    assert board_join([{"feasible": True}, {"feasible": True}]) == "feasible"
+    assert board_join([{"feasible": True}, {"feasible": False}]) == "infeasible"
 
 
-def test_change_notice_classification_offers_four_paths() -> None:
-    assert OrderChange.events_from("received") == [
-        "classify_minor",
-        "classify_delivery",
-        "classify_structural",
-        "cancel_order",
-    ]
+def test_change_classification_paths() -> None:
+    assert set(OrderChange.events_from("received")) == {
+        *CUSTOMER_DECISIONS,
+        *ENGINEERING_DECISIONS,
+    }
     for event, target in [
         ("classify_minor", "production_adjust"),
         ("classify_delivery", "delivery_rereview"),
         ("classify_structural", "structural_review"),
-        ("cancel_order", "cancelled"),
+        ("classify_cancel", "cancel_signoff"),
+        ("tech_minor", "archive"),
+        ("tech_major", "tech_decision"),
     ]:
         m, model = machine(OrderChange, request={"source": "customer"})
         m.send(event, form={})
         assert model.state == target
 
 
-def test_change_from_engineering_goes_to_engineering() -> None:
-    tasks = OrderChange.tasks_for("received", {"request": {"source": "engineering"}})
-    assert [(t.role, str(t.sla)) for t in tasks] == [("engineering", "30 minutes")]
-    tasks = OrderChange.tasks_for("received", {"request": {"source": "customer"}})
-    assert [(t.role, str(t.sla)) for t in tasks] == [("sales_clerk", "30 minutes")]
+def test_each_source_gets_its_own_classifier_and_decisions() -> None:
+    (eng,) = OrderChange.tasks_for("received", {"request": {"source": "engineering"}})
+    (sales,) = OrderChange.tasks_for("received", {"request": {"source": "customer"}})
+    assert eng.role == "engineering" and set(eng.decisions) == set(ENGINEERING_DECISIONS)
+    assert "classify_cancel" not in eng.decisions and "classify_delivery" not in eng.decisions
+    assert sales.role == "sales_clerk" and set(sales.decisions) == set(CUSTOMER_DECISIONS)
+    for spec in (eng, sales):
+        assert spec.deadline is not None and spec.deadline.start == RECV
+        assert str(spec.deadline.sla) == "30 minutes"
 
 
-def test_production_notice_has_a_four_hour_sla() -> None:
+def test_change_source_must_match_the_role() -> None:
+    assert OrderChange.start_refusal({"engineering"}, {"source": "customer"})
+    assert OrderChange.start_refusal({"sales_clerk"}, {"source": "engineering"})
+    assert OrderChange.start_refusal({"sales_clerk"}, {"source": "customer"}) is None
+    assert OrderChange.start_refusal({"engineering"}, {"source": "engineering"}) is None
+
+
+def test_production_notice_four_hours_from_the_gate() -> None:
     (task,) = OrderReview.tasks_for("production_notice", {})
-    assert (task.role, str(task.sla)) == ("sales_clerk", "4 hours")
+    assert task.role == "sales_clerk" and task.deadline is not None
+    assert task.deadline.label("en") == "4 working hours from signing + payment"
 
 
 @pytest.mark.parametrize("proc", list(PROCEDURES.values()), ids=list(PROCEDURES))
 def test_declarations_are_consistent(proc: Any) -> None:
-    """Every event has its Step, every form exists, every waiting state has tasks with an SLA."""
+    """Every event has its Step, every form exists, every waiting state has tasks with a
+    deadline, every decision a task offers leaves its state."""
     events = {e.id for e in proc.events}
     assert events == set(proc.steps), "steps and machine events differ"
     assert proc.start_form in forms.REGISTRY
@@ -103,13 +144,18 @@ def test_declarations_are_consistent(proc: Any) -> None:
         if step.fixed:
             fields = forms.get_form(step.form).model_fields
             assert set(step.fixed) <= set(fields)
+        for field, path in step.locked.items():
+            assert field in forms.get_form(step.form).model_fields
+            assert path.split(".")[0] in ("order", "agreed")
     for state in proc.states:
         wait = proc.wait_for(state.id)
         if state.final:
             assert wait is None
             continue
         assert wait is not None and wait.tasks, f"{state.id} waits for nobody"
-        assert all(t.sla is not None for t in wait.tasks)
+        assert all(t.deadline is not None for t in wait.tasks)
         assert all(t.when is None or t.when in proc.predicates for t in wait.tasks)
+        for t in wait.tasks:
+            assert set(t.decisions) <= set(proc.events_from(state.id))
         if wait.countersign:
             assert wait.countersign.form in forms.REGISTRY
