@@ -17,12 +17,14 @@ MONDAY_9 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 
 
 def at_production_notice(rt: Runtime, now: datetime) -> Task:
-    """An order whose contract was just signed: the 4-hour production notice task is open."""
+    """An order whose contract was just signed and paid: the 4-hour production notice is open."""
     d = Driver(rt, now)
     form = order_form("SO-30", "repeat", now=now)
+    f = step_forms(form, now)
     iid = d.start("order_review", "clerk", form)
-    d.act(iid, "clerk", "confirm", step_forms(form, now)["confirm"])
+    d.act(iid, "clerk", "confirm", f["confirm"])
     d.act(iid, "gm", "sign")
+    d.act(iid, "clerk", "contract_signed", f["contract"])
     (task,) = open_tasks(rt, iid)
     return task
 
@@ -78,4 +80,7 @@ def test_completed_task_does_not_escalate(rt: Runtime) -> None:
         in ("order_no", "customer", "product", "model_spec", "quantity", "unit", "delivery_date")
     }
     d.act(task.instance_id, "clerk", "issue_notice", notice)
-    assert escalate_due(rt, now=MONDAY_9 + timedelta(days=10)) == []
+    done = escalate_due(rt, now=MONDAY_9 + timedelta(days=10))
+    assert task.id not in {e.task_id for e in done}
+    # only production's confirmation, the next open task, is late (and skips its own head)
+    assert {(e.level, e.recipients) for e in done} == {(2, ("gm",))}
