@@ -78,7 +78,7 @@ def issue_document(
         kind=kind,
         order_no=inst.order_no,
         instance_id=inst.id,
-        data={**data, "revision": count + 1, "supersedes": superseded},
+        data=data,
         issued_by_id=actor.user_id if actor else inst.created_by_id,
         issued_at=now,
         revision=count + 1,
@@ -99,8 +99,7 @@ def reissue_from_order(
     ).first()
     base = dict(last.data) if last else {}
     facts = audit.jsonable(order.model_dump())
-    data = {k: facts.get(k, v) for k, v in base.items() if k not in ("revision", "supersedes")}
-    data["change_instance"] = inst.id
+    data = {k: facts.get(k, v) for k, v in base.items()}
     doc, superseded = issue_document(
         session, inst=inst, kind=kind, data=data, actor=None, now=now, supersede=True
     )

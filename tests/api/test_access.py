@@ -41,8 +41,8 @@ def test_every_object_url_refuses_a_user_without_the_role(server: str, rt: Runti
     routes = object_routes(rt)
     assert len(routes) >= 12, routes  # the check covers pages and API alike
 
-    buyer_api = api_client(server, "buyer")
-    buyer_page = login(server, "buyer")
+    buyer_api = api_client(server, "logistics")  # no part in order review
+    buyer_page = login(server, "logistics")
     token = csrf_of(buyer_page.get("/").text)
     before = clerk_api.get(f"/api/instances/{pending}").json()
     for method, path in routes:

@@ -76,9 +76,11 @@ def negotiated_then_declined(rt: Runtime, order_no: str, reason: str) -> tuple[i
     f = step_forms(form, d.now)
     iid = d.start("order_review", "clerk", form)
     d.act(iid, "clerk", "confirm", f["confirm"])
-    new_date = f["infeasible"]["earliest_delivery_date"]
+    # earlier than engineering's earliest date: the board reviews it again (PROCEDURES.md §1)
+    earliest = date.fromisoformat(f["infeasible"]["earliest_delivery_date"])
+    new_date = (earliest - timedelta(days=5)).isoformat()
     for accepts in (True, False):
-        for who in ("clerk", "prod_mgr", "mc"):
+        for who in ("clerk", "prod_mgr", "mc", "qa_lead"):
             d.act(iid, who, "opinion", f["feasible"])
         d.act(iid, "engineer", "opinion", f["infeasible"])
         negotiation = {"customer_accepts": accepts, "contact_record": "电话沟通"}

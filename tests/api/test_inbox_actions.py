@@ -97,7 +97,7 @@ def test_gm_signs_several_repeat_orders_at_once(server: str, rt: Runtime) -> Non
     assert done.status_code == 200 and done.text.count("✔") == 3
     with Session(rt.db) as s:
         states = [s.get(Instance, i).state for i in ids]
-    assert states == ["production_notice"] * 3
+    assert states == ["awaiting_contract"] * 3  # the contract and payment gate still apply
 
 
 def test_inbox_filters_and_next_page_link(server: str, rt: Runtime) -> None:
