@@ -10,6 +10,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from api.errors import engine_error_handler, http_error_handler, login_required_handler
+from api.routes_ack import router as ack_router
 from api.routes_admin import router as admin_router
 from api.routes_api import router as api_router
 from api.routes_audit import router as audit_router
@@ -62,4 +63,5 @@ def create_app(rt: Runtime | None = None, clock: Callable[[], datetime] = utcnow
     app.include_router(pages_router)
     app.include_router(audit_router)
     app.include_router(admin_router)
+    app.include_router(ack_router)
     return app

@@ -42,14 +42,16 @@ from gendan.models import DeliveryAttempt, Notification, User
 from gendan.org import SYSTEM_ACTOR
 from gendan.runtime import Runtime
 from notifications import channels
+from notifications._urls import public_url
 from notifications.channels import DeliveryResult, Message
-from notifications.messages import escalation_message, sms_text
+from notifications.messages import ack_missed_message, escalation_message, sms_text
 from notifications.quiet_hours import sms_allowed_at
 
 __all__ = [
     "BACKOFF",
     "LEASE",
     "DeliveryReport",
+    "ack_link",
     "backoff_after",
     "deliver_pending",
     "inform_message",
@@ -171,7 +173,7 @@ def _handle(
     try:
         subject, body, link = render(row, base_url=rt.settings.base_url, tz=tz, lang=lang)
         if row.channel == "sms":
-            body = sms_text(subject, link)
+            body = sms_text(subject, link, ack_link=ack_link(row, base_url=rt.settings.base_url))
         result = send(
             Message(row.channel, row.address, subject, body),  # type: ignore[arg-type]
             smtp_url=urls[0],
@@ -299,7 +301,26 @@ def render(
             lang=lang,
         )
         return subject, body, link
+    if row.template == "ack_missed":
+        link = f"{base}/tasks/{ctx['task_id']}"
+        subject, body = ack_missed_message(
+            order_no=str(ctx.get("order_no", "")),
+            task_title_zh=str(ctx.get("task_title_zh", "")),
+            task_title_en=str(ctx.get("task_title_en", "")),
+            recipient=str(ctx.get("recipient_name", "")),
+            sent_at_local=_local(ctx.get("sent_at"), tz),
+            due_at_local=_local(ctx.get("due_at"), tz),
+            link=link,
+            lang=lang,
+        )
+        return subject, body, link
     raise ValueError(f"unknown notification template {row.template!r}")
+
+
+def ack_link(row: Notification, *, base_url: str) -> str:
+    """The acknowledgement link of an urgent SMS (``gendan.acknowledgements``), else ""."""
+    path = row.context.get("ack_path")
+    return public_url(base_url, str(path)) if path else ""
 
 
 def _local(value: Any, tz: ZoneInfo) -> str:

@@ -37,6 +37,8 @@ KNOWN_ACTIONS = (
     "reassign",
     "remind",
     "escalate",
+    "acknowledged",
+    "ack_missed",
     "stop",
     "notification_sent",
     "notification_failed",

@@ -108,7 +108,7 @@ def drop_audit_guards(engine: Engine) -> None:
 
 def create_schema(engine: Engine) -> None:
     """Create missing tables (idempotent), the audit chain's head row and its read-only guard."""
-    from gendan import models, refusals  # noqa: F401  (registers the tables)
+    from gendan import acknowledgements, models, refusals  # noqa: F401  (registers the tables)
 
     SQLModel.metadata.create_all(engine)
     with engine.begin() as conn:

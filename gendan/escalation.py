@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, select
 
 from gendan import audit
+from gendan.acknowledgements import escalate_unacknowledged, request_acks
 from gendan.calendar import BusinessCalendar
 from gendan.db import unit_of_work
 from gendan.models import Instance, Task, Timer
@@ -46,6 +47,7 @@ def escalate_due(rt: Runtime, *, now: datetime, batch: int = 50) -> list[Escalat
                 if esc:
                     done.append(esc)
         if len(timers) < batch:
+            escalate_unacknowledged(rt, now=now)  # urgent SMS not acknowledged in 30 min
             return done
 
 
@@ -84,7 +86,7 @@ def _fire(
         task.escalation_level = level
         session.add(task)
     context = _context(session, task, inst, proc, calendar, level=level, now=now)
-    enqueue(
+    rows = enqueue(
         session,
         cause=f"timer:{timer.id}",
         users=users,
@@ -93,6 +95,7 @@ def _fire(
         now=now,
         urgent=bool(wait and wait.urgent),
     )
+    request_acks(session, rows, now=now)  # urgent SMS carry an acknowledgement link
     audit.on_instance(
         session,
         inst,

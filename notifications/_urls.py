@@ -131,3 +131,15 @@ def sms_to_apprise(sms_url: str, phone: str) -> str:
 def valid_email(address: str) -> bool:
     """True for a single plain address (no display name, no list)."""
     return bool(_EMAIL.match(address))
+
+
+def public_url(base_url: str, path: str) -> str:
+    """The address people open: ``base_url`` (``GENDAN_BASE_URL``) joined with ``path``.
+
+    ``public_url("https://x.example/gendan/", "/ack/abc")`` →
+    ``"https://x.example/gendan/ack/abc"``; the base keeps its own path prefix.
+    """
+    base = base_url.strip().rstrip("/")
+    if not base:
+        raise ValueError("base_url is empty")
+    return f"{base}/{path.strip().lstrip('/')}"

@@ -7,9 +7,13 @@ Pure functions, no I/O.
 
 from __future__ import annotations
 
-__all__ = ["SMS_MAX_CHARS", "escalation_message", "sms_text"]
+__all__ = ["ACK_LABEL", "SMS_MAX_CHARS", "ack_missed_message", "escalation_message", "sms_text"]
 
 SMS_MAX_CHARS = 140
+#: Put before the acknowledgement link of an urgent SMS ("confirm receipt").
+ACK_LABEL = "确认收到/Ack:"
+#: An urgent SMS keeps the task link too only if the subject still gets this many characters.
+_MIN_SUBJECT_WITH_TWO_LINKS = 24
 
 _TAG_ZH = {0: "【提醒】", 1: "【升级 L1】", 2: "【升级 L2】"}
 _TAG_EN = {0: "[Reminder]", 1: "[Escalation L1]", 2: "[Escalation L2]"}
@@ -76,19 +80,76 @@ def escalation_message(
     return f"{subject_en} / {subject_zh}", f"{body_en}\n\n{body_zh}\n"
 
 
-def sms_text(subject: str, link: str) -> str:
+def sms_text(subject: str, link: str, ack_link: str = "") -> str:
     """Short SMS text ``"<subject> <link>"`` of at most 140 characters.
 
     The link is kept whole. If the subject does not fit, its first language
     part (before `` / ``) is tried, then it is cut and ends with "…".
+
+    With ``ack_link`` (an urgent SMS the recipient must acknowledge, 004R 四)
+    the text is ``"<subject> <link> 确认收到/Ack: <ack_link>"``; the
+    acknowledgement link always stays whole, and the task link is left out
+    when keeping it would leave the subject fewer than 24 characters (the
+    acknowledgement page links to the task).
     """
     link = link.strip()
-    room = SMS_MAX_CHARS - len(link) - 1  # one space between subject and link
+    ack_link = ack_link.strip()
+    if ack_link:
+        ack = f"{ACK_LABEL} {ack_link}"
+        both = f"{link} {ack}" if link else ack
+        tail = both if SMS_MAX_CHARS - len(both) - 1 >= _MIN_SUBJECT_WITH_TWO_LINKS else ack
+    else:
+        tail = link
+    room = SMS_MAX_CHARS - len(tail) - 1  # one space between subject and link
     if room < 2:
-        raise ValueError(f"link is too long for an SMS ({len(link)} characters)")
+        raise ValueError(f"link is too long for an SMS ({len(tail)} characters)")
     subject = " ".join(subject.split())
     if len(subject) > room and " / " in subject:
         subject = subject.split(" / ", 1)[0]
     if len(subject) > room:
         subject = subject[: room - 1].rstrip() + "…"
-    return f"{subject} {link}" if subject else link
+    return f"{subject} {tail}" if subject else tail
+
+
+def ack_missed_message(
+    *,
+    order_no: str,
+    task_title_zh: str,
+    task_title_en: str,
+    recipient: str,
+    sent_at_local: str,
+    due_at_local: str,
+    link: str,
+    lang: str = "zh",
+) -> tuple[str, str]:
+    """``(subject, body)`` telling the GM office that an urgent SMS was not acknowledged.
+
+    004R 四: "在无法联系另一方时，必须上报总经办批示" — the head concerned could
+    not be reached; the GM office decides. Both languages, ``lang`` first.
+    """
+    if lang not in ("zh", "en"):
+        raise ValueError(f"lang must be 'zh' or 'en', got {lang!r}")
+    who = recipient or "—"
+    subject_zh = f"【未确认】订单 {order_no} {task_title_zh} 紧急短信未获确认"
+    subject_en = f"[Unacknowledged] Order {order_no} {task_title_en}: urgent SMS not confirmed"
+    body_zh = "\n".join(
+        [
+            f"发给 {who} 的紧急短信（订单 {order_no}「{task_title_zh}」）"
+            f"在 30 分钟内未确认收到，请总经办批示。",
+            f"发送时间：{sent_at_local}",
+            f"确认期限：{due_at_local}",
+            f"处理链接：{link}",
+        ]
+    )
+    body_en = "\n".join(
+        [
+            f'The urgent SMS to {who} about "{task_title_en}" of order {order_no} '
+            "was not acknowledged within 30 minutes; the GM office decides.",
+            f"Sent: {sent_at_local}",
+            f"Acknowledgement due: {due_at_local}",
+            f"Link: {link}",
+        ]
+    )
+    if lang == "en":
+        return f"{subject_en} / {subject_zh}", f"{body_en}\n\n{body_zh}\n"
+    return f"{subject_zh} / {subject_en}", f"{body_zh}\n\n{body_en}\n"
