@@ -1,4 +1,4 @@
-"""JSON API under /api: tokens, instances, the task list, claim and complete."""
+"""JSON API under /api: tokens, instances, the task list, claim, pause and complete."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from api.deps import ApiActor, Db, Now, Rt
 from gendan.accounts import authenticate, issue_token
 from gendan.assignment import claim_task, unclaim_task
 from gendan.db import unit_of_work
+from gendan.pausing import pause_task, resume_task
 from gendan.queries import InboxFilter, get_task_for, inbox, instance_view
 from gendan.transitions import complete_task, start_instance
 from states import PROCEDURES
@@ -189,3 +190,33 @@ def complete(
         iid = inst.id
     assert iid is not None
     return instance_view(db, iid, actor)
+
+
+class PauseRequest(BaseModel):
+    #: Required, but checked by the engine after who may pause (so a stranger gets 403).
+    note: str = Field("", description="what was asked of the outside party, and how")
+    via: str = Field("", description="phone | fax | email | other (optional)")
+
+
+@router.post("/tasks/{task_id}/pause")
+def pause(task_id: int, body: PauseRequest, actor: ApiActor, rt: Rt, now: Now) -> dict[str, Any]:
+    """Stop the clock of my claimed task while the outside party's answer is awaited."""
+    with unit_of_work(rt.db) as s:
+        task = pause_task(
+            s,
+            task_id=task_id,
+            actor=actor,
+            note=body.note,
+            via=body.via,
+            now=now,
+            calendar=rt.calendar,
+        )
+        return task.model_dump(exclude={"form_data"})
+
+
+@router.post("/tasks/{task_id}/resume")
+def resume(task_id: int, actor: ApiActor, rt: Rt, now: Now) -> dict[str, Any]:
+    """Restart the clock: every deadline moves later by the working time paused."""
+    with unit_of_work(rt.db) as s:
+        task = resume_task(s, task_id=task_id, actor=actor, now=now, calendar=rt.calendar)
+        return task.model_dump(exclude={"form_data"})

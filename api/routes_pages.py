@@ -20,26 +20,49 @@ from gendan.db import unit_of_work
 from gendan.errors import InvalidForm, NotAllowed, NotFound
 from gendan.models import Document, User
 from gendan.org import role_holders
+from gendan.pausing import CHANNELS, pause_task, resume_task
 from gendan.queries import InboxFilter, can_view, get_task_for, inbox, instance_view
 from gendan.transitions import COUNTERSIGN_DECISION, complete_task, start_instance
 from states import PROCEDURES, get_procedure
+from states.base import OUTSIDE_PARTIES
 from states.diagram import render_svg
 
 router = APIRouter(include_in_schema=False)
 
 
-def time_left(rt: Any, now: Any, due: Any, created: Any = None) -> dict[str, Any]:
+def time_left(
+    rt: Any, now: Any, due: Any, created: Any = None, paused_at: Any = None
+) -> dict[str, Any]:
     """Working time left before ``due``: ok; soon (amber: last quarter of the SLA or last
-    hour); overdue (red)."""
+    hour); overdue (red); paused (the clock stopped at ``paused_at``: what was left then)."""
     if due is None:
-        return {"text": "—", "level": "none", "minutes": None}
-    minutes = rt.calendar.working_minutes_between(now, due)
+        return {"text": "—", "level": "none", "minutes": None, "paused": False}
+    minutes = rt.calendar.working_minutes_between(paused_at or now, due)
     total = rt.calendar.working_minutes_between(created, due) if created else 0
     sign = "-" if minutes < 0 else ""
     h, m = divmod(abs(minutes), 60)
     soon = minutes <= 60 or (total > 0 and minutes * 4 <= total)
     level = "overdue" if minutes < 0 else "soon" if soon else "ok"
-    return {"text": f"{sign}{h}h{m:02d}m", "level": level, "minutes": minutes}
+    if paused_at is not None:
+        level = "paused"
+    text = f"{sign}{h}h{m:02d}m"
+    return {"text": text, "level": level, "minutes": minutes, "paused": paused_at is not None}
+
+
+def pause_view(rt: Any, now: Any, task: Any) -> dict[str, Any] | None:
+    """What the task page says about waiting on an outside party (None: the step does not)."""
+    if not task.pauses_for:
+        return None
+    zh, en = OUTSIDE_PARTIES.get(task.pauses_for, (task.pauses_for, task.pauses_for))
+    current = rt.calendar.working_minutes_between(task.paused_at, now) if task.paused_at else 0
+    h, m = divmod(task.waited_minutes + current, 60)
+    return {
+        "party_zh": zh,
+        "party_en": en,
+        "since": task.paused_at,
+        "waited": f"{h}h{m:02d}m" if task.waited_minutes + current else "",
+        "channels": CHANNELS,
+    }
 
 
 def _safe_next(nxt: str) -> str:
@@ -105,7 +128,10 @@ def inbox_filter(request: Request) -> tuple[InboxFilter, tuple[datetime, int] | 
 def inbox_page(request: Request, me: Me, db: Db, rt: Rt, now: Now) -> Response:
     flt, after = inbox_filter(request)
     page = inbox(db, me.actor, now=now, tz=rt.calendar.zone, flt=flt, after=after)
-    rows = [(r, time_left(rt, now, r.task.due_at, r.task.created_at)) for r in page.rows]
+    rows = [
+        (r, time_left(rt, now, r.task.due_at, r.task.created_at, r.task.paused_at))
+        for r in page.rows
+    ]
     bulk = {
         r.task.id: [e for e in _bulk_events(r.instance.procedure, r.task.state)] for r in page.rows
     }
@@ -197,7 +223,8 @@ def _task_context(db: Session, rt: Any, now: Any, task_id: int, me: PageUser) ->
         "proc": get_procedure(inst.procedure),
         "decisions": _decisions(task, inst),
         "view": instance_view(db, inst.id, me.actor),
-        "left": time_left(rt, now, task.due_at, task.created_at),
+        "left": time_left(rt, now, task.due_at, task.created_at, task.paused_at),
+        "pause": pause_view(rt, now, task),
         "diagram": Markup(render_svg(get_procedure(inst.procedure), inst.state, me.user.language)),
         "colleagues": [
             u for u in role_holders(db, task.role, task.department_id) if u.id != me.actor.user_id
@@ -219,6 +246,30 @@ async def claim_page(task_id: int, request: Request, me: Me, rt: Rt, now: Now) -
     await form_with_csrf(request)
     with unit_of_work(rt.db) as s:
         claim_task(s, task_id=task_id, actor=me.actor, now=now)
+    return RedirectResponse(f"/tasks/{task_id}", status_code=303)
+
+
+@router.post("/tasks/{task_id}/pause")
+async def pause_page(task_id: int, request: Request, me: Me, rt: Rt, now: Now) -> Response:
+    data = await form_with_csrf(request)
+    with unit_of_work(rt.db) as s:
+        pause_task(
+            s,
+            task_id=task_id,
+            actor=me.actor,
+            note=str(data.get("note", "")),
+            via=str(data.get("via", "")),
+            now=now,
+            calendar=rt.calendar,
+        )
+    return RedirectResponse(f"/tasks/{task_id}", status_code=303)
+
+
+@router.post("/tasks/{task_id}/resume")
+async def resume_page(task_id: int, request: Request, me: Me, rt: Rt, now: Now) -> Response:
+    await form_with_csrf(request)
+    with unit_of_work(rt.db) as s:
+        resume_task(s, task_id=task_id, actor=me.actor, now=now, calendar=rt.calendar)
     return RedirectResponse(f"/tasks/{task_id}", status_code=303)
 
 

@@ -44,7 +44,12 @@ from gendan.runtime import Runtime
 from notifications import channels
 from notifications._urls import public_url
 from notifications.channels import DeliveryResult, Message
-from notifications.messages import ack_missed_message, escalation_message, sms_text
+from notifications.messages import (
+    ack_missed_message,
+    escalation_message,
+    sms_text,
+    waiting_reminder_message,
+)
 from notifications.quiet_hours import sms_allowed_at
 
 __all__ = [
@@ -310,6 +315,22 @@ def render(
             recipient=str(ctx.get("recipient_name", "")),
             sent_at_local=_local(ctx.get("sent_at"), tz),
             due_at_local=_local(ctx.get("due_at"), tz),
+            link=link,
+            lang=lang,
+        )
+        return subject, body, link
+    if row.template == "waiting_reminder":
+        link = f"{base}/tasks/{ctx['task_id']}"
+        subject, body = waiting_reminder_message(
+            task_title_zh=str(ctx.get("task_title_zh", "")),
+            task_title_en=str(ctx.get("task_title_en", "")),
+            order_no=str(ctx.get("order_no", "")),
+            procedure_zh=str(ctx.get("procedure_zh", "")),
+            procedure_en=str(ctx.get("procedure_en", "")),
+            party_zh=str(ctx.get("party_zh", "")),
+            party_en=str(ctx.get("party_en", "")),
+            since_local=_local(ctx.get("since"), tz),
+            waited_minutes=int(ctx.get("waited_minutes") or 0),
             link=link,
             lang=lang,
         )

@@ -54,6 +54,10 @@ def escalate_due(rt: Runtime, *, now: datetime, batch: int = 50) -> list[Escalat
 def _fire(
     session: Session, timer: Timer, *, now: datetime, calendar: BusinessCalendar
 ) -> Escalation | None:
+    if timer.level == -1:  # a task paused on an outside party: the holder's daily reminder
+        from gendan.pausing import remind_waiting  # (gendan.pausing imports Escalation)
+
+        return remind_waiting(session, timer, now=now, calendar=calendar)
     task = session.get(Task, timer.task_id)
     timer.status, timer.fired_at = "fired", now
     session.add(timer)

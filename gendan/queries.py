@@ -126,7 +126,10 @@ def _branch(
             )
         )
     if flt.overdue:
-        stmt = stmt.where(Task.due_at < now)
+        # A paused clock stands still: such a task is overdue only if it was when paused.
+        stmt = stmt.where(
+            Task.due_at < now, or_(Task.paused_at.is_(None), Task.due_at < Task.paused_at)
+        )
     if flt.due_today:
         start = datetime.combine(now.astimezone(tz).date(), time(0), tz)
         stmt = stmt.where(Task.due_at >= start, Task.due_at < start + timedelta(days=1))

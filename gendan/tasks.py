@@ -99,10 +99,11 @@ def open_tasks(
 
 
 def cancel_timers(session: Session, *, task_ids: list[int]) -> None:
+    """Stop the tasks' timers, those set aside while a task's clock was paused too."""
     if task_ids:
         session.execute(
             update(Timer)
-            .where(Timer.task_id.in_(task_ids), Timer.status == "pending")
+            .where(Timer.task_id.in_(task_ids), Timer.status.in_(("pending", "paused")))
             .values(status="cancelled")
         )
 

@@ -7,7 +7,14 @@ Pure functions, no I/O.
 
 from __future__ import annotations
 
-__all__ = ["ACK_LABEL", "SMS_MAX_CHARS", "ack_missed_message", "escalation_message", "sms_text"]
+__all__ = [
+    "ACK_LABEL",
+    "SMS_MAX_CHARS",
+    "ack_missed_message",
+    "escalation_message",
+    "sms_text",
+    "waiting_reminder_message",
+]
 
 SMS_MAX_CHARS = 140
 #: Put before the acknowledgement link of an urgent SMS ("confirm receipt").
@@ -147,6 +154,59 @@ def ack_missed_message(
             "was not acknowledged within 30 minutes; the GM office decides.",
             f"Sent: {sent_at_local}",
             f"Acknowledgement due: {due_at_local}",
+            f"Link: {link}",
+        ]
+    )
+    if lang == "en":
+        return f"{subject_en} / {subject_zh}", f"{body_en}\n\n{body_zh}\n"
+    return f"{subject_zh} / {subject_en}", f"{body_zh}\n\n{body_en}\n"
+
+
+def waiting_reminder_message(
+    *,
+    task_title_zh: str,
+    task_title_en: str,
+    order_no: str,
+    procedure_zh: str,
+    procedure_en: str,
+    party_zh: str,
+    party_en: str,
+    since_local: str,
+    waited_minutes: int,
+    link: str,
+    lang: str = "zh",
+) -> tuple[str, str]:
+    """``(subject, body)`` reminding the holder of a paused task that an answer is awaited.
+
+    The task's clock stopped when it was paused on an outside party (the customer,
+    a supplier, a subcontractor); once a working day the holder is asked to chase
+    the answer. Both languages, ``lang`` first. ``waited_minutes`` is working time.
+    """
+    if lang not in ("zh", "en"):
+        raise ValueError(f"lang must be 'zh' or 'en', got {lang!r}")
+    h, m = divmod(max(waited_minutes, 0), 60)
+    subject_zh = (
+        f"【等待答复】订单 {order_no} {task_title_zh}：自 {since_local} 起等待{party_zh}答复"
+    )
+    subject_en = (
+        f"[Waiting] Order {order_no} {task_title_en}: "
+        f"awaiting {party_en}'s answer since {since_local}"
+    )
+    body_zh = "\n".join(
+        [
+            f"订单 {order_no} 的任务「{task_title_zh}」自 {since_local} 起暂停计时，"
+            f"等待{party_zh}答复，已等待 {h} 小时 {m:02d} 分（工作时间）。",
+            f"请跟进{party_zh}；收到答复后恢复计时或直接处理任务。",
+            f"流程：{procedure_zh}",
+            f"处理链接：{link}",
+        ]
+    )
+    body_en = "\n".join(
+        [
+            f'Task "{task_title_en}" of order {order_no} has been paused since {since_local}, '
+            f"waiting for {party_en}'s answer: {h}h{m:02d}m of working time so far.",
+            f"Please chase {party_en}; once the answer is in, resume the clock or decide the task.",
+            f"Procedure: {procedure_en or procedure_zh}",
             f"Link: {link}",
         ]
     )
