@@ -113,6 +113,7 @@ async def phone_page(
 ) -> Response:
     await form_with_csrf(request)
     with unit_of_work(rt.db) as s:
+        get_task_for(s, task_id, me.actor)  # 404 / 403 on the task before the acknowledgement
         outcome = confirm_by_phone(s, ack_id, actor=me.actor, now=now)
         if outcome.ack.task_id != task_id:
             raise NotFound(f"no SMS acknowledgement {ack_id} on task {task_id}")

@@ -37,7 +37,7 @@ def test_every_object_url_refuses_a_user_without_the_role(server: str, rt: Runti
     pending = d.start("order_review", "clerk", order_form("SO-61", "regular", now=MONDAY_10))
     clerk_api = api_client(server, "clerk")
     task_id = clerk_api.get(f"/api/instances/{pending}").json()["tasks"][0]["id"]
-    values = {"task_id": task_id, "instance_id": pending, "doc_no": "SC-SO-60-01"}
+    values = {"task_id": task_id, "instance_id": pending, "doc_no": "SC-SO-60-01", "ack_id": 1}
     routes = object_routes(rt)
     assert len(routes) >= 12, routes  # the check covers pages and API alike
 
