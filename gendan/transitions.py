@@ -21,6 +21,7 @@ from gendan.effects import apply_order_fields, enter_state, issue_document, rese
 from gendan.errors import Conflict, IllegalTransition, InvalidForm, NotAllowed, NotFound
 from gendan.models import FinishedStock, Instance, Order, Task
 from gendan.org import Actor, may_work_on
+from gendan.pausing import resume_if_paused
 from gendan.security import verify_password
 from gendan.tasks import cancel_timers, close_open_tasks, open_tasks
 from states import PROCEDURES, get_procedure
@@ -212,6 +213,8 @@ def complete_task(
         raise NotAllowed("the task is claimed by someone else")
     if task.state != inst.state:
         raise Conflict(f"the instance moved on to '{inst.state}'")
+    # The outside party answered: the clock runs again (the waited time is recorded).
+    resume_if_paused(session, task, now, calendar, actor=actor)
     proc = get_procedure(inst.procedure)
     wait = proc.wait_for(inst.state)
     version = inst.version
@@ -258,12 +261,14 @@ def complete_task(
         errors["reason"] = "a reason is required for this decision / 此决定须填写理由"
     signature = _sign(step, actor, password_ok, now, errors)
     values: dict[str, Any] = {}
+    form_ok = True
     if step.form:
         try:
             values = validate(step.form, {**(form_data or {}), **step.fixed}, now)
         except InvalidForm as exc:
             errors.update(exc.errors)
-    if step.locked:
+            form_ok = False
+    if step.locked and form_ok:  # an invalid form has no values to compare: no false mismatches
         order = session.exec(select(Order).where(Order.order_no == inst.order_no)).one()
         _check_locked(step, locked_facts(order, inst), values, errors)
     if errors:

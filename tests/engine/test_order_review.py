@@ -19,7 +19,7 @@ from gendan.demo import (
 )
 from gendan.errors import Conflict, IllegalTransition, InvalidForm, NotAllowed
 from gendan.escalation import escalate_due
-from gendan.models import Document, FinishedStock, Notification, Timer, User
+from gendan.models import Document, FinishedStock, Notification, Task, Timer, User
 from gendan.runtime import Runtime
 from tests.engine.helpers import docs, events, instance, open_tasks, order, snapshot
 
@@ -501,3 +501,38 @@ def test_illegal_decision_names_the_allowed_events(rt: Runtime, driver: Driver) 
 
 def test_conflict_class_is_exported() -> None:
     assert issubclass(IllegalTransition, Conflict)
+
+
+def test_confirming_requirements_after_waiting_on_the_customer_records_the_wait(
+    rt: Runtime, driver: Driver
+) -> None:
+    """1 WD* for the contact; the customer's answer is paused, and the confirmation resumes."""
+    from gendan.assignment import claim_task
+    from gendan.org import load_actor
+    from gendan.pausing import pause_task
+
+    form = order_form("SO-W", "regular", now=driver.now)
+    iid = driver.start("order_review", "clerk", form)
+    [task] = open_tasks(rt, iid)
+    with unit_of_work(rt.db) as s:
+        clerk = load_actor(s, s.exec(select(User).where(User.username == "clerk")).one().id)
+        claim_task(s, task_id=task.id, actor=clerk, now=driver.now)
+        pause_task(
+            s,
+            task_id=task.id,
+            actor=clerk,
+            note="已传真确认单",
+            now=driver.now,
+            calendar=rt.calendar,
+        )
+    # three working days later the customer answers; only the holder's daily reminders went out
+    swept = escalate_due(rt, now=local(2026, 11, 26, 9))
+    assert swept and {e.level for e in swept} == {-1}
+    driver.now = local(2026, 11, 26, 10)
+    driver.act(iid, "clerk", "confirm", step_forms(form, driver.now)["confirm"])
+    actions = [e.action for e in events(rt, iid)]
+    assert actions.index("pause") < actions.index("resume") < actions.index("transition")
+    resume = next(e for e in events(rt, iid) if e.action == "resume")
+    assert resume.actor_name.startswith("王丽")
+    with Session(rt.db) as s:
+        assert s.get(Task, task.id).waited_minutes == 27 * 60  # Mon 10:00 → Thu 10:00
