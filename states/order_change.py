@@ -415,7 +415,7 @@ class OrderChange(Procedure):
             "Issue the change notice",
             form="change_notice",
             issues="change_notice",
-            locked={"new_delivery_date": "agreed.delivery_date"},
+            locked={"new_delivery_date": "agreed.delivery_date", "category": "agreed.category"},
             order_fields={"new_delivery_date": "delivery_date"},
         ),
         "sign_cancel": Step(
@@ -456,9 +456,15 @@ class OrderChange(Procedure):
 
     @classmethod
     def agreed(cls, event: str, values: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
-        """The delivery date the change notice must carry (locked): the later of the date the
-        customer asked for and the one production can make; the negotiated one; or none (the
-        GM takes the change at the contract date)."""
+        """What the change notice must carry (locked). The category the path decided (delivery,
+        or structural, also for an engineering change sent to re-review). The delivery date:
+        the later of the date the customer asked for and the one production can make; the
+        negotiated one; or the contract date itself when the GM takes the change at it (a
+        delivery notice always names its date, and the order's date stays as it is)."""
+        if event in ("classify_delivery", "classify_structural"):
+            return {"category": values["category"]}
+        if event == "rereview":
+            return {"category": "structural"}
         if event == "propose_date":
             wanted = data.get("forms", {}).get("classify_delivery", {}).get("new_delivery_date")
             feasible = values["feasible_delivery_date"]
@@ -466,7 +472,7 @@ class OrderChange(Procedure):
         if event == "record_negotiation" and values.get("customer_accepts"):
             return {"delivery_date": values.get("new_delivery_date")}
         if event == "keep_contract_date":
-            return {"delivery_date": None}
+            return {"delivery_date": data.get("order", {}).get("delivery_date")}
         return {}
 
     @classmethod
