@@ -97,7 +97,9 @@ def reissue_from_order(
         .where(Document.order_no == order.order_no, Document.kind == kind)
         .order_by(Document.revision.desc())  # type: ignore[attr-defined]
     ).first()
-    base = dict(last.data) if last else {}
+    if last is None:
+        return {}  # no notice issued yet: the order review issues it with the changed facts
+    base = dict(last.data)
     facts = audit.jsonable(order.model_dump())
     data = {k: facts.get(k, v) for k, v in base.items()}
     doc, superseded = issue_document(
@@ -120,6 +122,10 @@ def enter_state(
         changes.update(
             reissue_from_order(session, inst=inst, kind=effect.reissue, order=order, now=now)
         )
+    if effect.release_stock:
+        released = release_stock(session, inst=inst, order=order)
+        if released:
+            changes["stock.released"] = {"old": released, "new": None}
     if effect.order_status and order.status != effect.order_status:
         changes["order.status"] = {"old": order.status, "new": effect.order_status}
         order.status = effect.order_status
@@ -186,6 +192,44 @@ def stop_other_instances(session: Session, *, inst: Instance, now: datetime) -> 
             reason=f"order cancelled (instance {inst.id})",
         )
     return [o.id for o in others if o.id is not None]
+
+
+def release_stock(session: Session, *, inst: Instance, order: Order) -> dict[str, int]:
+    """A cancelled order's shipping note gives its reserved finished goods back."""
+    notes = session.exec(
+        select(Document).where(
+            Document.order_no == order.order_no, Document.kind == "shipping_note"
+        )
+    ).all()
+    if not notes:
+        return {}
+    reserved: dict[str, int] = {}
+    for other in session.exec(select(Instance).where(Instance.order_no == order.order_no)).all():
+        for change in audit_reservations(session, other):
+            for warehouse, qty in change.items():
+                reserved[warehouse] = reserved.get(warehouse, 0) + qty
+    for row in session.exec(
+        select(FinishedStock)
+        .where(FinishedStock.product == order.product, FinishedStock.model_spec == order.model_spec)
+        .with_for_update()
+    ).all():
+        give = min(reserved.get(row.warehouse, 0), row.reserved)
+        if give:
+            row.reserved -= give
+            session.add(row)
+    return reserved
+
+
+def audit_reservations(session: Session, inst: Instance) -> list[dict[str, int]]:
+    """What the instance reserved, as its audit trail recorded it (the record is the truth)."""
+    from gendan.models import AuditEvent
+
+    rows = session.exec(
+        select(AuditEvent.changes).where(
+            AuditEvent.instance_id == inst.id, AuditEvent.action == "transition"
+        )
+    ).all()
+    return [c["stock.reserved"]["new"] for c in rows if "stock.reserved" in c]
 
 
 def reserve_stock(session: Session, order: Order) -> dict[str, Any]:

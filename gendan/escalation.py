@@ -46,7 +46,9 @@ def escalate_due(rt: Runtime, *, now: datetime, batch: int = 50) -> list[Escalat
                 esc = _fire(session, timer, now=now, calendar=calendar)
                 if esc:
                     done.append(esc)
-        if len(timers) < batch:
+        # Keep going while anything was due: a level scheduled by this sweep that is already
+        # past (a task found overdue long after its deadline) fires now, not one sweep later.
+        if not timers:
             escalate_unacknowledged(rt, now=now)  # urgent SMS not acknowledged in 30 min
             return done
 

@@ -271,6 +271,8 @@ def complete_task(
     if step.locked and form_ok:  # an invalid form has no values to compare: no false mismatches
         order = session.exec(select(Order).where(Order.order_no == inst.order_no)).one()
         _check_locked(step, locked_facts(order, inst), values, errors)
+    if form_ok:
+        errors.update(proc.step_errors(decision, values))
     if errors:
         raise InvalidForm(errors)
     _close(session, task, actor, decision, values, now)

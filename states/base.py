@@ -128,6 +128,8 @@ class OnEnter:
     stop_order_procedures: bool = False
     #: Record the instant of entering under this name (e.g. "gate": the payment gate passed).
     marks: str | None = None
+    #: Give back finished goods the order's shipping note reserved (a cancelled order).
+    release_stock: bool = False
     #: [A] Issue a new revision of the order's document of this kind from the order's current
     #: facts; the earlier revision is recalled (a change supersedes the production notice).
     reissue: str | None = None
@@ -166,6 +168,11 @@ class Procedure(StateMachine):
     @classmethod
     def agreed(cls, event: str, values: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
         """Values this move agrees for later locked fields (e.g. the date the customer took)."""
+        return {}
+
+    @classmethod
+    def step_errors(cls, event: str, values: dict[str, Any]) -> dict[str, str]:
+        """Rules a decision's form must meet on this path (field → reason; a 422)."""
         return {}
 
     @classmethod

@@ -301,7 +301,7 @@ class OrderChange(Procedure):
         ),
     )
     revision_confirm = confirm_state("生产部确认新版通知单 / Production confirms the new revision")
-    acknowledging = acknowledging_state()
+    acknowledging = acknowledging_state(engineering_when="engineering_acknowledges")
     done = State("已完成 / Done", final=True)
     withdrawn = State("客户撤回 / Withdrawn by the customer", final=True)
     refused = State("更改被拒绝 / Change refused", final=True)
@@ -445,13 +445,21 @@ class OrderChange(Procedure):
         "referred": OnEnter(inform_heads=("sales",)),
         "revision_confirm": OnEnter(reissue="production_notice"),
         "recall": OnEnter(
-            order_status="cancelled", recall_documents=True, stop_order_procedures=True
+            order_status="cancelled",
+            recall_documents=True,
+            stop_order_procedures=True,
+            release_stock=True,
         ),
     }
     predicates = {
         **PREDICATES,
         "from_customer": _from("customer"),
         "from_engineering": _from("engineering"),
+        # a non-regular order, or a structural or technical change: engineering signs for it too
+        "engineering_acknowledges": lambda d: (
+            PREDICATES["non_regular"](d)
+            or bool({"classify_structural", "tech_major"} & set(d.get("forms", {})))
+        ),
     }
 
     @classmethod
@@ -473,6 +481,21 @@ class OrderChange(Procedure):
             return {"delivery_date": values.get("new_delivery_date")}
         if event == "keep_contract_date":
             return {"delivery_date": data.get("order", {}).get("delivery_date")}
+        return {}
+
+    @classmethod
+    def step_errors(cls, event: str, values: dict[str, Any]) -> dict[str, str]:
+        """001M 2.2.3(5): a (archive) only when structure, spec/model and maker are unchanged
+        and the plan unaffected; b (the technical change notice) otherwise."""
+        if event not in ("tech_minor", "tech_major"):
+            return {}
+        changed = [f for f in ("structure_change", "spec_change", "maker_change") if values.get(f)]
+        minor = not changed and not values.get("plan_affected")
+        if event == "tech_minor" and not minor:
+            field = changed[0] if changed else "plan_affected"
+            return {field: "a structural, spec or maker change needs the technical change notice"}
+        if event == "tech_major" and minor:
+            return {"description": "nothing structural changes: archive it with sales, no notice"}
         return {}
 
     @classmethod

@@ -127,20 +127,20 @@ def production_notices(rt: Runtime, order_no: str) -> list[Document]:
         )
 
 
-def confirm_and_acknowledge(rt: Runtime, driver: Driver, iid: int) -> None:
-    """The superseding revision: production checks and signs, the five departments sign for it."""
+def confirm_and_acknowledge(
+    rt: Runtime, driver: Driver, iid: int, *, engineering: bool = False
+) -> None:
+    """The superseding revision: production checks and signs, the departments sign for it
+    (engineering too after a structural or technical change)."""
     assert state(rt, iid) == "revision_confirm"
     assert roles(rt, iid) == ["production_manager"]
     driver.act(iid, "prod_mgr", "confirm_notice", {"details_checked": True, "remarks": "已核对"})
     assert state(rt, iid) == "acknowledging"
-    assert roles(rt, iid) == [
-        "buyer",
-        "material_controller",
-        "production_planner",
-        "qa_lead",
-        "warehouse_keeper",
-    ]
-    acknowledge(driver, iid)
+    expected = ["buyer", "material_controller", "production_planner", "qa_lead", "warehouse_keeper"]
+    if engineering:
+        expected = sorted([*expected, "engineering"])
+    assert roles(rt, iid) == expected
+    acknowledge(driver, iid, extra=("engineer",) if engineering else ())
     assert state(rt, iid) == "done"
     assert instance(rt, iid).closed_at == driver.now
 

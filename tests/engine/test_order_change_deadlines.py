@@ -71,9 +71,12 @@ def test_classification_is_due_30_working_minutes_from_receipt_across_national_d
     assert task.due_at < d.now  # typed in late: overdue already
     assert task.created_at == d.now
 
-    assert escalate_due(rt, now=d.now) == [Escalation(task.id, 1, "SO-H01", ("sales_head",))]
-    # level 2 is due one deadline-length (30 WM) after level 1's point: 08:45, also past
-    assert escalate_due(rt, now=d.now) == [Escalation(task.id, 2, "SO-H01", ("gm",))]
+    # level 2 is due one deadline-length (30 WM) after level 1's point: 08:45, also past,
+    # so the same sweep sends both
+    assert escalate_due(rt, now=d.now) == [
+        Escalation(task.id, 1, "SO-H01", ("sales_head",)),
+        Escalation(task.id, 2, "SO-H01", ("gm",)),
+    ]
     assert escalate_due(rt, now=d.now + timedelta(days=3)) == []
     assert [e.detail["level"] for e in escalation_events(rt, task.id)] == [1, 2]
 
