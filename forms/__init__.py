@@ -20,6 +20,7 @@ from forms.changes import (
     ChangeRequest,
     CustomerAnswer,
     DateRereview,
+    DesignCorrection,
     PurchaseAdjustment,
     RecallRecord,
     TechChangeNotice,
@@ -92,6 +93,7 @@ _FORMS: tuple[type[FormModel], ...] = (
     CustomerAnswer,
     RecallRecord,
     PurchaseAdjustment,
+    DesignCorrection,
 )
 
 REGISTRY: dict[str, type[FormModel]] = {form.key: form for form in _FORMS}

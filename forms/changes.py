@@ -204,3 +204,30 @@ class DateRereview(FormModel):
         max_length=4000,
     )
     comments: str | None = label("评审意见", "Comments", default=None, long=True, max_length=4000)
+
+
+class DesignCorrection(FormModel):
+    """设计更正通知 (001M 2.2.3(6)): a design error (or a customer change) after the drawings
+    were issued, in writing to production, quality and purchasing."""
+
+    key = "design_correction"
+    title_zh = "设计更正通知"
+    title_en = "Design correction notice"
+
+    order_no: str = label("订单号", "Order No.", min_length=1, max_length=40)
+    drawing_no: str = label("图号", "Drawing No.", min_length=1, max_length=100)
+    cause: str = label("更正事由", "Cause", long=True, max_length=4000)
+    correction: str = label("更正内容", "Correction", long=True, max_length=4000)
+    customer_change: bool = label("客户要求更改", "Requested by the customer", default=False)
+    tech_change_ref: str | None = label(
+        "技术更改通知单编号", "Technical change notice No.", default=None, max_length=60
+    )
+
+    @model_validator(mode="after")
+    def _customer_change_needs_the_notice(self) -> Self:
+        if self.customer_change and not self.tech_change_ref:
+            raise rule_error(
+                "tech_change_ref",
+                "a customer change also needs the 合同订单技术更改通知单",
+            )
+        return self

@@ -87,6 +87,12 @@ def print_page(model: FormModel, meta: Mapping[str, Any], lang: str) -> Markup:
         (both("签发人", "Issued by", code), _meta_text(meta.get("issued_by"))),
         (both("签发时间", "Issued at", code), _meta_text(meta.get("issued_at"))),
     ]
+    for key, zh, en in (
+        ("revision", "版次", "Revision"),
+        ("superseded_by", "已被取代", "Superseded by"),
+    ):
+        if meta.get(key):  # a notice's revision; the revision that replaced a recalled one
+            meta_rows.append((both(zh, en, code), _meta_text(meta[key])))
     status = meta.get("status")
     html = _env.get_template("print.html").render(
         form=form,

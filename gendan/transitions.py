@@ -272,7 +272,7 @@ def complete_task(
         order = session.exec(select(Order).where(Order.order_no == inst.order_no)).one()
         _check_locked(step, locked_facts(order, inst), values, errors)
     if form_ok:
-        errors.update(proc.step_errors(decision, values))
+        errors.update(proc.step_errors(decision, values, inst.data))
     if errors:
         raise InvalidForm(errors)
     _close(session, task, actor, decision, values, now)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from states.base import Procedure
+from states.design_correction import DesignCorrection
 from states.order_change import OrderChange
 from states.order_review import OrderReview
 from states.stock_order import StockOrder
 
-PROCEDURES: dict[str, type[Procedure]] = {p.key: p for p in (OrderReview, OrderChange, StockOrder)}
+PROCEDURES: dict[str, type[Procedure]] = {
+    p.key: p for p in (OrderReview, OrderChange, StockOrder, DesignCorrection)
+}
 
 
 def get_procedure(key: str) -> type[Procedure]:

@@ -171,7 +171,9 @@ class Procedure(StateMachine):
         return {}
 
     @classmethod
-    def step_errors(cls, event: str, values: dict[str, Any]) -> dict[str, str]:
+    def step_errors(
+        cls, event: str, values: dict[str, Any], data: dict[str, Any]
+    ) -> dict[str, str]:
         """Rules a decision's form must meet on this path (field → reason; a 422)."""
         return {}
 

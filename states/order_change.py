@@ -443,6 +443,8 @@ class OrderChange(Procedure):
         "structural_review": OnEnter(inform_heads=("sales", "production")),
         "tech_decision": OnEnter(inform_heads=("engineering", "production", "merchandising")),
         "referred": OnEnter(inform_heads=("sales",)),
+        # 2.2.3(2): a design change agreed in writing is reported to the production manager
+        "archive": OnEnter(inform_heads=("production",)),
         "revision_confirm": OnEnter(reissue="production_notice"),
         "recall": OnEnter(
             order_status="cancelled",
@@ -484,7 +486,9 @@ class OrderChange(Procedure):
         return {}
 
     @classmethod
-    def step_errors(cls, event: str, values: dict[str, Any]) -> dict[str, str]:
+    def step_errors(
+        cls, event: str, values: dict[str, Any], data: dict[str, Any]
+    ) -> dict[str, str]:
         """001M 2.2.3(5): a (archive) only when structure, spec/model and maker are unchanged
         and the plan unaffected; b (the technical change notice) otherwise."""
         if event not in ("tech_minor", "tech_major"):

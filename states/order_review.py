@@ -466,6 +466,17 @@ class OrderReview(Procedure):
     }
     predicates = PREDICATES
 
+    @classmethod
+    def step_errors(
+        cls, event: str, values: dict[str, Any], data: dict[str, Any]
+    ) -> dict[str, str]:
+        """001M 1.3: a regular order is priced from the price list; only a non-regular one may
+        carry the 异型更改标准 surcharge (Choice: never on a regular order)."""
+        if event == "submit_quote" and data.get("order", {}).get("kind") in ("regular", "repeat"):
+            if values.get("price_basis") != "price_list":
+                return {"price_basis": "a regular order is priced from the price list / 按报价表"}
+        return {}
+
     def stock_covers(self) -> bool:
         order = self.model.data.get("order", {})
         return bool(self.model.data.get("stock", {}).get("covers")) and order.get("kind") in (

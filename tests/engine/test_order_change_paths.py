@@ -448,3 +448,27 @@ def test_cancelling_an_order_from_stock_releases_its_reservation(
     assert docs(rt, "SO-G02") == {"FH-SO-G02-01": "recalled"}
     with Session(rt.db) as s:
         assert s.exec(select(FinishedStock)).one().reserved == 0
+
+
+def test_design_correction_goes_in_writing_to_production_quality_and_purchasing(
+    rt: Runtime, driver: Driver
+) -> None:
+    """001M 2.2.3(6): after the drawings are issued, a design error is notified in writing."""
+    released(driver, "SO-E09")
+    form = {
+        "order_no": "SO-E09",
+        "drawing_no": "GGD-2200-03",
+        "cause": "母排间距计算错误",
+        "correction": "间距改为 125 mm",
+    }
+    with pytest.raises(NotAllowed):
+        driver.start("design_correction", "clerk", form)
+    with pytest.raises(InvalidForm) as exc:
+        driver.start("design_correction", "engineer", {**form, "customer_change": True})
+    assert list(exc.value.errors) == ["tech_change_ref"]
+    iid = driver.start("design_correction", "engineer", form)
+    assert roles(rt, iid) == ["buyer", "production_manager", "qc_inspector"]
+    assert {t.deadline_kind for t in open_tasks(rt, iid)} == {"vague"}  # 及时: 1 working day
+    for who in ("prod_mgr", "iqc", "buyer"):
+        driver.act(iid, who, "opinion", {"copies": 1})
+    assert state(rt, iid) == "done"

@@ -536,3 +536,19 @@ def test_confirming_requirements_after_waiting_on_the_customer_records_the_wait(
     assert resume.actor_name.startswith("王丽")
     with Session(rt.db) as s:
         assert s.get(Task, task.id).waited_minutes == 27 * 60  # Mon 10:00 → Thu 10:00
+
+
+def test_a_regular_order_is_priced_from_the_price_list(rt: Runtime, driver: Driver) -> None:
+    iid, form = to_board(driver, "regular", "SO-Q")
+    f = step_forms(form, driver.now)
+    for who in ("clerk", "prod_mgr", "mc"):
+        driver.act(iid, who, "opinion", f["feasible"])
+    surcharge = {**f["quote"], "price_basis": "custom_surcharge", "surcharge": "500"}
+    with pytest.raises(InvalidForm) as exc:
+        driver.act(iid, "clerk", "submit_quote", surcharge)
+    assert list(exc.value.errors) == ["price_basis"]
+    nr, nr_form = to_board(driver, "non_regular", "SO-Q2")
+    for who in ("clerk", "prod_mgr", "mc", "engineer", "qa_lead"):
+        driver.act(nr, who, "opinion", f["feasible"])
+    driver.act(nr, "clerk", "submit_quote", surcharge)  # 异型更改标准 on a non-regular order
+    assert instance(rt, nr).state == "quote_check"

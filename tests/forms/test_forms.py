@@ -36,6 +36,7 @@ ALL_KEYS = {
     "customer_answer",
     "recall_record",
     "purchase_adjustment",
+    "design_correction",
 }
 
 ORDER_HTML = {
