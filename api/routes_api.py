@@ -12,10 +12,11 @@ from api.deps import ApiActor, Db, Now, Rt
 from gendan.accounts import authenticate, issue_token
 from gendan.assignment import claim_task, unclaim_task
 from gendan.db import unit_of_work
+from gendan.describe import procedure_catalogue
+from gendan.models import User
 from gendan.pausing import pause_task, resume_task
 from gendan.queries import InboxFilter, get_task_for, inbox, instance_view
 from gendan.transitions import complete_task, start_instance
-from states import PROCEDURES
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -51,40 +52,10 @@ def token(body: TokenRequest, rt: Rt, now: Now) -> dict[str, str]:
 
 @router.get("/procedures")
 def procedures() -> list[dict[str, Any]]:
-    """Every procedure with its states, what each waits for, and its SLAs."""
-    out = []
-    for p in PROCEDURES.values():
-        states = []
-        for st in p.states:
-            wait = p.wait_for(st.id)
-            states.append(
-                {
-                    "id": st.id,
-                    "name": st.name,
-                    "final": st.final,
-                    "events": p.events_from(st.id),
-                    "tasks": [
-                        {
-                            "role": t.role,
-                            "department": t.department,
-                            "sla": str(t.sla or ""),
-                            "title_en": t.title_en,
-                            "when": t.when,
-                        }
-                        for t in (wait.tasks if wait else ())
-                    ],
-                }
-            )
-        out.append(
-            {
-                "key": p.key,
-                "title_zh": p.title_zh,
-                "title_en": p.title_en,
-                "start_form": p.start_form,
-                "states": states,
-            }
-        )
-    return out
+    """Every procedure with its states, the events a person fires in each (with the step's
+    labels), and each task's deadline (kind, start, seed), escalation chain, outside party,
+    decisions and seed reference."""
+    return procedure_catalogue()
 
 
 @router.post("/instances", status_code=201)
@@ -138,9 +109,13 @@ def my_tasks(
     )
     after = (after_due, after_id) if after_due is not None and after_id is not None else None
     page = inbox(db, actor, now=now, tz=rt.calendar.zone, flt=flt, after=after, limit=limit)
+    reader = db.get(User, actor.user_id)
+    zh = reader is None or reader.language == "zh"
     items = [
         {
             **r.task.model_dump(exclude={"form_data"}),
+            # the deadline with its kind and start, in the reader's language
+            "deadline": r.task.deadline_zh if zh else r.task.deadline_en,
             "order_no": r.instance.order_no,
             "procedure": r.instance.procedure,
             "department": r.department.key,

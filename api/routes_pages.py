@@ -13,12 +13,13 @@ from sqlmodel import Session, select
 
 import forms
 from api.deps import Db, Now, Rt
+from api.facts import deadline_view, order_facts, stock_view
 from api.web import Me, PageUser, form_with_csrf, render
 from gendan.accounts import authenticate
 from gendan.assignment import claim_task
 from gendan.db import unit_of_work
 from gendan.errors import InvalidForm, NotAllowed, NotFound
-from gendan.models import Document, User
+from gendan.models import Department, Document, User
 from gendan.org import role_holders
 from gendan.pausing import CHANNELS, pause_task, resume_task
 from gendan.queries import InboxFilter, can_view, get_task_for, inbox, instance_view
@@ -200,6 +201,8 @@ def _decisions(task: Any, inst: Any) -> list[dict[str, Any]]:
         ]
     out = []
     for event in proc.events_from(task.state):
+        if task.decisions and event not in task.decisions:
+            continue  # e.g. the customer's and engineering's classifications of one change
         step = proc.steps[event]
         out.append(
             {
@@ -216,6 +219,7 @@ def _decisions(task: Any, inst: Any) -> list[dict[str, Any]]:
 
 def _task_context(db: Session, rt: Any, now: Any, task_id: int, me: PageUser) -> dict[str, Any]:
     task, inst = get_task_for(db, task_id, me.actor)
+    tz = rt.calendar.zone
     return {
         "me": me,
         "task": task,
@@ -232,13 +236,17 @@ def _task_context(db: Session, rt: Any, now: Any, task_id: int, me: PageUser) ->
         "is_head": me.actor.has_role("dept_head", task.department_id),
         "mine": task.assignee_id == me.actor.user_id,
         "forms": forms,
+        "dl": deadline_view(task, db.get(Department, task.department_id), inst.procedure, tz),
+        "facts": order_facts(inst.data.get("order", {}), tz),
+        "stock": stock_view(inst.data) if inst.procedure == "order_review" else None,
     }
 
 
 @router.get("/tasks/{task_id}", response_class=HTMLResponse)
 def task_page(task_id: int, request: Request, me: Me, db: Db, rt: Rt, now: Now) -> Response:
     ctx = _task_context(db, rt, now, task_id, me)
-    return render(request, "task.html", {**ctx, "errors": {}, "values": {}, "active": None})
+    ctx |= {"errors": {}, "form_errors": {}, "values": {}, "active": None}
+    return render(request, "task.html", ctx)
 
 
 @router.post("/tasks/{task_id}/claim")
@@ -300,15 +308,20 @@ async def complete_page(
             )
     except InvalidForm as exc:
         ctx = _task_context(db, rt, now, task_id, me)
-        ctx.update(errors=exc.errors, values=form_data, active=decision)
+        # the reason and the signature are shown at their own inputs, not again in the form's
+        form_errors = {k: v for k, v in exc.errors.items() if k not in ("reason", "password")}
+        ctx.update(errors=exc.errors, form_errors=form_errors, values=form_data, active=decision)
         return render(request, "task.html", ctx, status=422)
     return RedirectResponse("/", status_code=303)
 
 
 @router.get("/instances/{instance_id}", response_class=HTMLResponse)
-def instance_page(instance_id: int, request: Request, me: Me, db: Db) -> Response:
+def instance_page(instance_id: int, request: Request, me: Me, db: Db, rt: Rt) -> Response:
     view = instance_view(db, instance_id, me.actor)
-    return render(request, "instance.html", {"me": me, "view": view})
+    facts = order_facts(view["data"].get("order", {}), rt.calendar.zone)
+    stock = stock_view(view["data"]) if view["procedure"] == "order_review" else None
+    ctx = {"me": me, "view": view, "facts": facts, "stock": stock}
+    return render(request, "instance.html", ctx)
 
 
 @router.get("/start/{procedure}", response_class=HTMLResponse)
@@ -350,7 +363,7 @@ async def start_submit(procedure: str, request: Request, me: Me, rt: Rt, now: No
 
 
 @router.get("/documents/{doc_no}", response_class=HTMLResponse)
-def document_page(doc_no: str, me: Me, db: Db) -> Response:
+def document_page(doc_no: str, me: Me, db: Db, rt: Rt) -> Response:
     doc = db.exec(select(Document).where(Document.doc_no == doc_no)).first()
     if doc is None:
         raise NotFound(f"no document {doc_no}")
@@ -361,7 +374,19 @@ def document_page(doc_no: str, me: Me, db: Db) -> Response:
         "doc_no": doc.doc_no,
         "order_no": doc.order_no,
         "issued_by": issuer.display_name if issuer else "",
-        "issued_at": doc.issued_at,
-        "status": "已收回 / recalled" if doc.status == "recalled" else None,
+        "issued_at": doc.issued_at.astimezone(rt.calendar.zone),  # company local time
+        "status": _doc_status(doc),
+        "revision": doc.revision,
+        "superseded_by": doc.superseded_by,
     }
     return HTMLResponse(forms.render_print(doc.kind, doc.data, meta, lang=me.user.language))
+
+
+def _doc_status(doc: Document) -> str | None:
+    """A recalled paper says so, and which revision replaced it."""
+    if doc.status != "recalled":
+        return None
+    if doc.superseded_by:
+        new = doc.superseded_by
+        return f"已收回，已被 {new} 取代 / recalled, superseded by {new}"
+    return "已收回 / recalled"

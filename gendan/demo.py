@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session, select
 
 from gendan.assignment import claim_task
 from gendan.db import unit_of_work, utcnow
-from gendan.models import Department, Task, User, UserRole
+from gendan.models import Department, FinishedStock, Instance, Task, User, UserRole
 from gendan.org import load_actor
 from gendan.runtime import Runtime
 from gendan.security import hash_password
 from gendan.transitions import complete_task, start_instance
+from states import get_procedure
 
 DEPARTMENTS = {
     "sales": ("销售部", "Sales"),
@@ -195,14 +196,9 @@ class Driver:
     ) -> None:
         with unit_of_work(self.rt.db) as s:
             actor = load_actor(s, _uid(s, username))
-            task = next(
-                t
-                for t in s.exec(
-                    select(Task).where(Task.instance_id == instance_id, Task.status == "open")
-                ).all()
-                if actor.has_role(t.role, t.department_id)
-            )
-            claim_task(s, task_id=task.id, actor=actor, now=self.now)
+            task = self._claim(s, instance_id, actor)
+            if not _signs(s, instance_id, decision):
+                password = None  # no signature: skip the ~0.4 s password check (demo stays fast)
             complete_task(
                 s,
                 task_id=task.id,
@@ -214,6 +210,41 @@ class Driver:
                 now=self.now,
                 calendar=self.rt.calendar,
             )
+
+    def _claim(self, s: Session, instance_id: int, actor: Any) -> Task:
+        task = next(
+            t
+            for t in s.exec(
+                select(Task).where(Task.instance_id == instance_id, Task.status == "open")
+            ).all()
+            if actor.has_role(t.role, t.department_id)
+        )
+        claim_task(s, task_id=task.id, actor=actor, now=self.now)
+        return task
+
+    def pause(self, instance_id: int, username: str, note: str, via: str = "phone") -> None:
+        """The holder claims the task and stops its clock: the outside party's answer is due."""
+        from gendan.pausing import pause_task
+
+        with unit_of_work(self.rt.db) as s:
+            actor = load_actor(s, _uid(s, username))
+            task = self._claim(s, instance_id, actor)
+            pause_task(
+                s,
+                task_id=task.id,
+                actor=actor,
+                note=note,
+                via=via,
+                now=self.now,
+                calendar=self.rt.calendar,
+            )
+
+
+def _signs(session: Session, instance_id: int, decision: str) -> bool:
+    """Whether ``decision`` is an electronic signature (the password is checked only then)."""
+    inst = session.get(Instance, instance_id)
+    step = get_procedure(inst.procedure).steps.get(decision) if inst else None
+    return step is not None and step.signature is not None
 
 
 def _uid(session: Session, username: str) -> int:
@@ -313,32 +344,123 @@ def review_to_release(d: Driver, instance_id: int, order: dict[str, Any]) -> Non
     notice_to_release(d, instance_id, order)
 
 
+#: The model the demo warehouse holds as finished goods: an order for it ships from stock.
+STOCK_MODEL = "GGD-1600"
+
+
 def load_demo(rt: Runtime, *, now: datetime | None = None) -> list[DemoLogin]:
-    """Seed the demo company and a handful of orders; does nothing to a non-empty database."""
+    """Seed the demo company and one order on each path; does nothing to a non-empty database."""
     now = now or utcnow()
     with unit_of_work(rt.db) as s:
         fresh = s.exec(select(Department)).first() is None
         seed_organisation(s)
+        if fresh:
+            s.add(
+                FinishedStock(product="配电柜", model_spec=STOCK_MODEL, on_hand=30, updated_at=now)
+            )
     if fresh:
-        d = Driver(rt, now)
-        released = order_form("SO-2026-0001", "regular", now=now)
-        review_to_release(d, d.start("order_review", "clerk", released), released)
-        pending = order_form("SO-2026-0002", "regular", now=now)
-        iid = d.start("order_review", "clerk", pending)
-        d.act(iid, "clerk", "confirm", step_forms(pending, now)["confirm"])
-        d.start("order_review", "clerk", order_form("SO-2026-0003", "repeat", now=now))
-        d.start(
-            "order_review", "clerk", order_form("SO-2026-0004", "non_regular", days=45, now=now)
-        )
-        d.start(
-            "order_change",
-            "clerk",
-            {
-                "order_no": "SO-2026-0001",
-                "received_at": now.isoformat(),
-                "requested_by": "陈经理",
-                "source": "customer",
-                "change_description": "柜体颜色改为 RAL7035 / colour change",
-            },
-        )
+        demo_orders(Driver(rt, now))
     return demo_logins()
+
+
+def change_request(order_no: str, now: datetime, what: str, source: str = "customer") -> dict:
+    """客户更改通知登记 (or engineering's technical change) as it arrived, now."""
+    return {
+        "order_no": order_no,
+        "received_at": now.isoformat(),
+        "requested_by": "陈经理" if source == "customer" else "冯涛 (技术部)",
+        "source": source,
+        "change_description": what,
+        "written_request": "FAX-0917" if source == "customer" else None,
+    }
+
+
+def demo_orders(d: Driver) -> None:
+    """One order on each path of PROCEDURES.md §1, §1b, §1c and §2, moved by the engine."""
+    now = d.now
+    # non-regular (④ tight date with a penalty clause) at the board: engineering and QA too
+    board = order_form("SO-2026-0001", "non_regular", days=45, now=now)
+    d.act(
+        d.start("order_review", "clerk", board),
+        "clerk",
+        "confirm",
+        step_forms(board, now)["confirm"],
+    )
+    # released (regular); the customer wants it 10 days earlier, production can make 4: the
+    # customer is asked and the clock stands still until they answer (§2 (2), paused)
+    released = order_form("SO-2026-0002", "regular", now=now)
+    review_to_release(d, d.start("order_review", "clerk", released), released)
+    contract = date.fromisoformat(released["delivery_date"])
+    what = "交期提前 10 天 / deliver 10 days earlier"
+    change = d.start("order_change", "clerk", change_request("SO-2026-0002", now, what))
+    notice = change_request("SO-2026-0002", now, what)  # the notice form, as typed
+    del notice["source"], notice["written_request"]
+    earlier = (contract - timedelta(days=10)).isoformat()
+    d.act(change, "clerk", "classify_delivery", {**notice, "new_delivery_date": earlier})
+    feasible = {"feasible_delivery_date": (contract - timedelta(days=4)).isoformat()}
+    d.act(change, "prod_mgr", "propose_date", {**feasible, "impact": "装配顺延 / assembly later"})
+    d.pause(change, "clerk", "电话询问陈经理能否接受提前 4 天 / asked by phone: 4 days earlier?")
+    # repeat order (of SO-2025-0001): no review, the GM signs at the last price
+    repeat = order_form("SO-2026-0003", "repeat", now=now)
+    d.act(
+        d.start("order_review", "clerk", repeat),
+        "clerk",
+        "confirm",
+        step_forms(repeat, now)["confirm"],
+    )
+    # special (① new design; a complete set with outsourced work): the board found it feasible,
+    # handling agreed with the customer, now at the GM's sign-off (§1b follows)
+    special = {
+        **order_form("SO-2026-0004", "special", days=60, now=now),
+        "complete_set": True,
+        "project": "华东变电站二期 / East China substation, phase 2",
+        "outsourced_work": True,
+    }
+    iid = d.start("order_review", "clerk", special)
+    f = step_forms(special, now)
+    d.act(iid, "clerk", "confirm", f["confirm"])
+    for who in ("clerk", "prod_mgr", "mc", "engineer", "qa_lead", "merch_lead", "outsource"):
+        d.act(iid, who, "opinion", f["feasible"])
+    d.act(
+        iid,
+        "clerk",
+        "agree_handling",
+        {"handling": "加强绝缘 / extra insulation", "agreed_with": "陈经理"},
+    )
+    # contract signed, not paid: finance waits for the payment (the gate, 001M 1.4)
+    unpaid = order_form("SO-2026-0005", "regular", now=now)
+    iid = d.start("order_review", "clerk", unpaid)
+    f = step_forms(unpaid, now)
+    d.act(iid, "clerk", "confirm", f["confirm"])
+    for who in ("clerk", "prod_mgr", "mc"):
+        d.act(iid, who, "opinion", f["feasible"])
+    d.act(iid, "clerk", "submit_quote", f["quote"])
+    d.act(iid, "sales_head", "approve_quote")
+    d.act(iid, "clerk", "contract_signed", f["unpaid_contract"])
+    # finished goods cover it: the salesperson fills the shipping note (§1c, no review)
+    stock = {**order_form("SO-2026-0006", "regular", now=now), "model_spec": STOCK_MODEL}
+    d.act(
+        d.start("order_review", "clerk", stock),
+        "clerk",
+        "confirm",
+        step_forms(stock, now)["confirm"],
+    )
+    # make to stock: the merchandising lead's stock order waits for the GM (§1c)
+    d.start(
+        "stock_order",
+        "merch_lead",
+        {
+            "order_no": "KC-2026-0001",
+            "product": "配电柜",
+            "model_spec": STOCK_MODEL,
+            "quantity": 20,
+            "unit": "台",
+            "delivery_date": (now + timedelta(days=20)).date().isoformat(),
+            "stock_basis": "低于成品库存量控制明细表最低量 / below the table's minimum",
+        },
+    )
+    # released; engineering raises a technical change, to be classified in 30 minutes
+    tech = order_form("SO-2026-0007", "regular", now=now)
+    review_to_release(d, d.start("order_review", "clerk", tech), tech)
+    what = "母排规格由 TMY-60×6 改为 TMY-80×8 / busbar upsized"
+    d.start("order_change", "engineer", change_request("SO-2026-0007", now, what, "engineering"))

@@ -40,7 +40,7 @@ def test_claim_fix_a_field_error_and_hand_over(browser: Browser, server: str, rt
     expect(page).to_have_url(f"{server}/")
     # The confirmation task left the inbox; the clerk now sits on the review board too.
     expect(page.locator("tr[data-order='SO-70']")).not_to_contain_text("确认订单要求")
-    expect(page.locator("tr[data-order='SO-70']")).to_contain_text("交期可行性评审")
+    expect(page.locator("tr[data-order='SO-70']")).to_contain_text("订单评审（交期可行性）")
     mc = new_page(browser)
     log_in(mc, server, "mc", DEMO_PASSWORD)
     expect(mc.locator("tr[data-order='SO-70']")).to_be_visible()
@@ -71,7 +71,7 @@ def test_approval_is_an_electronic_signature(browser: Browser, server: str, rt: 
     expect(page.locator("body")).to_contain_text("张敏")  # the signer's name on the record
     clerk = new_page(browser)
     log_in(clerk, server, "clerk", DEMO_PASSWORD)
-    expect(clerk.locator("tr[data-order='SO-71']")).to_contain_text("签订购销单")
+    expect(clerk.locator("tr[data-order='SO-71']")).to_contain_text("订单购销单")
 
 
 def test_escalation_link_opens_the_task_after_login(

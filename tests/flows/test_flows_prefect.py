@@ -11,7 +11,8 @@ from flows.sla_sweep import sla_sweep
 from gendan.demo import load_demo
 from gendan.models import AuditEvent, Notification, Task, Timer
 
-#: Demo loaded at 10:00 Shanghai time; the order change must be classified within 30 minutes.
+#: Demo loaded at 10:00 Shanghai time; engineering's technical change on SO-2026-0007 must be
+#: classified within 30 working minutes of receipt (001M 2.2.3(5)).
 LOADED = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 
 
@@ -29,9 +30,10 @@ def test_sla_sweep_flow_escalates_the_due_timer(prefect_harness: None, gendan_en
         [timer] = s.exec(select(Timer).where(Timer.status == "fired")).all()
         task = s.get(Task, timer.task_id)
         assert task is not None
-        assert (timer.level, task.title_en) == (1, "Classify the change within 30 minutes")
+        title = "Classify the technical change within 30 minutes of receipt"
+        assert (timer.level, task.title_en) == (1, title)
         assert task.escalation_level == 1
         [event] = s.exec(select(AuditEvent).where(AuditEvent.action == "escalate")).all()
-        assert event.detail["recipients"] == ["sales_head"]
+        assert event.detail["recipients"] == ["eng_head"]  # head of the task's department
         notes = s.exec(select(Notification).where(Notification.cause == f"timer:{timer.id}"))
         assert {(n.channel, n.urgent) for n in notes} == {("email", True), ("sms", True)}

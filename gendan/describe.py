@@ -1,0 +1,145 @@
+"""Steps in words: deadlines, escalation chains and events, as pages and the API show them.
+
+Pure: reads the procedure declarations (``states/``), no database. Department names
+come from the caller when it has them (pages); the catalogue names departments by key.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gendan.admin.roles import ROLES
+from gendan.timespec import Deadline
+from states import PROCEDURES
+from states.base import OUTSIDE_PARTIES, Procedure, TaskSpec
+
+#: Countersign states take this one decision from each person (``gendan.transitions``).
+OPINION = "opinion"
+OPINION_LABEL = ("提交意见", "Submit opinion")
+
+#: "head:<department>" in words: PROCEDURES.md "Roles" names the head of some departments.
+DEPARTMENT_HEADS: dict[str, tuple[str, str]] = {
+    "merchandising": ("跟单主管", "the merchandising lead"),
+    "sales": ("销售部长", "the sales head"),
+    "production": ("生产部经理", "the production manager"),
+    "engineering": ("技术部领导", "the engineering head"),
+    "quality": ("质管部领导", "the quality head"),
+    "material_control": ("物控部领导", "the material control head"),
+    "purchasing": ("采购主管", "the purchasing lead"),
+    "gm_office": ("总经理", "the general manager"),
+}
+
+
+def chain_level(level: str, department: tuple[str, str] | None = None) -> dict[str, str]:
+    """One escalation level in both languages; ``department`` (zh, en) names the task's own."""
+    kind, _, arg = level.partition(":")
+    if kind == "head" and not arg:
+        zh, en = "本部门领导", "head of the task's department"
+        if department:
+            zh, en = f"{zh}（{department[0]}）", f"{en} ({department[1]})"
+    elif kind == "head":
+        zh, en = DEPARTMENT_HEADS.get(arg, (f"{arg} 部门领导", f"head of {arg}"))
+    elif kind == "role":
+        role_zh, role_en = ROLES.get(arg, (arg, arg))
+        zh, en = f"全体{role_zh}", f"every {role_en.lower()}"
+    else:
+        zh, en = "总经办", "the GM office"
+    return {"key": level, "zh": zh, "en": en}
+
+
+def chain_words(
+    chain: tuple[str, ...] | list[str], department: tuple[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """The chain, level 1 first: [{"level": 1, "key": "head", "zh": ..., "en": ...}, ...]."""
+    return [{"level": n, **chain_level(lv, department)} for n, lv in enumerate(chain, 1)]
+
+
+def chain_label(words: list[dict[str, Any]], lang: str) -> str:
+    """E.g. "L1 本部门领导（销售部） → L2 总经办"."""
+    return " → ".join(f"L{w['level']} {w['zh' if lang == 'zh' else 'en']}" for w in words)
+
+
+def task_spec(proc: type[Procedure], state: str, role: str, department: str) -> TaskSpec | None:
+    """The declaration a task was opened from (its seed reference, its deadline)."""
+    wait = proc.wait_for(state)
+    for spec in wait.tasks if wait else ():
+        if spec.role == role and spec.department == department:
+            return spec
+    return None
+
+
+def _deadline(dl: Deadline | None) -> dict[str, object] | None:
+    return dl.describe() if dl else None
+
+
+def _event(proc: type[Procedure], event: str, person: bool) -> dict[str, Any]:
+    step = proc.steps.get(event)
+    zh, en = (step.label_zh, step.label_en) if step else (event, event)
+    return {"event": event, "label_zh": zh, "label_en": en, "person": person}
+
+
+def describe_task(proc: type[Procedure], state: str, spec: TaskSpec) -> dict[str, Any]:
+    wait = proc.wait_for(state)
+    if wait and wait.countersign:
+        decisions = [OPINION]
+    else:
+        decisions = list(spec.decisions) or proc.events_from(state)
+    party = OUTSIDE_PARTIES.get(spec.pauses_for or "")
+    return {
+        "role": spec.role,
+        "department": spec.department,
+        "title_zh": spec.title_zh,
+        "title_en": spec.title_en,
+        "when": spec.when,
+        # kept for older readers: the bare length ("4 hours"), as Task.sla stores it
+        "sla": str(spec.deadline.sla) if spec.deadline and spec.deadline.sla else "",
+        "deadline": _deadline(spec.deadline),
+        "chain": chain_words(spec.chain),
+        "pauses_for": spec.pauses_for,
+        "pauses_for_zh": party[0] if party else None,
+        "pauses_for_en": party[1] if party else None,
+        "decisions": decisions,
+        "seed": spec.seed,
+    }
+
+
+def describe_state(proc: type[Procedure], state: Any) -> dict[str, Any]:
+    """A state: its tasks, and the events a person fires there (a countersign state: only
+    "opinion"; the events its join rule fires are listed under ``join_events``)."""
+    wait = proc.wait_for(state.id)
+    events = proc.events_from(state.id)
+    countersign = wait.countersign if wait else None
+    if countersign:
+        person = [
+            {"event": OPINION, "label_zh": OPINION_LABEL[0], "label_en": OPINION_LABEL[1]}
+            | {"person": True}
+        ]
+        joined = [_event(proc, e, person=False) for e in events]
+    else:
+        person = [_event(proc, e, person=True) for e in events]
+        joined = []
+    return {
+        "id": state.id,
+        "name": state.name,
+        "final": state.final,
+        "countersign": {"form": countersign.form} if countersign else None,
+        "urgent": bool(wait and wait.urgent),
+        "events": person,
+        "join_events": joined,
+        "tasks": [describe_task(proc, state.id, t) for t in (wait.tasks if wait else ())],
+    }
+
+
+def procedure_catalogue() -> list[dict[str, Any]]:
+    """Every procedure: states, tasks, deadlines, chains and events (GET /api/procedures)."""
+    return [
+        {
+            "key": p.key,
+            "title_zh": p.title_zh,
+            "title_en": p.title_en,
+            "start_form": p.start_form,
+            "start_roles": list(p.start_roles),
+            "states": [describe_state(p, st) for st in p.states],
+        }
+        for p in PROCEDURES.values()
+    ]

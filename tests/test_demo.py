@@ -1,0 +1,46 @@
+"""The demo company (``gendan demo``, ``gendan up``): one order on every path, loaded once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from gendan.demo import load_demo
+from gendan.models import FinishedStock, Instance, Order, Task
+from gendan.runtime import build_runtime
+from gendan.settings import Settings
+from tests.conftest import MONDAY_10
+
+
+def test_demo_has_an_order_on_every_path_and_loads_once(tmp_path: Path) -> None:
+    rt = build_runtime(Settings(database_url=f"sqlite:///{tmp_path / 'demo.db'}"))  # type: ignore[arg-type]
+    load_demo(rt, now=MONDAY_10)
+
+    with Session(rt.db) as s:
+        where = {(i.procedure, i.order_no): i.state for i in s.exec(select(Instance))}
+        orders = {o.order_no: o for o in s.exec(select(Order))}
+        paused = s.exec(select(Task).where(Task.paused_at.is_not(None))).all()
+        stock = s.exec(select(FinishedStock)).all()
+    assert where == {
+        ("order_review", "SO-2026-0001"): "feasibility_review",  # non-regular at the board
+        ("order_review", "SO-2026-0002"): "released",
+        ("order_change", "SO-2026-0002"): "customer_confirmation",  # delivery change
+        ("order_review", "SO-2026-0003"): "gm_signoff",  # repeat
+        ("order_review", "SO-2026-0004"): "special_signoff",  # special
+        ("order_review", "SO-2026-0005"): "awaiting_payment",  # signed, unpaid
+        ("order_review", "SO-2026-0006"): "ship_from_stock",
+        ("stock_order", "KC-2026-0001"): "gm_approval",  # make to stock
+        ("order_review", "SO-2026-0007"): "released",
+        ("order_change", "SO-2026-0007"): "received",  # raised by engineering
+    }
+    assert orders["SO-2026-0001"].kind == "non_regular" and orders["SO-2026-0004"].special
+    assert orders["SO-2026-0003"].repeat_of == "SO-2025-0001"
+    assert orders["KC-2026-0001"].kind == "stock"
+    assert [(t.role, t.pauses_for) for t in paused] == [("sales_clerk", "customer")]
+    assert [(f.model_spec, f.on_hand) for f in stock] == [(orders["SO-2026-0006"].model_spec, 30)]
+
+    load_demo(rt, now=MONDAY_10)  # a database with data is left alone
+    with Session(rt.db) as s:
+        assert len(s.exec(select(Instance)).all()) == len(where)
+    rt.db.dispose()
