@@ -34,6 +34,7 @@ from forms.order import (
     OrderIntake,
     RequirementsConfirmation,
     ReviewOpinion,
+    ReviewRecord,
     SpecialHandling,
 )
 from forms.production import (
@@ -94,6 +95,7 @@ _FORMS: tuple[type[FormModel], ...] = (
     RecallRecord,
     PurchaseAdjustment,
     DesignCorrection,
+    ReviewRecord,
 )
 
 REGISTRY: dict[str, type[FormModel]] = {form.key: form for form in _FORMS}

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal, Self
 
-from pydantic import model_validator
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from forms.base import FormModel, label
 from forms.errors import rule_error
@@ -230,3 +230,34 @@ class NoticeReceipt(FormModel):
 
     copies: int = label("份数", "Copies", default=1, ge=1, le=100)
     remarks: str | None = label("备注", "Remarks", default=None, max_length=SHORT)
+
+
+class ReviewRow(BaseModel):
+    """One department's line of the 订单评审表."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    department: str = label("部门", "Department", max_length=100)
+    reviewer: str = label("评审人", "Reviewer", max_length=200)
+    feasible: bool = label("可行", "Feasible")
+    earliest_delivery_date: date | None = label("最早交期", "Earliest date", default=None)
+    special: bool = label("特殊", "Special", default=False)
+    comments: str | None = label("意见", "Comments", default=None, max_length=LONG)
+    signed_at: datetime = label("签署时间", "Signed at")
+
+
+class ReviewRecord(FormModel):
+    """订单评审表 (004R 3.1.2; 001P 4.1.2): compiled by the system from the board's opinions."""
+
+    key = "review_record"
+    title_zh = "订单评审表"
+    title_en = "Order review record"
+    signatures = (("评审组织", "Organised by"), ("批准", "Approved by"))
+
+    outcome: Literal["feasible", "infeasible"] = label(
+        "评审结论",
+        "Outcome",
+        choices={"feasible": ("可行", "Feasible"), "infeasible": ("不可行", "Infeasible")},
+    )
+    requested_delivery_date: date = label("要求交期", "Requested delivery date")
+    rows: list[ReviewRow] = label("评审意见", "Opinions", min_length=1)

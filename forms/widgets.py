@@ -12,6 +12,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any, get_args
 
+from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from forms.base import (
@@ -156,6 +157,8 @@ def input_widgets(
     """One dict per field, in declaration order, for ``input.html``."""
     widgets: list[dict[str, Any]] = []
     for name, field in form.model_fields.items():
+        if row_model(field) is not None:
+            continue  # repeating rows are compiled by the system (e.g. 订单评审表), not typed
         kind = kind_of(field)
         raw = _raw_value(values, name, field)
         dom_id = f"f-{form.key}-{name}"
@@ -221,16 +224,38 @@ def print_text(field: FieldInfo, value: Any, lang: str) -> str:
     return input_text(value)
 
 
+def row_model(field: FieldInfo) -> type[BaseModel] | None:
+    """The row model of a repeating-rows field (``list[SomeRow]``), else None."""
+    args = get_args(unwrap_optional(field.annotation)[0])
+    if len(args) == 1 and isinstance(args[0], type) and issubclass(args[0], BaseModel):
+        return args[0]
+    return None
+
+
 def print_rows(model: FormModel, lang: str) -> list[dict[str, Any]]:
-    """Label/value rows of a validated form, for ``print.html``."""
+    """Label/value rows of a validated form, for ``print.html``; a repeating-rows field
+    becomes a table of its rows (``table``: headers and cell texts)."""
     other = "en" if lang == "zh" else "zh"
-    return [
-        {
+    out = []
+    for name, field in type(model).model_fields.items():
+        row: dict[str, Any] = {
             "name": name,
             "label": field_label(field, name, lang),
             "label_alt": field_label(field, name, other),
-            "value": print_text(field, getattr(model, name), lang),
             "long": kind_of(field) == "textarea",
+            "table": None,
         }
-        for name, field in type(model).model_fields.items()
-    ]
+        sub = row_model(field)
+        if sub is not None:
+            fields = sub.model_fields
+            row["table"] = {
+                "headers": [field_label(f, n, lang) for n, f in fields.items()],
+                "rows": [
+                    [print_text(f, getattr(item, n), lang) for n, f in fields.items()]
+                    for item in getattr(model, name)
+                ],
+            }
+        else:
+            row["value"] = print_text(field, getattr(model, name), lang)
+        out.append(row)
+    return out

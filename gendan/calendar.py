@@ -280,4 +280,3 @@ class BusinessCalendar:
         """Working time from ``a`` to ``b`` (zero if ``b`` is not after ``a``)."""
         la, lb = self._to_local(a), self._to_local(b)
         return self._working_between(la, lb) if lb > la else timedelta()
-

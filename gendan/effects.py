@@ -22,7 +22,13 @@ DOC_PREFIX = {
     "change_notice": "GG",
     "tech_change": "JG",
     "shipping_note": "FH",
+    "review_record": "PS",
 }
+
+
+#: Papers that instruct someone to make, buy or ship: what a cancellation recalls. Records
+#: (the compiled 订单评审表) stay as they were.
+RECALLABLE = ("production_notice", "shipping_note", "change_notice", "tech_change")
 
 
 def apply_order_fields(order: Order, step: Step, values: dict[str, Any]) -> dict[str, Any]:
@@ -133,7 +139,11 @@ def enter_state(
     if effect.recall_documents:
         recalled = []
         for doc in session.exec(
-            select(Document).where(Document.order_no == order.order_no, Document.status == "issued")
+            select(Document).where(
+                Document.order_no == order.order_no,
+                Document.status == "issued",
+                Document.kind.in_(RECALLABLE),
+            )
         ).all():
             if doc.instance_id == inst.id:
                 continue  # the cancellation notice itself stays issued

@@ -19,13 +19,13 @@ from gendan import audit
 from gendan.calendar import BusinessCalendar
 from gendan.effects import apply_order_fields, enter_state, issue_document, reserve_stock
 from gendan.errors import Conflict, IllegalTransition, InvalidForm, NotAllowed, NotFound
-from gendan.models import FinishedStock, Instance, Order, Task
+from gendan.models import Department, FinishedStock, Instance, Order, Task, User
 from gendan.org import Actor, may_work_on
 from gendan.pausing import resume_if_paused
 from gendan.security import verify_password
 from gendan.tasks import cancel_timers, close_open_tasks, open_tasks
 from states import PROCEDURES, get_procedure
-from states.base import Procedure, Step
+from states.base import Countersign, Procedure, Step
 
 COUNTERSIGN_DECISION = "opinion"
 
@@ -236,13 +236,16 @@ def complete_task(
         opinions = _round_opinions(session, task)
         if opinions is not None:
             event = wait.countersign.join(opinions)
+            outcome: dict[str, Any] = {"opinions": opinions}
+            if wait.countersign.compiles:
+                outcome["record"] = _compile(session, inst, task, wait.countersign, event, now)
             _fire(
                 session,
                 inst,
                 proc,
                 event,
                 actor,
-                {"opinions": opinions},
+                outcome,
                 reason,
                 now,
                 calendar,
@@ -338,6 +341,43 @@ def _round_opinions(session: Session, task: Task) -> list[dict[str, Any]] | None
         for t in siblings
         if t.status == "done"
     ]
+
+
+def _compile(
+    session: Session,
+    inst: Instance,
+    task: Task,
+    countersign: Countersign,
+    event: str,
+    now: datetime,
+) -> str:
+    """[A] The round's opinions compiled into their paper (e.g. 订单评审表) and issued."""
+    assert countersign.compiles is not None
+    kind, build = countersign.compiles
+    rows = []
+    for t in session.exec(
+        select(Task)
+        .where(
+            Task.instance_id == task.instance_id,
+            Task.state == task.state,
+            Task.round == task.round,
+            Task.status == "done",
+        )
+        .order_by(Task.id)
+    ).all():
+        dep = session.get(Department, t.department_id)
+        who = session.get(User, t.closed_by_id) if t.closed_by_id else None
+        rows.append(
+            {
+                **t.form_data,
+                "department": dep.name_zh if dep else "",
+                "reviewer": who.display_name if who else "",
+                "signed_at": t.closed_at.isoformat() if t.closed_at else now.isoformat(),
+            }
+        )
+    values = validate(kind, build(rows, inst.data, event))
+    doc, _ = issue_document(session, inst=inst, kind=kind, data=values, actor=None, now=now)
+    return doc.doc_no
 
 
 def _check_four_eyes(session: Session, inst: Instance, step: Step, actor: Actor) -> None:

@@ -65,6 +65,9 @@ class Countersign:
 
     form: str
     join: Callable[[list[dict[str, Any]]], str]
+    #: [A] At the join, compile the round into a document: (kind, build(rows, data, event) →
+    #: form values); each row is an opinion with its department, reviewer and signed-at.
+    compiles: tuple[str, Callable[..., dict[str, Any]]] | None = None
 
 
 @dataclass(frozen=True)

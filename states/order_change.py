@@ -36,7 +36,7 @@ from statemachine import State
 from gendan.timespec import RECV, Deadline
 from states.base import Countersign, OnEnter, Procedure, Step, TaskSpec, Wait, Waiting
 from states.notice import NOTICE_STEPS, acknowledging_state, confirm_state
-from states.order_review import PREDICATES, board_join, review_board
+from states.order_review import BOARD, PREDICATES, review_board
 
 WORK = Deadline.wd(1, assumed=True)
 CHECK = Deadline.wh(4, assumed=True)
@@ -164,7 +164,7 @@ class OrderChange(Procedure):
         "按非常规订单重新评审 / Re-review as non-regular",
         wait=Wait(
             review_board(WORK, "更改评审（非常规）", "Review the change (non-regular)", full=True),
-            countersign=Countersign(form="review_opinion", join=board_join),
+            countersign=BOARD,
         ),
     )
     structural_negotiating = Waiting(

@@ -36,6 +36,32 @@ def board_join(opinions: list[dict[str, Any]]) -> str:
     return "feasible" if all(o.get("feasible") for o in opinions) else "infeasible"
 
 
+REVIEW_ROW = (
+    "department",
+    "reviewer",
+    "feasible",
+    "earliest_delivery_date",
+    "special",
+    "comments",
+    "signed_at",
+)
+
+
+def review_record(rows: list[dict[str, Any]], data: dict[str, Any], event: str) -> dict[str, Any]:
+    """订单评审表 (004R 3.1.2; 001P 4.1.2) from the board's opinions."""
+    return {
+        "outcome": event,
+        "requested_delivery_date": data.get("order", {}).get("delivery_date"),
+        "rows": [{k: r.get(k) for k in REVIEW_ROW} for r in rows],
+    }
+
+
+#: The board's countersign: any "infeasible" decides; the 订单评审表 is compiled at the join.
+BOARD = Countersign(
+    form="review_opinion", join=board_join, compiles=("review_record", review_record)
+)
+
+
 def review_board(
     deadline: Deadline, title_zh: str, title_en: str, *, full: bool = False
 ) -> tuple[TaskSpec, ...]:
@@ -124,7 +150,7 @@ class OrderReview(Procedure):
         "交期可行性评审 / Delivery feasibility review",
         wait=Wait(
             review_board(WORK, "订单评审（交期可行性）", "Review feasibility and delivery date"),
-            countersign=Countersign(form="review_opinion", join=board_join),
+            countersign=BOARD,
         ),
     )
     negotiating = Waiting(

@@ -43,10 +43,12 @@ def order(rt: Runtime, order_no: str) -> Order:
         return s.exec(select(Order).where(Order.order_no == order_no)).one()
 
 
-def docs(rt: Runtime, order_no: str) -> dict[str, str]:
+def docs(rt: Runtime, order_no: str, *, records: bool = False) -> dict[str, str]:
+    """The order's papers by number → status; the compiled 订单评审表 (a record, not an
+    instruction to anyone) only with ``records``."""
     with Session(rt.db) as s:
         rows = s.exec(select(Document).where(Document.order_no == order_no)).all()
-        return {d.doc_no: d.status for d in rows}
+        return {d.doc_no: d.status for d in rows if records or d.kind != "review_record"}
 
 
 def events(rt: Runtime, iid: int) -> list[AuditEvent]:

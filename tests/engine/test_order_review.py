@@ -50,7 +50,17 @@ def test_regular_order_reaches_release_with_confirmation_and_acknowledgements(
     inst = instance(rt, iid)
     assert inst.state == "released" and inst.closed_at is not None
     assert order(rt, "SO-1").status == "released"
-    assert docs(rt, "SO-1") == {"SC-SO-1-01": "issued"}
+    assert docs(rt, "SO-1", records=True) == {"PS-SO-1-01": "issued", "SC-SO-1-01": "issued"}
+    with Session(rt.db) as s:
+        record = s.exec(select(Document).where(Document.doc_no == "PS-SO-1-01")).one()
+    # [A] 订单评审表 compiled from the board's opinions (004R 3.1.2; 001P 4.1.2)
+    assert record.kind == "review_record" and record.data["outcome"] == "feasible"
+    assert [(r["department"], r["feasible"]) for r in record.data["rows"]] == [
+        ("销售部", True),
+        ("生产部", True),
+        ("物控部", True),
+    ]
+    assert record.data["rows"][1]["reviewer"].startswith("孙伟")
     trail = [(e.action, e.detail.get("event")) for e in events(rt, iid)]
     assert ("transition", "issue_notice") in trail
     assert ("transition", "confirm_notice") in trail
