@@ -11,7 +11,7 @@ from gendan import audit
 from gendan.errors import Conflict, InvalidForm, NotAllowed
 from gendan.models import Instance, Task
 from gendan.org import Actor, load_actor, may_work_on
-from gendan.transitions import open_task
+from gendan.tasks import open_task
 
 
 def claim_task(session: Session, *, task_id: int, actor: Actor, now: datetime) -> Task:

@@ -81,7 +81,9 @@ def _fire(
             skipped.append(task.chain[level - 1])
             level += 1
         else:
-            return _breach_unescalated(session, task, inst, timer, skipped, now=now)
+            return _breach_unescalated(
+                session, task, inst, timer, skipped, now=now, calendar=calendar
+            )
         users = targets
     else:
         if task.due_at is not None and task.due_at <= now:
@@ -130,27 +132,25 @@ def _fire(
 
 
 def _breach_unescalated(
-    session: Session, task: Task, inst: Instance, timer: Timer, skipped: list[str], *, now: datetime
+    session: Session,
+    task: Task,
+    inst: Instance,
+    timer: Timer,
+    skipped: list[str],
+    *,
+    now: datetime,
+    calendar: BusinessCalendar,
 ) -> Escalation:
     """No level left above the holder (the GM's own signature): record it, remind the holder."""
     users = escalation_targets(session, task, 0)
     proc = get_procedure(inst.procedure)
+    context = _context(session, task, inst, proc, calendar, level=0, now=now)
     enqueue(
         session,
         cause=f"timer:{timer.id}",
         users=users,
         template="escalation",
-        context={
-            "level": 0,
-            "task_id": task.id,
-            "task_title_zh": task.title_zh,
-            "task_title_en": task.title_en,
-            "order_no": inst.order_no,
-            "procedure_zh": proc.title_zh,
-            "procedure_en": proc.title_en,
-            "due_at": task.due_at,
-            "overdue": True,
-        },
+        context={**context, "overdue": True},
         now=now,
     )
     audit.on_instance(

@@ -29,10 +29,11 @@ from sqlmodel import Session, select
 
 from gendan import audit
 from gendan.calendar import BusinessCalendar
-from gendan.errors import Conflict, InvalidForm, NotAllowed, NotFound
+from gendan.errors import Conflict, InvalidForm, NotAllowed
 from gendan.models import Instance, Task, Timer
 from gendan.org import Actor, escalation_targets
 from gendan.outbox import enqueue
+from gendan.tasks import open_task
 from gendan.timespec import Sla
 from states import get_procedure
 from states.base import OUTSIDE_PARTIES
@@ -64,7 +65,7 @@ def pause_task(
     via: str = "",
 ) -> Task:
     """The holder stops the task's clock while the outside party's answer is awaited."""
-    task = _open_task(session, task_id)
+    task = open_task(session, task_id)
     if task.assignee_id != actor.user_id:
         raise NotAllowed("claim the task before pausing it / 请先认领再暂停")
     if task.pauses_for is None:
@@ -121,7 +122,7 @@ def resume_task(
     session: Session, *, task_id: int, actor: Actor, now: datetime, calendar: BusinessCalendar
 ) -> Task:
     """The holder restarts the clock: the answer came (or will not be waited for any longer)."""
-    task = _open_task(session, task_id)
+    task = open_task(session, task_id)
     if task.assignee_id != actor.user_id:
         raise NotAllowed("only the person holding the task can resume it / 仅任务持有人可恢复计时")
     if task.paused_at is None:
@@ -270,17 +271,6 @@ def remind_waiting(
     timer.due_at, timer.status = nxt, "pending"
     session.add(timer)
     return Escalation(task.id, WAITING_LEVEL, inst.order_no, tuple(u.username for u in users))
-
-
-def _open_task(session: Session, task_id: int) -> Task:
-    """The task, row-locked, if still open (not ``gendan.transitions.open_task``: the
-    transition service calls :func:`resume_if_paused`, so this module must not import it)."""
-    task = session.exec(select(Task).where(Task.id == task_id).with_for_update()).first()
-    if task is None:
-        raise NotFound(f"no task {task_id}")
-    if task.status != "open":
-        raise Conflict(f"task {task_id} is already {task.status}")
-    return task
 
 
 def _reminder(session: Session, task: Task) -> Timer | None:

@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 
 from gendan.calendar import BusinessCalendar
 from gendan.deadlines import schedule
+from gendan.errors import Conflict, NotFound
 from gendan.models import Instance, Task, Timer
 from gendan.org import department_id
 from gendan.timespec import RECV
@@ -96,6 +97,16 @@ def open_tasks(
                 session.add(Timer(task_id=task.id, level=0, due_at=plan.remind))
         tasks.append(task)
     return tasks
+
+
+def open_task(session: Session, task_id: int) -> Task:
+    """The task, row-locked, if it is still open (404 / 409 otherwise)."""
+    task = session.exec(select(Task).where(Task.id == task_id).with_for_update()).first()
+    if task is None:
+        raise NotFound(f"no task {task_id}")
+    if task.status != "open":
+        raise Conflict(f"task {task_id} is already {task.status}")
+    return task
 
 
 def cancel_timers(session: Session, *, task_ids: list[int]) -> None:

@@ -23,7 +23,7 @@ from gendan.models import Department, FinishedStock, Instance, Order, Task, User
 from gendan.org import Actor, may_work_on
 from gendan.pausing import resume_if_paused
 from gendan.security import verify_password
-from gendan.tasks import cancel_timers, close_open_tasks, open_tasks
+from gendan.tasks import cancel_timers, close_open_tasks, open_task, open_tasks
 from states import PROCEDURES, get_procedure
 from states.base import Countersign, Procedure, Step
 
@@ -294,15 +294,6 @@ def complete_task(
     )
     _bump_version(session, inst, version, now)
     return inst
-
-
-def open_task(session: Session, task_id: int) -> Task:
-    task = session.exec(select(Task).where(Task.id == task_id).with_for_update()).first()
-    if task is None:
-        raise NotFound(f"no task {task_id}")
-    if task.status != "open":
-        raise Conflict(f"task {task_id} is already {task.status}")
-    return task
 
 
 def _close(
