@@ -216,6 +216,18 @@ def _ts(t: datetime) -> str:
     return t.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
 
+#: The task row gendan writes: with its deadline in words and kind, clock start, period,
+#: escalation chain and decisions (pauses_for is the outside party, JSON-quoted or NULL).
+TASK_INSERT = (
+    "INSERT INTO task (instance_id, state, round, role, department_id, title_zh, title_en,"
+    " status, sla, deadline_zh, deadline_en, deadline_kind, created_at, clock_start, due_at,"
+    " period_minutes, chain, decisions, escalation_level, pauses_for, waited_minutes, form_data)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, 'open', '1 working day', '1 个工作日* 自任务下达起',"
+    " '1 working day* from the task''s opening', 'default', ?, ?, ?, 540,"
+    " '[\"head\", \"gm_office\"]', '[]', 0, json_extract(?, '$'), 0, '{}')"
+)
+
+
 def bench_baseline(folder: Path, n: int, synchronous: str) -> dict[str, Any]:
     """Raw sqlite3, gendan's schema and indexes, the rows of one confirm transition per commit.
 
@@ -255,12 +267,10 @@ def bench_baseline(folder: Path, n: int, synchronous: str) -> dict[str, Any]:
             (f"SO-BASE-{i:06d}", data, clerk_id, now, now),
         ).lastrowid
         tid = con.execute(
-            "INSERT INTO task (instance_id, state, round, role, department_id, title_zh, title_en,"
-            " status, sla, created_at, due_at, escalation_level, form_data) VALUES"
-            " (?, 'requirements', 1, 'sales_clerk', ?, '与客户确认订单要求', 'Confirm',"
-            " 'open', '1 working day', ?, ?, 0, '{}')",
-            (iid, deps["sales"], now, due),
-        ).lastrowid
+            TASK_INSERT,
+            (iid, "requirements", 1, "sales_clerk", deps["sales"], "与客户确认订单要求", "Confirm",
+             now, due, now, '"customer"'),
+        ).lastrowid  # fmt: skip
         con.executemany(
             "INSERT INTO timer (task_id, level, due_at, status) VALUES (?, ?, ?, 'pending')",
             ((tid, 1, due), (tid, 0, remind)),
@@ -319,12 +329,10 @@ def bench_baseline(folder: Path, n: int, synchronous: str) -> dict[str, Any]:
         cur.execute("UPDATE audithead SET seq = ?, hash = ? WHERE id = 1", (seq + 1, digest))
         for role, dep in board:
             new_tid = cur.execute(
-                "INSERT INTO task (instance_id, state, round, role, department_id, title_zh,"
-                " title_en, status, sla, created_at, due_at, escalation_level, form_data) VALUES"
-                " (?, 'feasibility_review', ?, ?, ?, '交期可行性评审', 'Review delivery"
-                " feasibility', 'open', '1 working day', ?, ?, 0, '{}')",
-                (iid, version + 1, role, dep, now, due),
-            ).lastrowid
+                TASK_INSERT,
+                (iid, "feasibility_review", version + 1, role, dep, "订单评审（交期可行性）",
+                 "Review feasibility and delivery date", now, due, now, None),
+            ).lastrowid  # fmt: skip
             cur.executemany(
                 "INSERT INTO timer (task_id, level, due_at, status) VALUES (?, ?, ?, 'pending')",
                 ((new_tid, 1, due), (new_tid, 0, remind)),
