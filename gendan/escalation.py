@@ -101,7 +101,9 @@ def _fire(
         template="escalation",
         context=context,
         now=now,
-        urgent=bool(wait and wait.urgent),
+        # Urgent: the step says so, or the order was flagged urgent at intake (PROCEDURES.md
+        # "Escalation": tasks flagged urgent go at once, day or night, and are acknowledged).
+        urgent=bool(wait and wait.urgent) or bool(inst.data.get("order", {}).get("urgent")),
     )
     request_acks(session, rows, now=now)  # urgent SMS carry an acknowledgement link
     audit.on_instance(

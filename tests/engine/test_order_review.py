@@ -562,3 +562,14 @@ def test_a_regular_order_is_priced_from_the_price_list(rt: Runtime, driver: Driv
         driver.act(nr, who, "opinion", f["feasible"])
     driver.act(nr, "clerk", "submit_quote", surcharge)  # 异型更改标准 on a non-regular order
     assert instance(rt, nr).state == "quote_check"
+
+
+def test_an_order_flagged_urgent_escalates_by_urgent_sms(rt: Runtime, driver: Driver) -> None:
+    """Tasks of an order flagged urgent at intake send their SMS at once, day or night."""
+    form = {**order_form("SO-U", "regular", now=driver.now), "urgent": True}
+    iid = driver.start("order_review", "clerk", form)
+    [task] = open_tasks(rt, iid)
+    escalate_due(rt, now=task.due_at + timedelta(minutes=1))
+    with Session(rt.db) as s:
+        rows = s.exec(select(Notification).where(Notification.template == "escalation")).all()
+    assert rows and all(n.urgent for n in rows)
