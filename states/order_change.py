@@ -25,6 +25,19 @@ re-review as non-regular (→ 3), proceed (new notice revision), or the date is
 affected → referred to sales for a delivery change. Choice: engineering can neither
 cancel an order nor move its date (001M 1.5.2 gives customer changes to sales).
 One open change per order (notices must not contradict).
+
+Choice: the structural re-review (the full non-regular board, negotiation, the GM's way
+out, the supplementary contract) runs inside the change, not as a new §1 instance,
+because the order's §1 instance has ended (released) and linked instances come with the
+planning procedures; its 订单评审表 is compiled the same way.
+Choice: a refused later date goes to the GM or deputy, who takes the change at the
+contract date with remedies (the notice is then locked to that date) or refuses it,
+because 001M 1.2.1 handles an infeasible date that way and the seed names nothing here.
+Choice: a technical change whose date is affected is referred to sales (the sales head is
+informed and the change closes) so that a delivery change can be raised, because only
+sales may move a date (001M 1.5.2) and one change per order may be open.
+Choice: after a structural or technical change engineering acknowledges the new notice
+revision too, because the drawings change with it.
 """
 
 from __future__ import annotations

@@ -14,6 +14,16 @@ GM 签批, order coordination (§1b) and its 签批 → quote, checked by the sa
 (finance confirms payment; credit terms pass at signing) → 生产通知单 within 4 working
 hours of the gate, locked to the order → production confirms and signs →
 recipients acknowledge → released (→ §3, not built yet).
+
+Choice: the sales head marks a customer on credit terms while checking the quote,
+because 001M 1.4 makes payment the gate and PROCEDURES.md gives the sales head the
+marking; customer master data with standing terms comes with the materials issue.
+Choice: an order typed in more than 1 working day after it was received is accepted and
+recorded as late on its start event, because refusing it would lose the order.
+Choice: an order covered by finished goods ships from stock only if it is regular or a
+repeat, because a non-regular order is by definition not what is on the shelf.
+Not built yet: the optional advance material preparation (001W 3.1.3.4) and BOM lines ×
+quantity beside stock for the reviewers (both need the item and BOM master data).
 """
 
 from __future__ import annotations
