@@ -41,3 +41,39 @@ def test_level_1_then_level_2_each_arrive_once(
     ]
     assert "L2" in smtp_sink.messages[1].subject
     assert [s["to"] for s in sms_gateway.received] == ["13800000002", "13800000021"]
+
+
+def test_production_managers_own_task_mails_the_gm_and_acks_mail_the_merchandising_lead(
+    tmp_path: Path, smtp_sink: SmtpSink, sms_gateway: SmsGateway
+) -> None:
+    """Never to the holder: prod_mgr heads production, so his overdue confirmation skips him;
+    an unacknowledged notice goes to the merchandising lead (跟单主管), as the step names."""
+    from datetime import timedelta
+
+    from gendan.demo import Driver, order_form, review_to_notice, step_forms
+    from tests.engine.helpers import open_tasks
+
+    rt = make_runtime(tmp_path / "g.db", smtp_url=smtp_sink.url, sms_url=sms_gateway.url)
+    d = Driver(rt, MONDAY_9)
+    form = order_form("SO-M1", "regular", now=MONDAY_9)
+    iid = d.start("order_review", "clerk", form)
+    review_to_notice(d, iid, form)
+    d.act(iid, "clerk", "issue_notice", step_forms(form, MONDAY_9)["notice"])
+    [confirm] = open_tasks(rt, iid)
+    late = confirm.due_at + timedelta(minutes=1)
+    escalate_due(rt, now=late)
+    deliver_pending(rt, now=late)
+    smtp_sink.wait_for(1, timeout=10)
+    assert [m.to for m in smtp_sink.messages] == ["gm@demo.gendan.local"]
+    assert "SO-M1" in smtp_sink.messages[0].subject
+
+    d.now = late
+    d.act(iid, "prod_mgr", "confirm_notice", step_forms(form, MONDAY_9)["confirmation"])
+    acks = open_tasks(rt, iid)
+    later = max(t.due_at for t in acks) + timedelta(minutes=1)
+    escalate_due(rt, now=later)
+    deliver_pending(rt, now=later)
+    smtp_sink.wait_for(1 + len(acks), timeout=10)
+    to_lead = [m for m in smtp_sink.messages if m.to == "merch_lead@demo.gendan.local"]
+    assert len(to_lead) == len(acks) == 5
+    assert "prod_mgr@demo.gendan.local" not in {m.to for m in smtp_sink.messages}
