@@ -168,6 +168,22 @@ def can_view(session: Session, actor: Actor, instance_id: int) -> bool:
     return False
 
 
+def readable_documents(session: Session, actor: Actor, inst: Instance) -> list[Document]:
+    """The order's documents the reader may read: each by its own issuing instance's rules
+    (``can_view``), so an order change started by engineering does not carry the review's
+    production notice or review record to someone who gets 403 on them."""
+    docs = session.exec(
+        select(Document).where(Document.order_no == inst.order_no).order_by(Document.id)
+    ).all()
+    allowed: dict[int, bool] = {}
+    for doc in docs:
+        if doc.instance_id not in allowed:
+            allowed[doc.instance_id] = doc.instance_id == inst.id or can_view(
+                session, actor, doc.instance_id
+            )
+    return [d for d in docs if allowed[d.instance_id]]
+
+
 def instance_view(session: Session, instance_id: int, actor: Actor) -> dict[str, Any]:
     inst = session.get(Instance, instance_id)
     if inst is None:
@@ -185,7 +201,7 @@ def instance_view(session: Session, instance_id: int, actor: Actor) -> dict[str,
     events = session.exec(
         select(AuditEvent).where(AuditEvent.instance_id == inst.id).order_by(AuditEvent.seq)
     ).all()
-    docs = session.exec(select(Document).where(Document.order_no == inst.order_no)).all()
+    docs = readable_documents(session, actor, inst)
     return {
         "id": inst.id,
         "procedure": inst.procedure,
