@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import DateTime, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import Session, create_engine
 
 
 def utcnow() -> datetime:
@@ -108,9 +108,9 @@ def drop_audit_guards(engine: Engine) -> None:
 
 def create_schema(engine: Engine) -> None:
     """Create missing tables (idempotent), the audit chain's head row and its read-only guard."""
-    from gendan import acknowledgements, models, refusals  # noqa: F401  (registers the tables)
+    from gendan import migrate, models
 
-    SQLModel.metadata.create_all(engine)
+    migrate.upgrade(engine)  # fresh: today's schema at head; older: upgraded (gendan.migrate)
     with engine.begin() as conn:
         for stmt in READ_ONLY_AUDIT.get(engine.dialect.name, []):
             conn.exec_driver_sql(stmt)

@@ -1,0 +1,1 @@
+"""Alembic migrations of gendan's schema (run by ``gendan.migrate``; see docs/architecture.md)."""
