@@ -102,6 +102,23 @@ def _pad(text: str, width: int) -> str:
     return text + " " * (width - _width(text))
 
 
+# --- migrate -----------------------------------------------------------------------------
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database to the current schema (Alembic): fresh, release 0.1, or older."""
+    from gendan import migrate as migrations
+    from gendan.db import make_engine
+    from gendan.settings import Settings
+
+    engine = make_engine(Settings().database_url)  # not build_runtime: it would upgrade first
+    was = migrations.upgrade(engine)
+    now = migrations.current(engine)
+    typer.echo(f"schema at {now} (was {was or 'empty: created at head'})")
+    engine.dispose()
+
+
 # --- sweep / deliver ---------------------------------------------------------------------
 
 
