@@ -11,7 +11,13 @@ Why it is shaped this way:
   one UPDATE matches, so only one sends. The slow network call then happens
   outside any transaction, so it never holds SQLite's write lock.
 * **Leases, not flags.** While a row is ``sending`` its ``next_attempt_at``
-  holds the end of the claim's lease (10 minutes). A worker that crashed
+  holds the end of the claim's lease (10 minutes), counted from the moment of
+  *that* claim on the run's clock (the wall clock), not from the instant the run
+  started: each row is claimed just before its own send, so every message starts
+  with a fresh lease however long the run has been going, and a run that outlives
+  10 minutes never has its in-flight row retaken by the next run. One send is
+  bounded by the SMTP/HTTP timeouts (10 s to connect and per read), far inside the
+  lease. A worker that crashed
   mid-send leaves the row ``sending`` with an expired lease; the next run
   takes it over. The same "due" test (``next_attempt_at <= now``) covers both
   cases, and the claim's ``next_attempt_at <= now`` condition stops two
@@ -20,16 +26,20 @@ Why it is shaped this way:
   audit event are committed together, so the record never disagrees with
   itself. A crash between a successful send and that commit is the one case
   where a row may go out twice (after its lease expires): at-least-once is
-  the price of never losing one.
+  the price of never losing one. Such a copy carries the same ``Message-ID``
+  (``notifications.messages.message_id``: row id, cause hash, gendan's host), so
+  mail systems and readers recognise it as the same message.
 * **Time is injected** (``now``), so tests and replays do not wait.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
@@ -47,6 +57,7 @@ from notifications.channels import DeliveryResult, Message
 from notifications.messages import (
     ack_missed_message,
     escalation_message,
+    message_id,
     sms_text,
     waiting_reminder_message,
 )
@@ -69,6 +80,7 @@ LEASE = timedelta(minutes=10)
 BACKOFF = tuple(timedelta(minutes=m) for m in (1, 2, 5, 10, 30, 60))
 
 SendFn = Callable[..., DeliveryResult]
+Clock = Callable[[], datetime]
 
 
 @dataclass
@@ -95,6 +107,7 @@ def deliver_pending(
     now: datetime,
     send: SendFn = channels.send,
     batch: int = 100,
+    clock: Clock | None = None,
 ) -> DeliveryReport:
     """Send every outbox row due at ``now``; safe to run twice, concurrently, or late.
 
@@ -102,9 +115,20 @@ def deliver_pending(
     transport; it is called as ``send(Message, smtp_url=..., sms_url=...)`` with
     the channels in effect when the run starts (``gendan.admin.effective_channels``:
     the administrator's settings, else the environment's).
+
+    ``now`` is the instant the run is "as of" (what is due, quiet hours, the
+    recorded times); ``clock`` tells the time while the run goes on and starts each
+    claim's lease. It defaults to ``now`` advanced by the real time elapsed since the
+    run began — the wall clock for a run as of now, the same pace for a replay.
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
+    if clock is None:
+        started = time.monotonic()
+
+        def clock() -> datetime:
+            return now + timedelta(seconds=time.monotonic() - started)
+
     report = DeliveryReport()
     after_id = 0
     with Session(reader(rt.db)) as s:  # once per run: the admin page may override the settings
@@ -115,7 +139,7 @@ def deliver_pending(
             assert row.id is not None
             after_id = row.id
             lang = languages.get(row.user_id, "zh")
-            outcome = _handle(rt, row, now=now, send=send, lang=lang, urls=urls)
+            outcome = _handle(rt, row, now=now, clock=clock, send=send, lang=lang, urls=urls)
             if outcome == "sent":
                 report.sent += 1
             elif outcome == "failed":
@@ -161,6 +185,7 @@ def _handle(
     row: Notification,
     *,
     now: datetime,
+    clock: Clock,
     send: SendFn,
     lang: str,
     urls: tuple[str, str],
@@ -172,15 +197,21 @@ def _handle(
         allowed = sms_allowed_at(local_now, urgent=row.urgent)
         if allowed > local_now:
             return "postponed" if _postpone(rt, row, now=now, until=allowed) else "taken"
-    if not _claim(rt, row, now=now):
+    if not _claim(rt, row, now=now, lease_from=clock()):
         return "taken"
     subject = ""
     try:
         subject, body, link = render(row, base_url=rt.settings.base_url, tz=tz, lang=lang)
         if row.channel == "sms":
             body = sms_text(subject, link, ack_link=ack_link(row, base_url=rt.settings.base_url))
+        mid = message_id(
+            notification_id=row.id,  # type: ignore[arg-type]
+            cause=row.cause,
+            address=row.address,
+            host=urlsplit(rt.settings.base_url).hostname or "",
+        )
         result = send(
-            Message(row.channel, row.address, subject, body),  # type: ignore[arg-type]
+            Message(row.channel, row.address, subject, body, mid),  # type: ignore[arg-type]
             smtp_url=urls[0],
             sms_url=urls[1],
         )
@@ -199,13 +230,16 @@ def _claimable(row: Notification, now: datetime) -> Any:
     )
 
 
-def _claim(rt: Runtime, row: Notification, *, now: datetime) -> bool:
-    """Take the row for this worker, committed before sending; False if someone was faster."""
+def _claim(rt: Runtime, row: Notification, *, now: datetime, lease_from: datetime) -> bool:
+    """Take the row for this worker, committed before sending; False if someone was faster.
+
+    The lease runs from ``lease_from`` (the run's clock at this claim), not from ``now``.
+    """
     with unit_of_work(rt.db) as s:
         result = s.connection().execute(
             update(Notification)
             .where(_claimable(row, now))
-            .values(status="sending", next_attempt_at=now + LEASE)
+            .values(status="sending", next_attempt_at=max(now, lease_from) + LEASE)
         )
         return result.rowcount == 1
 

@@ -9,6 +9,7 @@ exactly ``{"to": <phone>, "text": <text>}``. Malformed settings raise ValueError
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 _TRUE = {"1", "yes", "true", "on"}
@@ -72,10 +73,25 @@ def _netloc_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
-def smtp_to_apprise(smtp_url: str, to: str) -> str:
-    """Apprise mailto(s) URL that sends one plain-text mail to ``to``."""
+@dataclass(frozen=True)
+class SmtpSettings:
+    """A parsed, validated ``smtp_url``: how ``channels.send`` talks to the mail server."""
+
+    mode: str  # "insecure" (plain), "starttls" or "ssl" (implicit TLS)
+    host: str
+    port: int
+    sender: str
+    name: str = ""
+    user: str | None = None
+    password: str | None = None
+    verify: bool = True
+
+
+def smtp_settings(smtp_url: str) -> SmtpSettings:
+    """Parse and check ``smtp_url``; a malformed one raises ValueError naming the problem."""
     scheme, host, port = _split(smtp_url, {"smtp", "smtps"}, "smtp_url")
-    query = urlsplit(smtp_url.strip()).query
+    parts = urlsplit(smtp_url.strip())
+    query = parts.query
     try:
         params = dict(parse_qsl(query, keep_blank_values=True, strict_parsing=bool(query)))
     except ValueError as exc:
@@ -92,22 +108,40 @@ def smtp_to_apprise(smtp_url: str, to: str) -> str:
             f"smtp_url {_shown(smtp_url)!r}: smtps:// (implicit TLS) excludes starttls=1"
         )
     if scheme == "smtps":
-        schema, mode, default_port = "mailtos", "ssl", 465
+        mode, default_port = "ssl", 465
     elif starttls:
-        schema, mode, default_port = "mailtos", "starttls", 587
+        mode, default_port = "starttls", 587
     else:
-        schema, mode, default_port = "mailto", "insecure", 25
-    netloc = f"{_auth(smtp_url)}{_netloc_host(host)}:{port or default_port}"
+        mode, default_port = "insecure", 25
+    verify = _flag(params["verify"], "verify", smtp_url) if "verify" in params else True
+    return SmtpSettings(
+        mode=mode,
+        host=host,
+        port=port or default_port,
+        sender=sender,
+        name=params.get("name", "").strip(),
+        user=None if parts.username is None else unquote(parts.username),
+        password=None if parts.password is None else unquote(parts.password),
+        verify=verify,
+    )
+
+
+def smtp_to_apprise(smtp_url: str, to: str) -> str:
+    """Apprise mailto(s) URL that sends one plain-text mail to ``to`` (kept for validation:
+    ``channels.send`` now speaks SMTP itself, to set a stable Message-ID)."""
+    conf = smtp_settings(smtp_url)
+    schema = "mailto" if conf.mode == "insecure" else "mailtos"
+    netloc = f"{_auth(smtp_url)}{_netloc_host(conf.host)}:{conf.port}"
     query_out = [
-        f"smtp={_q(host)}",
-        f"from={_q(sender)}",
+        f"smtp={_q(conf.host)}",
+        f"from={_q(conf.sender)}",
         f"to={_q(to)}",
-        f"mode={mode}",
+        f"mode={conf.mode}",
         "format=text",
     ]
-    if params.get("name", "").strip():
-        query_out.append(f"name={_q(params['name'].strip())}")
-    if "verify" in params and not _flag(params["verify"], "verify", smtp_url):
+    if conf.name:
+        query_out.append(f"name={_q(conf.name)}")
+    if not conf.verify:
         query_out.append("verify=no")
     return f"{schema}://{netloc}/?{'&'.join(query_out)}"
 

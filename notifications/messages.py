@@ -7,11 +7,15 @@ Pure functions, no I/O.
 
 from __future__ import annotations
 
+import hashlib
+import re
+
 __all__ = [
     "ACK_LABEL",
     "SMS_MAX_CHARS",
     "ack_missed_message",
     "escalation_message",
+    "message_id",
     "sms_text",
     "waiting_reminder_message",
 ]
@@ -213,3 +217,17 @@ def waiting_reminder_message(
     if lang == "en":
         return f"{subject_en} / {subject_zh}", f"{body_en}\n\n{body_zh}\n"
     return f"{subject_zh} / {subject_en}", f"{body_zh}\n\n{body_en}\n"
+
+
+def message_id(*, notification_id: int, cause: str, address: str, host: str) -> str:
+    """The e-mail ``Message-ID`` of one outbox row, the same on every (re-)send of it.
+
+    ``<gendan.n42.3f1c9a0b5e7d2c41@gendan.factory.example>``: the row's id, a hash
+    of what it is about (cause and recipient, so IDs of two databases do not
+    collide) and gendan's host. A copy sent again after a crash between the SMTP
+    server's "250 accepted" and our commit of "sent" carries the same ID, so mail
+    systems and readers can recognise it as the same message.
+    """
+    digest = hashlib.sha256(f"{cause}\x1f{address}".encode()).hexdigest()[:16]
+    domain = re.sub(r"[^A-Za-z0-9.-]", "", host).strip(".") or "gendan.invalid"
+    return f"<gendan.n{notification_id}.{digest}@{domain}>"
