@@ -24,10 +24,45 @@ MONDAY_10 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 
 
 def make_runtime(path: Path, **settings: object) -> Runtime:
-    rt = build_runtime(Settings(database_url=f"sqlite:///{path}", **settings))  # type: ignore[arg-type]
+    """A runtime with the demo organisation on the SQLite file ``path`` — or, when the suite
+    runs on PostgreSQL, on a fresh database named after it (dropped when the session ends)."""
+    rt = build_runtime(Settings(database_url=database_for(path), **settings))  # type: ignore[arg-type]
     with unit_of_work(rt.db) as s:
         seed_organisation(s)
     return rt
+
+
+#: PostgreSQL databases made for SQLite paths in this session, dropped at its end.
+_PG_FOR_PATH: dict[str, str] = {}
+
+
+def database_for(path: Path) -> str:
+    """The database URL tests use for the file ``path``: the file itself on SQLite; on
+    PostgreSQL one fresh database per path (several runtimes on one path share it)."""
+    if not POSTGRES:
+        return f"sqlite:///{path}"
+    key = str(path)
+    if key not in _PG_FOR_PATH:
+        name = f"gendan_test_{uuid.uuid4().hex[:12]}"
+        admin = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        admin.dispose()
+        _PG_FOR_PATH[key] = name
+    url = make_url(POSTGRES).set(database=_PG_FOR_PATH[key])
+    return url.render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_path_databases() -> Iterator[None]:
+    yield
+    if not _PG_FOR_PATH:
+        return
+    admin = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        for name in _PG_FOR_PATH.values():
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
 
 
 #: Set to a PostgreSQL server URL (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/postgres)
@@ -57,7 +92,13 @@ def rt(tmp_path: Path) -> Iterator[Runtime]:
         runtime.db.dispose()
         return
     with postgres_database() as url:
-        runtime = build_runtime(Settings(database_url=url))
+        runtime = build_runtime(
+            Settings(  # type: ignore[call-arg]
+                database_url=url,
+                seal_key_file=str(tmp_path / "audit-seal.key"),
+                seal_anchor=str(tmp_path / "audit-anchor.jsonl"),
+            )
+        )
         with unit_of_work(runtime.db) as s:
             seed_organisation(s)
         yield runtime

@@ -14,6 +14,7 @@ import pytest
 
 from gendan.runtime import Runtime, build_runtime
 from gendan.settings import Settings, get_settings
+from tests.conftest import database_for
 from tests.support.fixtures import sms_gateway, smtp_sink  # noqa: F401
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -27,8 +28,9 @@ MakeRuntime = Callable[..., Runtime]
 
 @pytest.fixture
 def make_runtime(tmp_path: Path) -> MakeRuntime:
-    """Build runtimes on one SQLite file; several calls = several workers on one database."""
-    url = f"sqlite:///{tmp_path / 'gendan.db'}"
+    """Build runtimes on one database (a SQLite file, or PostgreSQL when the suite runs there);
+    several calls = several workers on one database."""
+    url = database_for(tmp_path / "gendan.db")
 
     def make(*, smtp_url: str, sms_url: str = "http://127.0.0.1:1/sms") -> Runtime:
         settings = Settings(database_url=url, smtp_url=smtp_url, sms_url=sms_url, base_url=BASE_URL)
@@ -49,7 +51,7 @@ def prefect_harness() -> Iterator[None]:
 @pytest.fixture
 def gendan_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """Point the process's settings (as flows and the CLI read them) at a fresh database."""
-    url = f"sqlite:///{tmp_path / 'env.db'}"
+    url = database_for(tmp_path / "env.db")
     monkeypatch.setenv("GENDAN_DATABASE_URL", url)
     get_settings.cache_clear()
     try:
