@@ -1,8 +1,9 @@
 """Pages for the ISO auditor (read-only trail, search, export).
 
 Every page needs the role ``auditor`` (403 otherwise; not logged in: to the login page).
-There are only GET routes: the auditor reads, never writes (``/audit/verify`` records a
-chain verification, which changes no audit data).
+Every route is a GET that changes nothing, except ``POST /audit/verify`` ("verify now", with
+the CSRF token): it records a chain verification and seals the events not yet sealed, which
+changes no audit event.
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import Db, Now, Rt
-from api.web import Me, render, require_role
+from api.web import Me, form_with_csrf, render, require_role
 from gendan import audit_search, audit_trail, refusals
-from gendan.audit import latest_check, verify_and_record
+from gendan.audit import latest_check, verify_seal_and_record
 from gendan.db import reader
 from gendan.runtime import Runtime
 from states import PROCEDURES
@@ -39,22 +41,36 @@ def chain_status(rt: Runtime) -> dict[str, Any]:
     with Session(reader(rt.db)) as s:
         check = latest_check(s)
     if check is None:
-        return {"ok": None, "checked": 0, "seq": None, "problem": "", "at": None}
+        return {"ok": None, "checked": 0, "seq": None, "problem": "", "at": None, "seal": None}
+    zone = rt.calendar.zone
+    seal = None
+    if check.sealed_seq is not None and check.sealed_at is not None:
+        seal = {
+            "seq": check.sealed_seq,
+            "at": check.sealed_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+            "anchor_ok": check.anchor_ok,
+        }
     return {
         "ok": check.ok,
         "checked": check.checked,
         "seq": check.first_broken_seq,
         "problem": check.problem,
-        "at": check.at.astimezone(rt.calendar.zone).strftime("%Y-%m-%d %H:%M"),
+        "at": check.at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+        "seal": seal,
+        "unsealed": check.unsealed or 0,
     }
 
 
-@router.get("/verify")
-def verify_now(request: Request, me: Me, rt: Rt, now: Now, back: str = "/audit") -> Response:
-    """Re-hash the whole chain now and record the result; changes no audit data."""
+@router.post("/verify")
+async def verify_now(request: Request, me: Me, rt: Rt, now: Now) -> Response:
+    """Re-hash the whole chain now, seal what is not yet sealed, record the result."""
     require_role(me, "auditor")
-    verify_and_record(rt.db, now=now)
-    target = back if back.startswith("/audit") else "/audit"
+    data = await form_with_csrf(request)
+    await run_in_threadpool(verify_seal_and_record, rt.settings, rt.db, now=now)
+    back = str(data.get("back") or "/audit")
+    target = (
+        back if back.startswith("/audit") and not back.startswith("/audit/verify") else "/audit"
+    )
     return RedirectResponse(target, status_code=303)
 
 

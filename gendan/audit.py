@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -131,17 +131,60 @@ def on_instance(
 
 @dataclass(frozen=True)
 class ChainReport:
+    """One verification: the chain, the seals, the anchor.
+
+    ``first_broken_seq`` names the first event that is missing, altered, or differs from what
+    was sealed; ``problems`` lists every finding (seal and anchor findings too), ``problem``
+    the first. ``unsealed`` events come after the last seal ("not yet sealed").
+    """
+
     ok: bool
     checked: int
     first_broken_seq: int | None = None
     problem: str = ""
+    problems: tuple[str, ...] = ()
+    sealed_seq: int | None = None
+    sealed_at: datetime | None = None
+    seals: int = 0
+    unsealed: int = 0
+    anchor_ok: bool | None = None
 
 
-def verify(engine: Engine, *, batch: int = 5000) -> ChainReport:
-    """Recompute every hash in order; report the first event whose record or link was altered."""
-    prev, expected_seq, checked = GENESIS_HASH, 1, 0
-    with Session(engine) as s:
-        while True:
+def verify(engine: Engine, *, trust: Any = None, batch: int = 5000) -> ChainReport:
+    """Recompute every hash in order and compare the chain with its seals.
+
+    ``trust`` (a ``gendan.seal.Trust``: key file and anchor) adds the seals: each one's
+    signature, the anchor against the table, and every sealed event against the hash the
+    seal recorded. Without it only the chain is checked. Reads one snapshot of the database.
+    """
+    from gendan import seal as sealing
+
+    with Session(reader(engine)) as s:
+        if engine.dialect.name == "postgresql":  # one snapshot for the whole walk
+            s.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        seals = sealing.check_seals(s, trust) if trust is not None else sealing.SealCheck()
+        marks = list(seals.marks)
+        last_sealed = marks[-1].seq if marks else 0
+        mark_i, leaves = 0, None
+        prev, expected_seq, checked = GENESIS_HASH, 1, 0
+        broken: tuple[int, str] | None = None
+
+        def sealed_hash(seq: int) -> tuple[str | None, int]:
+            """What the seal covering ``seq`` recorded for it (None: only its last event)."""
+            nonlocal mark_i, leaves
+            while marks[mark_i].seq < seq:
+                mark_i, leaves = mark_i + 1, None
+            mark = marks[mark_i]
+            if leaves is None:
+                found, trouble = sealing.sealed_hashes(s, mark)
+                leaves = found or []
+                if trouble:
+                    seals.problems.append(trouble)
+            if leaves:
+                return leaves[seq - mark.first] if seq >= mark.first else None, mark.seq
+            return (mark.hash if seq == mark.seq else None), mark.seq
+
+        while broken is None:
             rows = s.exec(
                 select(AuditEvent)
                 .where(AuditEvent.seq >= expected_seq)
@@ -152,27 +195,59 @@ def verify(engine: Engine, *, batch: int = 5000) -> ChainReport:
                 break
             for ev in rows:
                 if ev.seq != expected_seq:
-                    return ChainReport(False, checked, expected_seq, "event missing (deleted)")
+                    broken = (expected_seq, "event missing (deleted)")
+                    break
+                if ev.seq <= last_sealed:
+                    want, seal_seq = sealed_hash(ev.seq)
+                    if want is not None and want != ev.hash:
+                        mark = marks[mark_i]
+                        where = (
+                            f"event {ev.seq}"
+                            if leaves
+                            else f"an event in {mark.first}..{mark.seq} (the seal's list is gone)"
+                        )
+                        broken = (
+                            ev.seq if leaves else mark.first,
+                            f"{where} differs from what seal #{seal_seq} recorded "
+                            "(changed, inserted or renumbered after sealing)",
+                        )
+                        checked = broken[0] - 1
+                        break
                 if ev.prev_hash != prev:
-                    return ChainReport(False, checked, ev.seq, "link to previous event broken")
+                    broken = (ev.seq, "link to previous event broken")
+                    break
                 if event_hash(ev) != ev.hash:
-                    return ChainReport(
-                        False, checked, ev.seq, "record altered after it was written"
-                    )
+                    broken = (ev.seq, "record altered after it was written")
+                    break
                 prev, expected_seq, checked = ev.hash, expected_seq + 1, checked + 1
+        if broken is None and expected_seq <= last_sealed:
+            broken = (
+                expected_seq,
+                f"event missing: sealed up to #{last_sealed}, the chain ends at #{checked}",
+            )
         head = s.get(AuditHead, 1)
-        if head is not None and (head.seq != expected_seq - 1 or head.hash != prev):
-            return ChainReport(False, checked, head.seq, "latest events missing (truncated)")
-    return ChainReport(True, checked)
+        if broken is None and head is not None and (head.seq, head.hash) != (checked, prev):
+            if head.seq > checked:
+                broken = (expected_seq, f"latest events missing (truncated): #{expected_seq}..")
+            else:
+                broken = (head.seq + 1, "events written without moving the chain's head")
+    problems = ([f"event {broken[0]}: {broken[1]}"] if broken else []) + seals.problems
+    last = marks[-1] if marks else None
+    return ChainReport(
+        ok=not problems,
+        checked=checked,
+        first_broken_seq=broken[0] if broken else None,
+        problem=broken[1] if broken else (seals.problems[0] if seals.problems else ""),
+        problems=tuple(problems),
+        sealed_seq=last.seq if last else None,
+        sealed_at=datetime.fromisoformat(last.at) if last else None,
+        seals=seals.seals,
+        unsealed=max(checked - (last.seq if last else 0), 0),
+        anchor_ok=seals.anchor_ok,
+    )
 
 
-def verify_and_record(engine: Engine, *, now: datetime) -> ChainReport:
-    """Verify the whole chain (read-only, no write lock held) and keep the result.
-
-    Re-hashing a million events takes tens of seconds, so pages show the last recorded
-    check; the scheduled ``audit-verify`` flow and ``gendan audit verify`` record new ones.
-    """
-    report = verify(reader(engine))
+def _record(engine: Engine, report: ChainReport, now: datetime) -> None:
     with unit_of_work(engine) as s:
         s.add(
             ChainCheck(
@@ -181,8 +256,51 @@ def verify_and_record(engine: Engine, *, now: datetime) -> ChainReport:
                 checked=report.checked,
                 first_broken_seq=report.first_broken_seq,
                 problem=report.problem,
+                sealed_seq=report.sealed_seq,
+                sealed_at=report.sealed_at,
+                unsealed=report.unsealed,
+                anchor_ok=report.anchor_ok,
             )
         )
+
+
+def verify_and_record(engine: Engine, *, now: datetime, trust: Any = None) -> ChainReport:
+    """Verify the whole chain (read-only, no write lock held) and keep the result.
+
+    Re-hashing a million events takes tens of seconds, so pages show the last recorded
+    check; the scheduled ``audit-verify`` flow and ``gendan audit verify`` record new ones.
+    """
+    report = verify(reader(engine), trust=trust)
+    _record(engine, report, now)
+    return report
+
+
+def verify_seal_and_record(settings: Any, engine: Engine, *, now: datetime) -> ChainReport:
+    """Verify, then (if intact and the key file exists) seal what is not yet sealed, record.
+
+    The hourly flow and the auditor's "verify now" do this; ``gendan audit seal`` too.
+    A broken chain is never sealed.
+    """
+    from gendan import seal as sealing
+
+    trust = sealing.trust_from(settings)
+    report = verify(reader(engine), trust=trust)
+    key = sealing.load_key(trust.key_file)
+    if report.ok and key is not None and report.unsealed:
+        made = sealing.make_seals(
+            engine, key=key, anchor=trust.anchor, now=now, mail=sealing.mail_to(settings)
+        )
+        if made:
+            sealed = made[-1].seq
+            report = replace(
+                report,
+                sealed_seq=sealed,
+                sealed_at=datetime.fromisoformat(made[-1].at),
+                seals=report.seals + len(made),
+                unsealed=max(report.checked - sealed, 0),
+                anchor_ok=True if report.anchor_ok is None else report.anchor_ok,
+            )
+    _record(engine, report, now)
     return report
 
 

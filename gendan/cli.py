@@ -40,6 +40,8 @@ app = typer.Typer(
 )
 audit_app = typer.Typer(help="The hash-chained audit trail.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+keys_app = typer.Typer(help="The key that signs the audit trail's seals.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
 
 #: How long ``gendan serve`` waits for its local Prefect server to answer (it needs ~13 s).
 PREFECT_START_TIMEOUT = 90.0
@@ -70,6 +72,8 @@ def demo() -> None:
 
 def _demo(rt: Runtime) -> None:
     from sqlmodel import Session, select
+
+    _ensure_seal_key(rt)
 
     from gendan.demo import DEMO_PASSWORD, load_demo
     from gendan.models import Department
@@ -164,21 +168,97 @@ def _instant(at: str | None, rt: Runtime) -> datetime:
 
 @audit_app.command("verify")
 def audit_verify() -> None:
-    """Recompute the audit chain and record the result; exit 1 naming the first broken event."""
+    """Check the chain, every seal's signature and the anchor; record the result.
+
+    Exit 1 naming the first broken event (or the seal or anchor problem).
+    """
     from gendan.audit import verify_and_record
     from gendan.db import utcnow
+    from gendan.seal import trust_from
 
     rt = build_runtime()
-    report = verify_and_record(rt.db, now=utcnow())
-    if report.ok:
+    report = verify_and_record(rt.db, now=utcnow(), trust=trust_from(rt.settings))
+    _print_report(report, rt)
+    if not report.ok:
+        raise typer.Exit(code=1)
+
+
+@audit_app.command("seal")
+def audit_seal() -> None:
+    """Verify, then seal every event not yet sealed (database and anchor file)."""
+    from gendan.audit import verify_seal_and_record
+    from gendan.db import utcnow
+    from gendan.seal import key_path
+
+    rt = build_runtime()
+    if not key_path(rt.settings).exists():
+        raise _fail(f"no seal key at {key_path(rt.settings)}: run `gendan keys init` first")
+    report = verify_seal_and_record(rt.settings, rt.db, now=utcnow())
+    _print_report(report, rt)
+    if not report.ok:
+        typer.echo("nothing sealed: the chain is not intact", err=True)
+        raise typer.Exit(code=1)
+
+
+def _print_report(report: object, rt: Runtime) -> None:
+    from gendan.audit import ChainReport
+    from gendan.seal import anchor_path
+
+    assert isinstance(report, ChainReport)
+    if report.first_broken_seq is not None:
+        typer.echo(
+            f"audit chain BROKEN at event {report.first_broken_seq}: {report.problem} "
+            f"({report.checked} events before it are intact)",
+            err=True,
+        )
+    elif report.ok:
         typer.echo(f"audit chain intact: {report.checked} events")
-        return
-    typer.echo(
-        f"audit chain BROKEN at event {report.first_broken_seq}: {report.problem} "
-        f"({report.checked} events before it are intact)",
-        err=True,
-    )
-    raise typer.Exit(code=1)
+    else:
+        typer.echo(f"audit chain intact: {report.checked} events, but the seals are not:", err=True)
+    for problem in report.problems[1 if report.first_broken_seq is not None else 0 :]:
+        typer.echo(f"  {problem}", err=True)
+    if report.sealed_seq is not None and report.sealed_at is not None:
+        at = report.sealed_at.astimezone(ZoneInfo(rt.settings.timezone)).strftime(
+            "%Y-%m-%d %H:%M %Z"
+        )
+        anchor = "matches" if report.anchor_ok else "DOES NOT MATCH"
+        typer.echo(
+            f"sealed up to event {report.sealed_seq} at {at} ({report.seals} seals); "
+            f"anchor {anchor}: {anchor_path(rt.settings)}"
+        )
+    else:
+        typer.echo("no seals yet")
+    if report.unsealed:
+        typer.echo(f"not yet sealed: {report.unsealed} events")
+
+
+# --- keys --------------------------------------------------------------------------------
+
+
+@keys_app.command("init")
+def keys_init() -> None:
+    """Create the seal key file (GENDAN_SEAL_KEY_FILE); refuses to overwrite one."""
+    from gendan.seal import SealError, init_key, key_id, key_path, public_b64
+    from gendan.settings import get_settings
+
+    path = key_path(get_settings())
+    try:
+        key = init_key(path)
+    except SealError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(f"seal key written to {path} (key id {key_id(key.public_key())})")
+    typer.echo(f"public key: {public_b64(key.public_key())}")
+    typer.echo("Back up this file and the anchor file off this machine.")
+
+
+def _ensure_seal_key(rt: Runtime) -> None:
+    """``up`` and ``demo`` make the seal key if there is none, so two commands still start."""
+    from gendan.seal import init_key, key_id, key_path
+
+    path = key_path(rt.settings)
+    if not path.exists():
+        key = init_key(path)
+        typer.echo(f"Seal key created: {path} (key id {key_id(key.public_key())})")
 
 
 # --- serve / up --------------------------------------------------------------------------

@@ -92,14 +92,48 @@ READ_ONLY_AUDIT = {
 }
 
 
+#: Seals (``auditseal``) are read-only too, and PostgreSQL refuses TRUNCATE of either table
+#: (TRUNCATE fires no row triggers; SQLite has none, its ``DELETE`` fires the guard above).
+AUDIT_SEAL_GUARDS = {
+    "sqlite": [
+        "CREATE TRIGGER IF NOT EXISTS auditseal_read_only_u BEFORE UPDATE ON auditseal "
+        "BEGIN SELECT RAISE(ABORT, 'audit seals are read-only'); END",
+        "CREATE TRIGGER IF NOT EXISTS auditseal_read_only_d BEFORE DELETE ON auditseal "
+        "BEGIN SELECT RAISE(ABORT, 'audit seals are read-only'); END",
+    ],
+    "postgresql": [
+        "CREATE OR REPLACE FUNCTION gendan_audit_seal_read_only() RETURNS trigger AS $$ "
+        "BEGIN RAISE EXCEPTION 'audit seals are read-only'; END $$ LANGUAGE plpgsql",
+        "DROP TRIGGER IF EXISTS auditseal_read_only ON auditseal",
+        "CREATE TRIGGER auditseal_read_only BEFORE UPDATE OR DELETE ON auditseal "
+        "FOR EACH ROW EXECUTE FUNCTION gendan_audit_seal_read_only()",
+        "CREATE OR REPLACE FUNCTION gendan_audit_no_truncate() RETURNS trigger AS $$ "
+        "BEGIN RAISE EXCEPTION 'audit records cannot be truncated'; END $$ LANGUAGE plpgsql",
+        "DROP TRIGGER IF EXISTS auditevent_no_truncate ON auditevent",
+        "CREATE TRIGGER auditevent_no_truncate BEFORE TRUNCATE ON auditevent "
+        "FOR EACH STATEMENT EXECUTE FUNCTION gendan_audit_no_truncate()",
+        "DROP TRIGGER IF EXISTS auditseal_no_truncate ON auditseal",
+        "CREATE TRIGGER auditseal_no_truncate BEFORE TRUNCATE ON auditseal "
+        "FOR EACH STATEMENT EXECUTE FUNCTION gendan_audit_no_truncate()",
+    ],
+}
+
+
 def drop_audit_guards(engine: Engine) -> None:
     """Remove the read-only guards (what a tamperer with database access could do)."""
     stmts = {
         "sqlite": [
             "DROP TRIGGER IF EXISTS auditevent_read_only_u",
             "DROP TRIGGER IF EXISTS auditevent_read_only_d",
+            "DROP TRIGGER IF EXISTS auditseal_read_only_u",
+            "DROP TRIGGER IF EXISTS auditseal_read_only_d",
         ],
-        "postgresql": ["DROP TRIGGER IF EXISTS auditevent_read_only ON auditevent"],
+        "postgresql": [
+            "DROP TRIGGER IF EXISTS auditevent_read_only ON auditevent",
+            "DROP TRIGGER IF EXISTS auditevent_no_truncate ON auditevent",
+            "DROP TRIGGER IF EXISTS auditseal_read_only ON auditseal",
+            "DROP TRIGGER IF EXISTS auditseal_no_truncate ON auditseal",
+        ],
     }[engine.dialect.name]
     with engine.begin() as conn:
         for stmt in stmts:
@@ -113,6 +147,8 @@ def create_schema(engine: Engine) -> None:
     migrate.upgrade(engine)  # fresh: today's schema at head; older: upgraded (gendan.migrate)
     with engine.begin() as conn:
         for stmt in READ_ONLY_AUDIT.get(engine.dialect.name, []):
+            conn.exec_driver_sql(stmt)
+        for stmt in AUDIT_SEAL_GUARDS.get(engine.dialect.name, []):
             conn.exec_driver_sql(stmt)
     with Session(engine) as s:
         if s.get(models.AuditHead, 1) is None:

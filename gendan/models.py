@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from gendan.db import UTCDateTime, utcnow
@@ -315,3 +315,33 @@ class ChainCheck(SQLModel, table=True):
     checked: int
     first_broken_seq: int | None = None
     problem: str = ""
+    #: The last seal whose signature held, when this check ran (``gendan.seal``).
+    sealed_seq: int | None = None
+    sealed_at: datetime | None = _ts(nullable=True)
+    #: Events after the last seal ("not yet sealed").
+    unsealed: int | None = None
+    #: Whether the anchor file and the database hold the same seals (None: no seals yet).
+    anchor_ok: bool | None = None
+
+
+class AuditSeal(SQLModel, table=True):
+    """A signed checkpoint of the audit chain: events ``first_seq..seq`` ending in ``hash``.
+
+    The signature (Ed25519, key in a file outside the database) covers seq, first_seq, hash,
+    time, key id and ``leaves`` (the SHA-256 of ``hashes``, every covered event's hash in
+    order), so whoever rewrites the chain cannot make a seal agree, and a verifier names the
+    first event that differs from what was sealed. Each seal is also a line of the anchor file.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    seq: int = Field(unique=True, index=True)
+    first_seq: int
+    hash: str
+    at: datetime = _ts(nullable=False)
+    leaves: str
+    #: The covered events' hashes, 64 hex characters each, concatenated.
+    hashes: str = Field(sa_column=Column(Text, nullable=False))
+    key_id: str
+    #: A copy for reading; verification trusts the key file and the anchor, not this.
+    public_key: str
+    signature: str

@@ -33,6 +33,13 @@ class Settings(BaseSettings):
     #: Prefect API of an existing server; empty: ``gendan serve`` starts a local one.
     prefect_api_url: str = ""
     prefect_port: int = 4200
+    #: Private key (Ed25519, PEM) signing the audit chain's seals; made by ``gendan keys init``.
+    #: Empty: ``audit-seal.key`` next to the SQLite file (else the project's var/).
+    seal_key_file: str = ""
+    #: Append-only file receiving one JSON line per seal. Empty: ``audit-anchor.jsonl`` there.
+    seal_anchor: str = ""
+    #: E-mail addresses (comma-separated) that receive every seal's anchor line.
+    seal_mail_to: str = ""
     #: Sweep and delivery intervals for ``gendan serve`` (seconds).
     sweep_interval: int = 60
     delivery_interval: int = 30

@@ -26,6 +26,9 @@ MONDAY_10 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 def make_runtime(path: Path, **settings: object) -> Runtime:
     """A runtime with the demo organisation on the SQLite file ``path`` — or, when the suite
     runs on PostgreSQL, on a fresh database named after it (dropped when the session ends)."""
+    # the seal key and the anchor beside the file, on PostgreSQL too (never the project's var/)
+    settings.setdefault("seal_key_file", str(path.with_name("audit-seal.key")))
+    settings.setdefault("seal_anchor", str(path.with_name("audit-anchor.jsonl")))
     rt = build_runtime(Settings(database_url=database_for(path), **settings))  # type: ignore[arg-type]
     with unit_of_work(rt.db) as s:
         seed_organisation(s)

@@ -23,7 +23,7 @@ from gendan.db import drop_audit_guards, reader, unit_of_work
 from gendan.demo import Driver, order_form, review_to_release, step_forms
 from gendan.models import AuditEvent, Instance, User
 from gendan.runtime import Runtime
-from tests.api.test_pages import login
+from tests.api.test_pages import csrf_of, login
 from tests.conftest import MONDAY_10
 
 EVENT_ROW = re.compile(
@@ -48,6 +48,12 @@ def instances_of(page: httpx.Response) -> list[tuple[int, str]]:
 def older_link(page: httpx.Response, which: str) -> str | None:
     m = re.search(rf'<a href="([^"]+)" rel="next" data-older="{which}">', page.text)
     return html.unescape(m.group(1)) if m else None
+
+
+def verify_now(c: httpx.Client, back: str = "/audit") -> httpx.Response:
+    """The auditor's "verify now" button: a POST with the page's CSRF token, back to the page."""
+    token = csrf_of(c.get("/audit").text)
+    return c.post("/audit/verify", data={"csrf_token": token, "back": back}, follow_redirects=True)
 
 
 def user_id(rt: Runtime, username: str) -> int:
@@ -179,7 +185,9 @@ def test_only_auditors_and_only_reading(server: str, rt: Runtime) -> None:
     assert auditor.get(f"/audit/instances/{iid}").status_code == 200
     assert auditor.get("/audit/instances/999999").status_code == 404
     assert auditor.post("/audit", data={"order_no": "SO-N1"}).status_code == 405
-    assert {m for r in audit_router.routes for m in r.methods} == {"GET"}  # type: ignore[attr-defined]
+    # every route only reads, except "verify now" (records a check and seals: a POST)
+    methods = {(r.path, m) for r in audit_router.routes for m in r.methods}  # type: ignore[attr-defined]
+    assert {(p, m) for p, m in methods if m != "GET"} == {("/audit/verify", "POST")}
 
 
 def test_trail_shows_old_and_new_values_reasons_and_signatures(server: str, rt: Runtime) -> None:
@@ -189,7 +197,7 @@ def test_trail_shows_old_and_new_values_reasons_and_signatures(server: str, rt: 
     rid = d.start("order_review", "clerk", released)
     review_to_release(d, rid, released)
     c = login(server, "auditor")
-    assert c.get("/audit/verify", follow_redirects=True).status_code == 200  # record a chain check
+    assert verify_now(c).status_code == 200  # record a chain check
 
     page = c.get(f"/audit/instances/{iid}")
     assert page.status_code == 200
@@ -254,7 +262,7 @@ def test_trail_xlsx_opens_with_header_and_rows(server: str, rt: Runtime) -> None
 def test_print_page_has_order_time_and_chain_status(server: str, rt: Runtime) -> None:
     iid, _, _ = negotiated_then_declined(rt, "SO-P1", "客户取消")
     c = login(server, "auditor")
-    c.get("/audit/verify", follow_redirects=True)
+    verify_now(c)
     page = c.get(f"/audit/instances/{iid}/print")
     assert page.status_code == 200
     body = html.unescape(page.text)
@@ -269,13 +277,13 @@ def test_tampered_event_shows_the_chain_broken_at_it(server: str, rt: Runtime) -
     iid, _, _ = negotiated_then_declined(rt, "SO-B1", "客户取消")
     c = login(server, "auditor")
     assert 'data-chain="unknown"' in c.get("/audit").text  # nothing verified yet
-    before = c.get("/audit/verify", follow_redirects=True)  # "verify now", back to /audit
+    before = verify_now(c)  # "verify now", back to /audit
     assert 'data-chain="ok"' in before.text and "审计链完整 / Audit chain intact" in before.text
     drop_audit_guards(rt.db)  # a tamperer with database access removes the read-only guard
     with rt.db.begin() as conn:
         conn.execute(text("UPDATE auditevent SET reason='x' WHERE seq=2"))
     assert 'data-chain="ok"' in c.get("/audit").text  # pages show the last recorded check
-    after = html.unescape(c.get("/audit/verify", follow_redirects=True).text)
+    after = html.unescape(verify_now(c).text)
     assert "审计链被破坏 / Chain BROKEN at event #2: record altered after it was written" in after
     assert 'data-broken-seq="2"' in after and 'data-chain="ok"' not in after
     for url in (f"/audit/instances/{iid}", f"/audit/instances/{iid}/print"):

@@ -53,6 +53,8 @@ def gendan_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]
     """Point the process's settings (as flows and the CLI read them) at a fresh database."""
     url = database_for(tmp_path / "env.db")
     monkeypatch.setenv("GENDAN_DATABASE_URL", url)
+    monkeypatch.setenv("GENDAN_SEAL_KEY_FILE", str(tmp_path / "audit-seal.key"))
+    monkeypatch.setenv("GENDAN_SEAL_ANCHOR", str(tmp_path / "audit-anchor.jsonl"))
     get_settings.cache_clear()
     try:
         yield url
