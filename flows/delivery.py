@@ -56,6 +56,7 @@ from notifications._urls import public_url
 from notifications.channels import DeliveryResult, Message
 from notifications.messages import (
     ack_missed_message,
+    audit_seal_message,
     escalation_message,
     message_id,
     sms_text,
@@ -367,6 +368,15 @@ def render(
             waited_minutes=int(ctx.get("waited_minutes") or 0),
             link=link,
             lang=lang,
+        )
+        return subject, body, link
+    if row.template == "audit_seal":
+        link = f"{base}/audit"
+        subject, body = audit_seal_message(
+            seq=int(ctx["seq"]),
+            sealed_at_local=_local(ctx.get("at"), tz),
+            line=str(ctx.get("line", "")),
+            link=link,
         )
         return subject, body, link
     raise ValueError(f"unknown notification template {row.template!r}")

@@ -14,6 +14,7 @@ __all__ = [
     "ACK_LABEL",
     "SMS_MAX_CHARS",
     "ack_missed_message",
+    "audit_seal_message",
     "escalation_message",
     "message_id",
     "sms_text",
@@ -231,3 +232,24 @@ def message_id(*, notification_id: int, cause: str, address: str, host: str) -> 
     digest = hashlib.sha256(f"{cause}\x1f{address}".encode()).hexdigest()[:16]
     domain = re.sub(r"[^A-Za-z0-9.-]", "", host).strip(".") or "gendan.invalid"
     return f"<gendan.n{notification_id}.{digest}@{domain}>"
+
+
+def audit_seal_message(*, seq: int, sealed_at_local: str, line: str, link: str) -> tuple[str, str]:
+    """``(subject, body)`` carrying one seal of the audit trail to the auditors: the anchor
+    line exactly as written, so the mailbox is one more copy of the anchor outside gendan."""
+    subject = (
+        f"【审计封存】审计记录已封存至第 {seq} 条 / [Audit seal] trail sealed up to event {seq}"
+    )
+    body = "\n".join(
+        [
+            f"审计记录已封存至第 {seq} 条（{sealed_at_local}）。"
+            "请保留本邮件：下面一行是签名的封存记录，核对时与系统中的记录比较。",
+            f"The audit trail was sealed up to event {seq} ({sealed_at_local}). Keep this e-mail: "
+            "the line below is the signed seal, to compare with gendan's copy when verifying.",
+            "",
+            line,
+            "",
+            link,
+        ]
+    )
+    return subject, body + "\n"

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlmodel import Session, select
 
 from flows.audit_verify import audit_verify
 from flows.common import runtime
+from flows.delivery import deliver_pending
 from gendan import seal
+from gendan.audit import verify_seal_and_record
 from gendan.demo import load_demo
 from gendan.models import AuditHead, AuditSeal, ChainCheck
+from tests.conftest import make_runtime
+from tests.engine.test_audit_seal import add_events
+from tests.support.servers import SmtpSink
 
 LOADED = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 
@@ -37,3 +43,26 @@ def test_audit_verify_flow_seals_the_chain_and_records_the_check(
     assert checks[0].unsealed == head.seq and checks[1].unsealed == 0 and checks[1].anchor_ok
     [line] = seal.anchor_path(rt.settings).read_text().splitlines()
     assert json.loads(line)["seq"] == head.seq and json.loads(line)["hash"] == head.hash
+
+
+def test_each_seal_is_mailed_to_the_auditors_when_configured(
+    tmp_path: Path, smtp_sink: SmtpSink
+) -> None:
+    rt = make_runtime(
+        tmp_path / "g.db", smtp_url=smtp_sink.url, seal_mail_to="iso@auditor.example, qa@x.example"
+    )
+    seal.init_key(seal.key_path(rt.settings))
+    report = verify_seal_and_record(rt.settings, rt.db, now=LOADED)
+    assert report.ok and report.sealed_seq is None  # nothing to seal yet
+    add_events(rt, 5)
+    report = verify_seal_and_record(rt.settings, rt.db, now=LOADED)
+    assert report.ok and report.sealed_seq == 5
+
+    for _ in range(2):  # delivered once, however often delivery runs
+        deliver_pending(rt, now=LOADED)
+    smtp_sink.wait_for(2, timeout=10)
+    assert sorted(m.to for m in smtp_sink.messages) == ["iso@auditor.example", "qa@x.example"]
+    [line] = seal.anchor_path(rt.settings).read_text().splitlines()
+    for mail in smtp_sink.messages:
+        assert f"event {report.sealed_seq}" in mail.subject
+        assert line in mail.body  # the anchor line, exactly: one more copy outside gendan
