@@ -6,10 +6,17 @@ from collections.abc import Callable
 from datetime import datetime
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
-from api.errors import engine_error_handler, http_error_handler, login_required_handler
+from api.errors import (
+    engine_error_handler,
+    http_error_handler,
+    login_required_handler,
+    validation_error_handler,
+)
+from api.guard import RequestGuard
 from api.routes_ack import router as ack_router
 from api.routes_admin import router as admin_router
 from api.routes_api import router as api_router
@@ -42,6 +49,7 @@ def create_app(rt: Runtime | None = None, clock: Callable[[], datetime] = utcnow
     app.add_exception_handler(EngineError, engine_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
     app.add_exception_handler(LoginRequired, login_required_handler)
+    app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_middleware(
         SessionMiddleware,
         secret_key=rt.settings.secret_key,
@@ -57,6 +65,9 @@ def create_app(rt: Runtime | None = None, clock: Callable[[], datetime] = utcnow
         for k, v in SECURITY_HEADERS.items():
             response.headers.setdefault(k, v)
         return response
+
+    # outermost: body size, NUL characters and out-of-range ids before anything reads them
+    app.add_middleware(RequestGuard)
 
     app.include_router(api_router)
     app.include_router(tasks_router)

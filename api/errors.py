@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exception_handlers import http_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.csrf import CsrfRefused
@@ -32,6 +35,38 @@ STATUS = {
     InvalidForm: 422,
     IllegalTransition: 409,
     Conflict: 409,
+}
+
+
+class ErrorBody(BaseModel):
+    """Every error answer of the API: what went wrong, for the person."""
+
+    detail: str
+
+
+class InvalidBody(ErrorBody):
+    """422: the engine's ``InvalidForm`` and FastAPI's own request validation, one shape."""
+
+    errors: dict[str, str] = Field(description="field → reason")
+
+
+class ConflictBody(ErrorBody):
+    """409: the task is no longer open, someone else moved first, or an illegal event."""
+
+    state: str | None = None
+    event: str | None = None
+    allowed_events: list[str] | None = None
+
+
+#: The error answers of every API route, for OpenAPI (``APIRouter(responses=...)``).
+API_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorBody, "description": "no, invalid or expired bearer token"},
+    403: {"model": ErrorBody, "description": "not allowed for this person (audited)"},
+    404: {"model": ErrorBody, "description": "no such object"},
+    409: {"model": ConflictBody, "description": "conflict with the object's current state"},
+    413: {"model": ErrorBody, "description": "request body larger than 1 MB"},
+    422: {"model": InvalidBody, "description": "invalid input: each field with its reason"},
+    429: {"model": ErrorBody, "description": "too many attempts"},
 }
 
 
@@ -106,6 +141,26 @@ async def http_error_handler(request: Request, exc: Exception) -> Response:
         kind = "csrf" if isinstance(exc, CsrfRefused) else "http"
         await note_refusal(request, str(exc.detail), kind=kind)
     return await http_exception_handler(request, exc)
+
+
+def _field_of(loc: tuple[Any, ...] | list[Any]) -> str:
+    """``("query", "after_id")`` → ``after_id``; ``("body", "form")`` → ``form``."""
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in ("body", "query", "path", "header", "cookie") and len(parts) > 1:
+        parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
+async def validation_error_handler(request: Request, exc: Exception) -> Response:
+    """FastAPI's request validation in our 422 shape: ``{"detail", "errors": {field: reason}}``."""
+    assert isinstance(exc, RequestValidationError)
+    errors: dict[str, str] = {}
+    for error in exc.errors():
+        name = _field_of(error.get("loc", ()))
+        reason = str(error.get("msg", "invalid"))
+        errors[name] = f"{errors[name]}; {reason}" if name in errors else reason
+    detail = "; ".join(f"{k}: {v}" for k, v in errors.items()) or "invalid request"
+    return JSONResponse({"detail": detail, "errors": errors}, status_code=422)
 
 
 async def login_required_handler(request: Request, exc: Exception) -> Response:

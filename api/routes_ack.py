@@ -17,6 +17,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.deps import ApiActor, Db, Now, Rt
+from api.errors import API_ERRORS
+from api.guard import ObjectId
 from api.web import Me, form_with_csrf, render
 from gendan.acknowledgements import (
     AckOutcome,
@@ -73,7 +75,7 @@ def ack_post(token: str, rt: Rt, now: Now) -> Response:
     return _private(RedirectResponse(f"/ack/{token}", status_code=303))
 
 
-@router.post("/api/acks/{token}", tags=["api"])
+@router.post("/api/acks/{token}", tags=["api"], responses=API_ERRORS)
 def ack_api(token: str, rt: Rt, now: Now, response: Response) -> dict[str, Any]:
     """Acknowledge an urgent SMS by the token of its link (no login: the token is the proof).
 
@@ -85,15 +87,15 @@ def ack_api(token: str, rt: Rt, now: Now, response: Response) -> dict[str, Any]:
     return out
 
 
-@router.post("/api/acks/{ack_id}/phone", tags=["api"])
-def phone_api(ack_id: int, actor: ApiActor, rt: Rt, now: Now) -> dict[str, Any]:
+@router.post("/api/acks/{ack_id}/phone", tags=["api"], responses=API_ERRORS)
+def phone_api(ack_id: ObjectId, actor: ApiActor, rt: Rt, now: Now) -> dict[str, Any]:
     """Record that a phone call confirmed the SMS arrived (the task's holder or the recipient)."""
     with unit_of_work(rt.db) as s:
         return _answer(s, confirm_by_phone(s, ack_id, actor=actor, now=now))
 
 
-@router.get("/api/tasks/{task_id}/acks", tags=["api"])
-def task_acks_api(task_id: int, actor: ApiActor, db: Db) -> list[dict[str, Any]]:
+@router.get("/api/tasks/{task_id}/acks", tags=["api"], responses=API_ERRORS)
+def task_acks_api(task_id: ObjectId, actor: ApiActor, db: Db) -> list[dict[str, Any]]:
     """The urgent SMS of a task and whether each was acknowledged."""
     get_task_for(db, task_id, actor)  # 404 / 403
     return [describe(db, a) for a in task_acks(db, task_id)]

@@ -3,39 +3,49 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
 
 from api.deps import ApiActor, Db, Now, Rt
+from api.errors import API_ERRORS
+from api.guard import ObjectId
 from gendan.accounts import authenticate, issue_token
 from gendan.assignment import claim_task, unclaim_task
 from gendan.db import unit_of_work
 from gendan.describe import procedure_catalogue
+from gendan.limits import MAX_ID, MAX_SEARCH, MAX_TEXT
 from gendan.models import User
 from gendan.pausing import pause_task, resume_task
-from gendan.queries import InboxFilter, get_task_for, inbox, instance_view
+from gendan.queries import InboxFilter, check_cursor, get_task_for, inbox, instance_view
 from gendan.transitions import complete_task, start_instance
 
-router = APIRouter(prefix="/api", tags=["api"])
+router = APIRouter(prefix="/api", tags=["api"], responses=API_ERRORS)
+
+#: A search term in the task list's query string.
+Search = Annotated[str | None, Query(max_length=MAX_SEARCH)]
 
 
 class TokenRequest(BaseModel):
-    username: str
-    password: str
+    username: str = Field(max_length=150)
+    password: str = Field(max_length=1024)
 
 
 class StartRequest(BaseModel):
-    procedure: str = Field(examples=["order_review"])
+    procedure: str = Field(examples=["order_review"], max_length=100)
     form: dict[str, Any]
 
 
 class CompleteRequest(BaseModel):
-    decision: str = Field(description="an event allowed in the instance's state, or 'opinion'")
+    decision: str = Field(
+        description="an event allowed in the instance's state, or 'opinion'", max_length=100
+    )
     form: dict[str, Any] | None = None
-    reason: str = ""
-    password: str | None = Field(None, description="re-entered for an electronic signature")
+    reason: str = Field("", max_length=MAX_TEXT)
+    password: str | None = Field(
+        None, description="re-entered for an electronic signature", max_length=1024
+    )
 
 
 @router.post("/token")
@@ -75,7 +85,7 @@ def start(body: StartRequest, actor: ApiActor, rt: Rt, now: Now, db: Db) -> dict
 
 
 @router.get("/instances/{instance_id}")
-def read_instance(instance_id: int, actor: ApiActor, db: Db) -> dict[str, Any]:
+def read_instance(instance_id: ObjectId, actor: ApiActor, db: Db) -> dict[str, Any]:
     return instance_view(db, instance_id, actor)
 
 
@@ -85,15 +95,15 @@ def my_tasks(
     db: Db,
     rt: Rt,
     now: Now,
-    scope: str = "all",
-    procedure: str | None = None,
-    order_no: str | None = None,
-    customer: str | None = None,
-    q: str | None = None,
+    scope: Annotated[str, Query(max_length=MAX_SEARCH)] = "all",
+    procedure: Search = None,
+    order_no: Search = None,
+    customer: Search = None,
+    q: Search = None,
     overdue: bool = False,
     due_today: bool = False,
-    after_due: datetime | None = None,
-    after_id: int | None = None,
+    after_due: Annotated[datetime | None, Query(description="with its zone, as returned")] = None,
+    after_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     limit: int = Query(50, ge=1, le=500),
 ) -> dict[str, Any]:
     """My claimed tasks and my roles' unclaimed ones, earliest due first, keyset-paginated:
@@ -107,7 +117,9 @@ def my_tasks(
         overdue=overdue,
         due_today=due_today,
     )
-    after = (after_due, after_id) if after_due is not None and after_id is not None else None
+    after = None
+    if after_due is not None and after_id is not None:
+        after = check_cursor(after_due, after_id)
     page = inbox(db, actor, now=now, tz=rt.calendar.zone, flt=flt, after=after, limit=limit)
     reader = db.get(User, actor.user_id)
     zh = reader is None or reader.language == "zh"
@@ -129,26 +141,26 @@ def my_tasks(
 
 
 @router.get("/tasks/{task_id}")
-def read_task(task_id: int, actor: ApiActor, db: Db) -> dict[str, Any]:
+def read_task(task_id: ObjectId, actor: ApiActor, db: Db) -> dict[str, Any]:
     task, inst = get_task_for(db, task_id, actor)
     return {**task.model_dump(), "instance": instance_view(db, inst.id, actor)}
 
 
 @router.post("/tasks/{task_id}/claim")
-def claim(task_id: int, actor: ApiActor, rt: Rt, now: Now) -> dict[str, Any]:
+def claim(task_id: ObjectId, actor: ApiActor, rt: Rt, now: Now) -> dict[str, Any]:
     with unit_of_work(rt.db) as s:
         return claim_task(s, task_id=task_id, actor=actor, now=now).model_dump()
 
 
 @router.post("/tasks/{task_id}/unclaim")
-def unclaim(task_id: int, actor: ApiActor, rt: Rt, now: Now) -> dict[str, Any]:
+def unclaim(task_id: ObjectId, actor: ApiActor, rt: Rt, now: Now) -> dict[str, Any]:
     with unit_of_work(rt.db) as s:
         return unclaim_task(s, task_id=task_id, actor=actor, now=now).model_dump()
 
 
 @router.post("/tasks/{task_id}/complete")
 def complete(
-    task_id: int, body: CompleteRequest, actor: ApiActor, rt: Rt, now: Now, db: Db
+    task_id: ObjectId, body: CompleteRequest, actor: ApiActor, rt: Rt, now: Now, db: Db
 ) -> dict[str, Any]:
     with unit_of_work(rt.db) as s:
         inst = complete_task(
@@ -169,12 +181,16 @@ def complete(
 
 class PauseRequest(BaseModel):
     #: Required, but checked by the engine after who may pause (so a stranger gets 403).
-    note: str = Field("", description="what was asked of the outside party, and how")
-    via: str = Field("", description="phone | fax | email | other (optional)")
+    note: str = Field(
+        "", description="what was asked of the outside party, and how", max_length=MAX_TEXT
+    )
+    via: str = Field("", description="phone | fax | email | other (optional)", max_length=20)
 
 
 @router.post("/tasks/{task_id}/pause")
-def pause(task_id: int, body: PauseRequest, actor: ApiActor, rt: Rt, now: Now) -> dict[str, Any]:
+def pause(
+    task_id: ObjectId, body: PauseRequest, actor: ApiActor, rt: Rt, now: Now
+) -> dict[str, Any]:
     """Stop the clock of my claimed task while the outside party's answer is awaited."""
     with unit_of_work(rt.db) as s:
         task = pause_task(
@@ -190,7 +206,7 @@ def pause(task_id: int, body: PauseRequest, actor: ApiActor, rt: Rt, now: Now) -
 
 
 @router.post("/tasks/{task_id}/resume")
-def resume(task_id: int, actor: ApiActor, rt: Rt, now: Now) -> dict[str, Any]:
+def resume(task_id: ObjectId, actor: ApiActor, rt: Rt, now: Now) -> dict[str, Any]:
     """Restart the clock: every deadline moves later by the working time paused."""
     with unit_of_work(rt.db) as s:
         task = resume_task(s, task_id=task_id, actor=actor, now=now, calendar=rt.calendar)

@@ -15,6 +15,7 @@ import forms
 from api.deps import Db, Now, Rt
 from api.facts import deadline_view, order_facts, stock_view
 from api.web import Me, PageUser, form_with_csrf, render
+from forms.base import number_problem
 from gendan.accounts import authenticate
 from gendan.assignment import claim_task
 from gendan.db import unit_of_work
@@ -364,6 +365,9 @@ async def start_submit(procedure: str, request: Request, me: Me, rt: Rt, now: No
 
 @router.get("/documents/{doc_no}", response_class=HTMLResponse)
 def document_page(doc_no: str, me: Me, db: Db, rt: Rt) -> Response:
+    problem = number_problem(doc_no) if len(doc_no) <= 120 else "too long / 过长"
+    if problem:  # no document can have such a number (forms.base.OrderNo)
+        raise InvalidForm({"doc_no": problem})
     doc = db.exec(select(Document).where(Document.doc_no == doc_no)).first()
     if doc is None:
         raise NotFound(f"no document {doc_no}")

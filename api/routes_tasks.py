@@ -14,6 +14,7 @@ from api.web import Me, PageUser, form_with_csrf, render
 from gendan.assignment import delegate_task, reassign_task, unclaim_task
 from gendan.db import unit_of_work
 from gendan.errors import EngineError, InvalidForm, NotAllowed
+from gendan.limits import MAX_TEXT, parse_id, require_text
 from gendan.models import User
 from gendan.runtime import Runtime
 from gendan.transitions import complete_task
@@ -21,10 +22,14 @@ from gendan.transitions import complete_task
 router = APIRouter(include_in_schema=False)
 
 
+#: Tasks one bulk decision may cover.
+MAX_BULK = 500
+
+
 def _int(value: object, field: str) -> int:
     try:
-        return int(str(value))
-    except ValueError:
+        return parse_id(value, field)
+    except InvalidForm:
         raise InvalidForm({field: "choose a person / 请选择人员"}) from None
 
 
@@ -69,9 +74,13 @@ async def bulk_page(request: Request, me: Me, rt: Rt, now: Now) -> Response:
     """One decision (without a per-task form) on several tasks; each is its own unit of work."""
     data = await form_with_csrf(request)
     decision = str(data.get("decision", ""))
+    require_text("reason", str(data.get("reason", "")), MAX_TEXT)
+    raw_ids = data.getlist("task_id")
+    if len(raw_ids) > MAX_BULK:
+        raise InvalidForm({"task_id": f"at most {MAX_BULK} tasks at once / 一次最多 {MAX_BULK} 项"})
+    task_ids = [parse_id(raw, "task_id") for raw in raw_ids]  # all checked before any is done
     results = []
-    for raw in data.getlist("task_id"):
-        task_id = int(raw)
+    for task_id in task_ids:
         try:
             with unit_of_work(rt.db) as s:
                 complete_task(

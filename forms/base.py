@@ -11,15 +11,55 @@ from __future__ import annotations
 
 import re
 import types
+import unicodedata
 from collections.abc import Mapping
+from datetime import date, datetime
 from enum import Enum
-from typing import Any, ClassVar, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, ClassVar, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pydantic.fields import FieldInfo
+from pydantic_core import PydanticCustomError
 
 # Separators accepted between items of a multi-choice field sent as one string.
 _LIST_SPLIT = re.compile(r"[,，、;；\s]+")
+
+#: The largest quantity a form accepts (the order's quantity column is a 32-bit integer).
+MAX_QUANTITY = 10_000_000
+
+#: Dates and times a form accepts: deadlines are counted on the business calendar from them.
+DATE_RANGE = (date(2000, 1, 1), date(2199, 12, 31))
+
+
+def number_problem(value: str) -> str | None:
+    """Why ``value`` cannot be an order or document number, or None if it can.
+
+    Such numbers end up in URLs (``/documents/PN-<order No.>-01``), file names, printed
+    papers and e-mails: printable characters only — no "/", "\\", "?" or "#" (they would end
+    a URL's path), no control characters
+    (CR, LF, TAB, NUL) and no invisible formatting such as right-to-left overrides.
+    """
+    for ch in value:
+        if ch in "/\\?#":
+            return "must not contain / \\ ? or # / 不得包含 / \\ ? #"
+        category = unicodedata.category(ch)
+        if category[0] in "CZ" and ch != " ":  # control, format (bidi), separators but space
+            return "only printable characters (no control or direction marks) / 只能包含可打印字符"
+    return None
+
+
+def _check_number(value: str) -> str:
+    problem = number_problem(value)
+    if problem:
+        raise PydanticCustomError("document_number", problem)
+    return value
+
+
+#: An order number (订单号): 1-40 printable characters without "/" (``number_problem``).
+OrderNo = Annotated[str, Field(min_length=1, max_length=40), AfterValidator(_check_number)]
+
+#: Another document's number (contract, drawing, notice): the same rule, up to 100 characters.
+DocumentNo = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_check_number)]
 
 DEFAULT_SIGNATURES: tuple[tuple[str, str], ...] = (
     ("编制", "Prepared by"),
@@ -114,6 +154,23 @@ class FormModel(BaseModel):
     def derived(self) -> dict[str, Any]:
         """Facts the form's values imply (e.g. the order kind from the ①-④ ticks)."""
         return {}
+
+    @model_validator(mode="after")
+    def _dates_in_range(self) -> Any:
+        """Every date and time lies in ``DATE_RANGE`` (a year-1 delivery date would put a
+        deadline before the calendar begins)."""
+        low, high = DATE_RANGE
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, date):
+                day = value.date() if isinstance(value, datetime) else value
+                if not low <= day <= high:
+                    raise PydanticCustomError(
+                        "form_rule",
+                        f"must lie between {low} and {high} / 日期超出范围",
+                        {"field": name},
+                    )
+        return self
 
     @model_validator(mode="before")
     @classmethod

@@ -11,7 +11,7 @@ from typing import Literal, Self
 
 from pydantic import model_validator
 
-from forms.base import FormModel, label
+from forms.base import DocumentNo, FormModel, OrderNo, label
 from forms.errors import rule_error
 
 CHANGE_CATEGORIES = {
@@ -33,7 +33,7 @@ class ChangeNotice(FormModel):
     title_zh = "合同订单更改通知单"
     title_en = "Order change notice"
 
-    order_no: str = label("订单号", "Order No.", min_length=1, max_length=40)
+    order_no: OrderNo = label("订单号", "Order No.")
     received_at: datetime = label("接到更改时间", "Change received at")
     requested_by: str = label("更改提出人", "Requested by", max_length=200)
     change_description: str = label("更改内容", "Change description", long=True, max_length=4000)
@@ -82,7 +82,7 @@ class ChangeRequest(FormModel):
     title_en = "Change request intake"
     signatures = (("登记人", "Recorded by"),)
 
-    order_no: str = label("订单号", "Order No.", min_length=1, max_length=40)
+    order_no: OrderNo = label("订单号", "Order No.")
     received_at: datetime = label("接到更改时间", "Change received at")
     requested_by: str = label("更改提出人", "Requested by", max_length=200)
     source: Literal["customer", "engineering"] = label(
@@ -214,12 +214,12 @@ class DesignCorrection(FormModel):
     title_zh = "设计更正通知"
     title_en = "Design correction notice"
 
-    order_no: str = label("订单号", "Order No.", min_length=1, max_length=40)
-    drawing_no: str = label("图号", "Drawing No.", min_length=1, max_length=100)
+    order_no: OrderNo = label("订单号", "Order No.")
+    drawing_no: DocumentNo = label("图号", "Drawing No.")
     cause: str = label("更正事由", "Cause", long=True, max_length=4000)
     correction: str = label("更正内容", "Correction", long=True, max_length=4000)
     customer_change: bool = label("客户要求更改", "Requested by the customer", default=False)
-    tech_change_ref: str | None = label(
+    tech_change_ref: DocumentNo | None = label(
         "技术更改通知单编号", "Technical change notice No.", default=None, max_length=60
     )
 

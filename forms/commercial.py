@@ -11,7 +11,7 @@ from typing import Literal, Self
 
 from pydantic import model_validator
 
-from forms.base import FormModel, label
+from forms.base import DocumentNo, FormModel, label
 from forms.errors import rule_error
 
 CENT = Decimal("0.01")
@@ -77,7 +77,7 @@ class ContractSigned(FormModel):
     title_en = "Signed contract"
     signatures = (("供方代表", "For the supplier"), ("需方代表", "For the customer"))
 
-    contract_no: str = label("合同编号", "Contract No.", min_length=1, max_length=60)
+    contract_no: DocumentNo = label("合同编号", "Contract No.", max_length=60)
     signed_on: date = label("签订日期", "Signed on")
     payment_terms: str = label("付款方式", "Payment terms", default="款到发货", max_length=200)
     payment_received: bool = label("已收款", "Payment received", default=False)

@@ -11,7 +11,7 @@ from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from forms.base import FormModel, label
+from forms.base import MAX_QUANTITY, FormModel, OrderNo, label
 from forms.errors import rule_error
 
 SHORT = 200
@@ -50,7 +50,7 @@ class OrderIntake(FormModel):
     title_zh = "订单登记"
     title_en = "Order intake"
 
-    order_no: str = label("订单号", "Order No.", min_length=1, max_length=40)
+    order_no: OrderNo = label("订单号", "Order No.")
     customer: str = label("客户名称", "Customer", max_length=SHORT)
     customer_class: Literal["A", "B", "C"] = label(
         "客户等级", "Customer class", default="B", choices=CUSTOMER_CLASSES
@@ -62,7 +62,7 @@ class OrderIntake(FormModel):
     product: str = label("产品名称", "Product", max_length=SHORT)
     model_spec: str = label("规格型号", "Model and specification", max_length=SHORT)
     colour: str | None = label("颜色", "Colour", default=None, max_length=SHORT)
-    quantity: int = label("数量", "Quantity", gt=0, le=10_000_000)
+    quantity: int = label("数量", "Quantity", gt=0, le=MAX_QUANTITY)
     unit: str = label("单位", "Unit", default="台", max_length=20)
     delivery_date: date = label("交货日期", "Delivery date")
     new_design: bool = label("① 需新技术设计", "① New technical design", default=False)
@@ -77,9 +77,7 @@ class OrderIntake(FormModel):
         "④ Tight date with penalty or reputational risk",
         default=False,
     )
-    repeat_of: str | None = label(
-        "返单（原订单号）", "Repeat of order No.", default=None, max_length=40
-    )
+    repeat_of: OrderNo | None = label("返单（原订单号）", "Repeat of order No.", default=None)
     outsourced_work: bool = label("含外协加工", "Includes outsourced work", default=False)
     urgent: bool = label("紧急订单", "Urgent order", default=False)
     complete_set: bool = label("成套产品", "Complete set", default=False)
@@ -132,7 +130,7 @@ class RequirementsConfirmation(FormModel):
     signatures = (("跟单员", "Order coordinator"), ("客户确认", "Customer confirmation"))
 
     model_spec: str = label("规格型号", "Model and specification", max_length=SHORT)
-    quantity: int = label("数量", "Quantity", gt=0)
+    quantity: int = label("数量", "Quantity", gt=0, le=MAX_QUANTITY)
     technical_requirements: str | None = label(
         "技术要求", "Technical requirements", default=None, long=True, max_length=LONG
     )

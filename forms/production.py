@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import field_validator
 
-from forms.base import FormModel, label
+from forms.base import MAX_QUANTITY, FormModel, OrderNo, label
 
 Department = Literal[
     "production",
@@ -63,11 +63,11 @@ class ProductionNotice(FormModel):
         ("生产部签收", "Received by production"),
     )
 
-    order_no: str = label("订单号", "Order No.", min_length=1, max_length=40)
+    order_no: OrderNo = label("订单号", "Order No.")
     customer: str = label("客户名称", "Customer", max_length=200)
     product: str = label("产品名称", "Product", max_length=200)
     model_spec: str = label("规格型号", "Model and specification", max_length=200)
-    quantity: int = label("数量", "Quantity", gt=0)
+    quantity: int = label("数量", "Quantity", gt=0, le=MAX_QUANTITY)
     unit: str = label("单位", "Unit", default="台", max_length=20)
     delivery_date: date = label("交货日期", "Delivery date")
     technical_requirements: str | None = label(
@@ -120,10 +120,10 @@ class ShippingNote(FormModel):
     title_zh = "发货单"
     title_en = "Shipping note"
 
-    order_no: str = label("订单号", "Order No.", min_length=1, max_length=40)
+    order_no: OrderNo = label("订单号", "Order No.")
     product: str = label("产品名称", "Product", max_length=200)
     model_spec: str = label("规格型号", "Model and specification", max_length=200)
-    quantity: int = label("数量", "Quantity", gt=0)
+    quantity: int = label("数量", "Quantity", gt=0, le=MAX_QUANTITY)
     ship_date: date = label("发货日期", "Ship date")
     consignee: str = label("收货人及地址", "Consignee and address", max_length=500)
 
@@ -135,10 +135,10 @@ class StockOrder(FormModel):
     title_zh = "生产库存订单"
     title_en = "Make-to-stock order"
 
-    order_no: str = label("库存订单号", "Stock order No.", min_length=1, max_length=40)
+    order_no: OrderNo = label("库存订单号", "Stock order No.")
     product: str = label("产品名称", "Product", max_length=200)
     model_spec: str = label("规格型号", "Model and specification", max_length=200)
-    quantity: int = label("数量", "Quantity", gt=0, le=10_000_000)
+    quantity: int = label("数量", "Quantity", gt=0, le=MAX_QUANTITY)
     unit: str = label("单位", "Unit", default="台", max_length=20)
     delivery_date: date = label("入库日期", "Into stock by")
     stock_basis: str = label(

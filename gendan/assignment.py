@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from gendan import audit
 from gendan.errors import Conflict, InvalidForm, NotAllowed
+from gendan.limits import MAX_TEXT, require_text
 from gendan.models import Instance, Task
 from gendan.org import Actor, load_actor, may_work_on
 from gendan.tasks import open_task
@@ -87,6 +88,7 @@ def _assign(
     now: datetime,
     reason: str,
 ) -> Task:
+    require_text("reason", reason, MAX_TEXT)
     target = load_actor(session, to_user_id)
     if not target.has_role(task.role, task.department_id):
         raise InvalidForm(

@@ -23,6 +23,8 @@ from sqlalchemy import and_, func, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
+from gendan.errors import InvalidForm
+from gendan.limits import MAX_ID, MAX_SEARCH, check_text
 from gendan.models import AuditEvent, Instance, Order, User
 from states import PROCEDURES
 
@@ -59,11 +61,27 @@ def day_bounds(
     """UTC instants ``[start, end)`` covering company-local days ``date_from``..``date_to``."""
     zone = tz if isinstance(tz, ZoneInfo) else ZoneInfo(tz)
     start = end = None
-    if date_from is not None:
+    # The first and last days of the calendar bound nothing (and would overflow in UTC).
+    if date_from is not None and date_from > date.min + timedelta(days=1):
         start = datetime.combine(date_from, time.min, tzinfo=zone).astimezone(UTC)
-    if date_to is not None:
+    if date_to is not None and date_to < date.max - timedelta(days=1):
         end = datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=zone).astimezone(UTC)
     return start, end
+
+
+def _check_terms(**terms: str | None) -> None:
+    """Search terms are short: a 422 naming the field (SQLite refuses LIKE patterns over
+    50,000 bytes; no order number, name or action is anywhere near ``MAX_SEARCH``)."""
+    errors: dict[str, str] = {}
+    for name, value in terms.items():
+        check_text(errors, name, value, MAX_SEARCH)
+    if errors:
+        raise InvalidForm(errors)
+
+
+def _cursor(value: int | None) -> int | None:
+    """A keyset cursor beyond every id (or seq) the columns can hold means "from the newest"."""
+    return None if value is None or value > MAX_ID else value
 
 
 def matching_user_ids(session: Session, person: str) -> list[int]:
@@ -137,6 +155,8 @@ def search_events(
     outside the window is older); otherwise the filters' own indexes answer (few matches).
     """
     limit = max(1, limit)
+    _check_terms(order_no=order_no, person=person, procedure=procedure, action=action)
+    before_seq = _cursor(before_seq)
     start, end = day_bounds(date_from, date_to, tz)
     filters: dict[str, Any] = {
         "order_no": order_no,
@@ -192,6 +212,8 @@ def search_instances(
     ``customer`` is part of the order's customer name. The next page: ``before_id`` = the last
     returned instance's id.
     """
+    _check_terms(order_no=order_no, procedure=procedure, state=state, customer=customer)
+    before_id = _cursor(before_id)
     stmt = select(Instance, Order).join(Order, Order.order_no == Instance.order_no, isouter=True)
     conds: list[Any] = []
     if before_id is not None:

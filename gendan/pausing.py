@@ -30,6 +30,7 @@ from sqlmodel import Session, select
 from gendan import audit
 from gendan.calendar import BusinessCalendar
 from gendan.errors import Conflict, InvalidForm, NotAllowed
+from gendan.limits import MAX_TEXT, check_text
 from gendan.models import Instance, Task, Timer
 from gendan.org import Actor, escalation_targets
 from gendan.outbox import enqueue
@@ -84,6 +85,7 @@ def pause_task(
         errors["note"] = "say what was asked and how / 请写明询问的内容及方式"
     if via and via not in CHANNELS:
         errors["via"] = f"one of {', '.join(CHANNELS)} / 联系方式无效"
+    check_text(errors, "note", note, MAX_TEXT)
     if errors:
         raise InvalidForm(errors)
     session.execute(

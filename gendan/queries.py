@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -11,7 +11,8 @@ from sqlalchemy import Integer, and_, literal, or_, tuple_, union_all
 from sqlmodel import Session, select
 
 from gendan.db import UTCDateTime
-from gendan.errors import NotAllowed, NotFound
+from gendan.errors import InvalidForm, NotAllowed, NotFound
+from gendan.limits import MAX_ID, MAX_SEARCH, check_text
 from gendan.models import AuditEvent, Department, Document, Instance, Order, Task, Timer
 from gendan.org import Actor, may_work_on
 from states import get_procedure
@@ -42,6 +43,42 @@ class InboxFilter:
     due_today: bool = False
 
 
+def check_filter(flt: InboxFilter) -> None:
+    """Search terms are short (422 naming the field): SQLite refuses LIKE patterns over
+    50,000 bytes, and no order number, customer or title is that long."""
+    errors: dict[str, str] = {}
+    for name in ("scope", "procedure", "order_no", "customer", "q"):
+        check_text(errors, name, getattr(flt, name), MAX_SEARCH)
+    if errors:
+        raise InvalidForm(errors)
+
+
+#: The instants a cursor may name (every due time lies between them).
+CURSOR_RANGE = (datetime(1970, 1, 1, tzinfo=UTC), datetime(3000, 1, 1, tzinfo=UTC))
+
+
+def check_cursor(
+    due: datetime, task_id: int, *, due_field: str = "after_due", id_field: str = "after_id"
+) -> tuple[datetime, int]:
+    """A page cursor as sent back by a client: an aware instant in range and a task id in the
+    columns' range, else a 422 naming the field (never an overflow in the database)."""
+    errors: dict[str, str] = {}
+    if due.tzinfo is None or due.utcoffset() is None:
+        errors[due_field] = "needs a time zone, as in the returned cursor / 须带时区"
+    else:
+        try:
+            at = due.astimezone(UTC)
+        except OverflowError:
+            at = None
+        if at is None or not CURSOR_RANGE[0] <= at < CURSOR_RANGE[1]:
+            errors[due_field] = "out of range (1970-2999) / 超出范围"
+    if not 1 <= task_id <= MAX_ID:
+        errors[id_field] = f"must be from 1 to {MAX_ID} / 超出范围"
+    if errors:
+        raise InvalidForm(errors)
+    return due, task_id
+
+
 @dataclass(frozen=True)
 class InboxPage:
     rows: list[InboxRow]
@@ -65,6 +102,9 @@ def inbox(
     own branch walking its own index (``ix_task_assignee_due``, ``ix_task_queue`` per role)
     for at most ``limit + 1`` rows; the branches are merged, then joined for display.
     """
+    check_filter(flt)
+    if after is not None:
+        check_cursor(*after)
     branches = []
     if flt.scope in ("all", "mine"):
         branches.append(_branch(Task.assignee_id == actor.user_id, flt, now, tz, after, limit))

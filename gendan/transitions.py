@@ -19,6 +19,7 @@ from gendan import audit
 from gendan.calendar import BusinessCalendar
 from gendan.effects import apply_order_fields, enter_state, issue_document, reserve_stock
 from gendan.errors import Conflict, IllegalTransition, InvalidForm, NotAllowed, NotFound
+from gendan.limits import MAX_TEXT, check_text
 from gendan.models import Department, FinishedStock, Instance, Order, Task, User
 from gendan.org import Actor, may_work_on
 from gendan.pausing import resume_if_paused
@@ -262,6 +263,7 @@ def complete_task(
     errors: dict[str, str] = {}
     if step.reason_required and not reason.strip():
         errors["reason"] = "a reason is required for this decision / 此决定须填写理由"
+    check_text(errors, "reason", reason, MAX_TEXT)
     signature = _sign(step, actor, password_ok, now, errors)
     values: dict[str, Any] = {}
     form_ok = True
