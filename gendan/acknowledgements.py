@@ -47,8 +47,9 @@ from sqlalchemy import Column, Index, update
 from sqlmodel import Field, Session, SQLModel, select
 
 from gendan import audit
+from gendan.batches import BusyHook, batch_size, write_batch
 from gendan.calendar import BusinessCalendar
-from gendan.db import UTCDateTime, unit_of_work
+from gendan.db import UTCDateTime
 from gendan.errors import NotAllowed, NotFound
 from gendan.models import Instance, Notification, Task, User
 from gendan.org import Actor, gm_office, may_work_on
@@ -286,23 +287,38 @@ def _record(
 # --- missed -------------------------------------------------------------------------------
 
 
-def escalate_unacknowledged(rt: Runtime, *, now: datetime, batch: int = 50) -> list[AckMissed]:
-    """Tell the GM office of every urgent SMS not acknowledged by its due time; once each."""
+def escalate_unacknowledged(
+    rt: Runtime,
+    *,
+    now: datetime,
+    batch: int | None = None,
+    on_busy: BusyHook | None = None,
+    pause: bool = True,
+) -> list[AckMissed]:
+    """Tell the GM office of every urgent SMS not acknowledged by its due time; once each.
+
+    In short batches retried on a locked SQLite database, as the sweep (``gendan.batches``).
+    """
     done: list[AckMissed] = []
+    size = batch_size(rt.db, batch)
+
+    def one_batch(session: Session) -> tuple[int, list[AckMissed]]:
+        acks = session.exec(
+            select(SmsAck)
+            .where(SmsAck.status == "pending", SmsAck.due_at <= now)
+            .order_by(SmsAck.due_at, SmsAck.id)  # type: ignore[arg-type]
+            .limit(size)
+            .with_for_update(skip_locked=True)
+        ).all()
+        missed = [_miss(session, ack, now=now) for ack in acks]
+        return len(acks), [m for m in missed if m]
+
     while True:
-        with unit_of_work(rt.db) as session:
-            acks = session.exec(
-                select(SmsAck)
-                .where(SmsAck.status == "pending", SmsAck.due_at <= now)
-                .order_by(SmsAck.due_at, SmsAck.id)  # type: ignore[arg-type]
-                .limit(batch)
-                .with_for_update(skip_locked=True)
-            ).all()
-            for ack in acks:
-                missed = _miss(session, ack, now=now)
-                if missed:
-                    done.append(missed)
-        if len(acks) < batch:
+        claimed, missed = write_batch(
+            rt.db, one_batch, on_busy=on_busy, pause=lambda r: pause and r[0] == size
+        )
+        done.extend(missed)
+        if claimed < size:
             return done
 
 

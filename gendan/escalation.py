@@ -9,8 +9,8 @@ from sqlmodel import Session, select
 
 from gendan import audit
 from gendan.acknowledgements import escalate_unacknowledged, request_acks
+from gendan.batches import BusyHook, batch_size, write_batch
 from gendan.calendar import BusinessCalendar
-from gendan.db import unit_of_work
 from gendan.models import Instance, Task, Timer
 from gendan.org import escalation_targets, holders
 from gendan.outbox import enqueue
@@ -29,27 +29,45 @@ class Escalation:
     recipients: tuple[str, ...]
 
 
-def escalate_due(rt: Runtime, *, now: datetime, batch: int = 50) -> list[Escalation]:
-    """Fire every pending timer due at ``now``; safe to run twice, concurrently, or late."""
+def escalate_due(
+    rt: Runtime,
+    *,
+    now: datetime,
+    batch: int | None = None,
+    on_busy: BusyHook | None = None,
+    pause: bool = True,
+) -> list[Escalation]:
+    """Fire every pending timer due at ``now``; safe to run twice, concurrently, or late.
+
+    Each batch (``gendan.batches``: 5 timers on SQLite, 50 on PostgreSQL) is its own short
+    transaction, retried when SQLite is locked, with a pause after it on SQLite so that
+    people's clicks get the write lock between batches.
+    """
     done: list[Escalation] = []
     calendar = rt.calendar  # read once, outside the write transaction
+    size = batch_size(rt.db, batch)
+
+    def one_batch(session: Session) -> tuple[int, list[Escalation]]:
+        timers = session.exec(
+            select(Timer)
+            .where(Timer.status == "pending", Timer.due_at <= now)
+            .order_by(Timer.due_at, Timer.id)
+            .limit(size)
+            .with_for_update(skip_locked=True)
+        ).all()
+        fired = [_fire(session, timer, now=now, calendar=calendar) for timer in timers]
+        return len(timers), [esc for esc in fired if esc]
+
     while True:
-        with unit_of_work(rt.db) as session:
-            timers = session.exec(
-                select(Timer)
-                .where(Timer.status == "pending", Timer.due_at <= now)
-                .order_by(Timer.due_at, Timer.id)
-                .limit(batch)
-                .with_for_update(skip_locked=True)
-            ).all()
-            for timer in timers:
-                esc = _fire(session, timer, now=now, calendar=calendar)
-                if esc:
-                    done.append(esc)
+        claimed, fired = write_batch(
+            rt.db, one_batch, on_busy=on_busy, pause=lambda r: pause and r[0] > 0
+        )
+        done.extend(fired)
         # Keep going while anything was due: a level scheduled by this sweep that is already
         # past (a task found overdue long after its deadline) fires now, not one sweep later.
-        if not timers:
-            escalate_unacknowledged(rt, now=now)  # urgent SMS not acknowledged in 30 min
+        if not claimed:
+            # urgent SMS not acknowledged in 30 min
+            escalate_unacknowledged(rt, now=now, batch=batch, on_busy=on_busy, pause=pause)
             return done
 
 
