@@ -60,6 +60,7 @@ class ConflictBody(ErrorBody):
 
 #: The error answers of every API route, for OpenAPI (``APIRouter(responses=...)``).
 API_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "a body that cannot be parsed"},
     401: {"model": ErrorBody, "description": "no, invalid or expired bearer token"},
     403: {"model": ErrorBody, "description": "not allowed for this person (audited)"},
     404: {"model": ErrorBody, "description": "no such object"},
