@@ -12,6 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from gendan.errors import InvalidForm
+from gendan.limits import MAX_ID
 
 REQUIRED = "必填 / required"
 INVALID_CHOICE = "无效的选择 / invalid choice"
@@ -41,10 +42,11 @@ def parse_id(value: Any, field: str, errors: dict[str, str]) -> int | None:
     """An id from a form: None for empty, an error for anything but digits."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    if isinstance(value, int) and not isinstance(value, bool):
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_ID:
         return value
     text = str(value).strip()
-    if not text.isdigit():
+    # ASCII digits within the id columns' range ("²" is a digit to isdigit, 2^63 no id)
+    if not (text.isascii() and text.isdigit() and len(text) <= 10 and int(text) <= MAX_ID):
         errors[field] = INVALID_CHOICE
         return None
     return int(text)

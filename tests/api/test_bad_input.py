@@ -159,6 +159,22 @@ CASES: list[tuple[str, Case, set[int], str | None]] = [
         None,
     ),
     (
+        "admin-head-user-2^63",
+        lambda w: w.page("admin").post(
+            "/admin/departments/1/head", data=w.form("admin", head_user_id=str(BIG))
+        ),
+        {422},
+        None,
+    ),
+    (
+        "admin-head-user-superscript",
+        lambda w: w.page("admin").post(
+            "/admin/departments/1/head", data=w.form("admin", head_user_id="\u00b2")
+        ),
+        {422},
+        None,
+    ),
+    (
         "delegate-to-user-2^63",
         lambda w: w.page().post(
             f"/tasks/{w.task_id}/delegate", data=w.form(to_user_id=str(BIG), reason="r")
