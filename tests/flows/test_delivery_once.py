@@ -5,21 +5,25 @@
 * Every e-mail carries a Message-ID derived from its outbox row, the same on a
   re-send after a crash, so the copy is recognisable.
 
-Time is injected (``now``, ``clock``); a real SQLite file and a real aiosmtpd sink.
+Time is injected (``now``, ``clock``); a real SQLite file (or the suite's PostgreSQL, with
+``GENDAN_TEST_POSTGRES_URL``) and a real aiosmtpd sink.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from flows.delivery import LEASE, DeliveryReport, deliver_pending
-from gendan.runtime import Runtime
+from gendan.runtime import Runtime, build_runtime
+from gendan.settings import Settings
 from notifications import channels
 from notifications.channels import DeliveryResult, Message
 from notifications.messages import message_id
-from tests.flows.conftest import MakeRuntime
+from tests.conftest import database_for
+from tests.flows.conftest import BASE_URL, MakeRuntime
 from tests.flows.test_delivery import (
     MORNING,
     WorkerCrashed,
@@ -29,6 +33,18 @@ from tests.flows.test_delivery import (
     seeded_users,
 )
 from tests.support.servers import SmtpSink
+
+
+@pytest.fixture
+def make_runtime(tmp_path: Path) -> MakeRuntime:
+    """As ``tests/flows/conftest.py``'s, on PostgreSQL too when the suite runs there."""
+    url = database_for(tmp_path / "gendan.db")
+
+    def make(*, smtp_url: str, sms_url: str = "http://127.0.0.1:1/sms") -> Runtime:
+        settings = Settings(database_url=url, smtp_url=smtp_url, sms_url=sms_url, base_url=BASE_URL)
+        return build_runtime(settings)
+
+    return make
 
 
 class FakeClock:
