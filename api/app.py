@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from urllib.parse import urlsplit
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import PlainTextResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -27,14 +29,39 @@ from api.web import LoginRequired
 from gendan.db import utcnow
 from gendan.errors import EngineError
 from gendan.runtime import Runtime, build_runtime
+from gendan.sessions import cookies_secure, hsts_max_age
 
 SECURITY_HEADERS = {
+    # pages and API answers carry personal and order data: never kept by a browser or proxy
+    "Cache-Control": "no-store",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
     "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'",
 }
+
+
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def foreign_origin(request: Request, base_origin: str) -> str | None:
+    """A page POST's Origin (else its Referer's origin) when it is neither this server's (as
+    the request addressed it) nor the base URL's; None when it matches — or when the browser
+    sent neither header, in which case the CSRF token alone decides, as before."""
+    origin = request.headers.get("origin")
+    if origin is None:
+        referer = request.headers.get("referer")
+        if not referer:
+            return None
+        origin = origin_of(referer)
+    own = f"{request.url.scheme}://{request.headers.get('host', '')}".lower()
+    return None if origin.lower() in (own, base_origin) else origin
 
 
 def create_app(rt: Runtime | None = None, clock: Callable[[], datetime] = utcnow) -> FastAPI:
@@ -55,14 +82,27 @@ def create_app(rt: Runtime | None = None, clock: Callable[[], datetime] = utcnow
         secret_key=rt.settings.secret_key,
         session_cookie="gendan_session",
         same_site="lax",
-        https_only=rt.settings.secure_cookies,
-        max_age=12 * 3600,
+        https_only=cookies_secure(rt.settings),  # Secure unless plain HTTP on loopback
+        max_age=rt.settings.session_max_hours * 3600,  # the record decides; see gendan.sessions
     )
+    headers = dict(SECURITY_HEADERS)
+    if hsts := hsts_max_age(rt.settings):
+        headers["Strict-Transport-Security"] = f"max-age={hsts}; includeSubDomains"
+    base_origin = origin_of(rt.settings.base_url)
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
+        if request.method in UNSAFE_METHODS and not request.url.path.startswith("/api"):
+            foreign = foreign_origin(request, base_origin)
+            if foreign is not None:
+                response: Response = PlainTextResponse(
+                    f"cross-site request from {foreign[:100]} refused / 拒绝跨站请求", 403
+                )
+                for k, v in headers.items():
+                    response.headers.setdefault(k, v)
+                return response
         response = await call_next(request)
-        for k, v in SECURITY_HEADERS.items():
+        for k, v in headers.items():
             response.headers.setdefault(k, v)
         return response
 

@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Header, HTTPException, Request
 from sqlmodel import Session, select
 
+from gendan import sessions
 from gendan.db import reader
 from gendan.models import ApiToken
 from gendan.org import Actor, load_actor
@@ -32,27 +33,38 @@ def get_session(rt: Annotated[Runtime, Depends(get_rt)]) -> Iterator[Session]:
         yield session
 
 
+BearerHeader = Annotated[str | None, Header(alias="Authorization")]
+
+
+def bearer_of(authorization: str | None) -> str:
+    """The token of an ``Authorization: Bearer …`` header (401 if there is none)."""
+    if not authorization or not authorization.lower().startswith("bearer "):
+        raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
+    return authorization.split(" ", 1)[1].strip()
+
+
+def client_source(request: Request) -> str:
+    """The client's address as the server sees it (behind a proxy: run uvicorn with
+    ``--proxy-headers --forwarded-allow-ips`` so this is the real client's)."""
+    return request.client.host if request.client else "unknown"
+
+
 def api_actor(
     request: Request,
     session: Annotated[Session, Depends(get_session)],
-    authorization: Annotated[str | None, Header()] = None,
+    authorization: BearerHeader = None,
 ) -> Actor:
-    """Bearer token from ``POST /api/token``; the account is noted on ``request.state.actor_id``
-    (a refusal of this request is audited under it, ``api.errors``)."""
-    if not authorization or not authorization.lower().startswith("bearer "):
-        raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
-    digest = token_digest(authorization.split(" ", 1)[1].strip())
+    """Bearer token from ``POST /api/token``, neither expired nor revoked; the account is noted
+    on ``request.state.actor_id`` (a refusal of this request is audited under it)."""
+    digest = token_digest(bearer_of(authorization))
     token = session.exec(select(ApiToken).where(ApiToken.token_hash == digest)).first()
-    if token is None:
-        raise HTTPException(401, "invalid token", headers={"WWW-Authenticate": "Bearer"})
+    problem = sessions.token_problem(token, now=get_now(request))
+    if token is None or problem is not None:
+        raise HTTPException(401, problem, headers={"WWW-Authenticate": "Bearer"})
     request.state.actor_id = token.user_id  # before load_actor: a deactivated account too
     actor = load_actor(session, token.user_id)
     session.rollback()  # end the read snapshot: the route may write, then read its own write
     return actor
-
-
-def page_user_id(request: Request) -> int | None:
-    return request.session.get("user_id")
 
 
 Rt = Annotated[Runtime, Depends(get_rt)]

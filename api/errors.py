@@ -11,11 +11,13 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
+from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.csrf import CsrfRefused
 from api.deps import get_now
-from gendan import refusals
+from gendan import refusals, sessions
+from gendan.db import reader
 from gendan.errors import (
     Conflict,
     EngineError,
@@ -91,8 +93,11 @@ def refused_actor_id(request: Request) -> int | None:
     """The signed-in account a refusal is about: the bearer token's (``api.deps.api_actor``
     notes it) or, on the pages, the session's. None: anonymous, nothing to record."""
     actor_id = getattr(request.state, "actor_id", None)
-    if actor_id is None and not request.url.path.startswith("/api"):
-        actor_id = request.session.get("user_id")
+    sid = request.session.get("sid") if "session" in request.scope else None
+    if actor_id is None and not request.url.path.startswith("/api") and isinstance(sid, str):
+        with Session(reader(request.app.state.rt.db)) as s:  # e.g. a logout with a bad token
+            rec = sessions.find(s, sid)
+        actor_id = rec.user_id if rec is not None and rec.ended_at is None else None
     return actor_id if isinstance(actor_id, int) else None
 
 

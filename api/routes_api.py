@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from api.deps import ApiActor, Db, Now, Rt
+from api.deps import ApiActor, BearerHeader, Db, Now, Rt, bearer_of, client_source
 from api.errors import API_ERRORS
 from api.guard import ObjectId
-from gendan.accounts import authenticate, issue_token
+from gendan import sessions
+from gendan.accounts import login
 from gendan.assignment import claim_task, unclaim_task
 from gendan.db import unit_of_work
 from gendan.describe import procedure_catalogue
@@ -49,15 +50,32 @@ class CompleteRequest(BaseModel):
 
 
 @router.post("/token")
-def token(body: TokenRequest, rt: Rt, now: Now) -> dict[str, str]:
-    with unit_of_work(rt.db) as s:
-        user = authenticate(
-            s, username=body.username, password=body.password, now=now, channel="api"
-        )
-        tok = issue_token(s, user=user, now=now) if user else None
-    if tok is None:
+def token(body: TokenRequest, request: Request, rt: Rt, now: Now) -> dict[str, Any]:
+    """A bearer token for ``token_hours`` (``expires_at``); throttled per account and source."""
+    user = login(
+        rt.db,
+        username=body.username,
+        password=body.password,
+        now=now,
+        channel="api",
+        source=client_source(request),
+        settings=rt.settings,
+    )
+    if user is None or user.id is None:
         raise HTTPException(401, "wrong username or password")
-    return {"access_token": tok, "token_type": "bearer"}
+    with unit_of_work(rt.db) as s:
+        tok = sessions.issue_token(s, user_id=user.id, now=now, settings=rt.settings)
+    expires = now + timedelta(hours=rt.settings.token_hours)
+    return {"access_token": tok, "token_type": "bearer", "expires_at": expires}
+
+
+@router.post("/token/revoke", status_code=204)
+@router.delete("/token", status_code=204)
+def revoke(actor: ApiActor, rt: Rt, now: Now, authorization: BearerHeader) -> Response:
+    """Revoke the bearer token of this request (log out of the API)."""
+    with unit_of_work(rt.db) as s:
+        sessions.revoke_token(s, token=bearer_of(authorization), now=now)
+    return Response(status_code=204)
 
 
 @router.get("/procedures")

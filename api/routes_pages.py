@@ -10,13 +10,15 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from sqlmodel import Session, select
+from starlette.concurrency import run_in_threadpool
 
 import forms
-from api.deps import Db, Now, Rt
+from api.deps import Db, Now, Rt, client_source
 from api.facts import deadline_view, order_facts, stock_view
 from api.web import Me, PageUser, form_with_csrf, render
 from forms.base import number_problem
-from gendan.accounts import authenticate
+from gendan import sessions
+from gendan.accounts import login as check_login
 from gendan.assignment import claim_task
 from gendan.db import unit_of_work
 from gendan.errors import InvalidForm, NotAllowed, NotFound
@@ -80,26 +82,34 @@ def login_page(request: Request, next: str = "/") -> HTMLResponse:
 async def login(request: Request, rt: Rt, now: Now) -> Response:
     data = await form_with_csrf(request)
     nxt = _safe_next(str(data.get("next") or "/"))
-    with unit_of_work(rt.db) as s:
-        user = authenticate(
-            s,
-            username=str(data.get("username", "")),
-            password=str(data.get("password", "")),
-            now=now,
-            channel="web",
-        )
-        uid = user.id if user else None
-    if uid is None:
+    user = await run_in_threadpool(
+        check_login,
+        rt.db,
+        username=str(data.get("username", "")),
+        password=str(data.get("password", "")),
+        now=now,
+        channel="web",
+        source=client_source(request),
+        settings=rt.settings,
+    )
+    if user is None or user.id is None:
         ctx = {"next": nxt, "error": "用户名或密码错误 / Wrong username or password"}
         return render(request, "login.html", ctx, status=401)
+    with unit_of_work(rt.db) as s:
+        sid = sessions.open_session(s, user_id=user.id, now=now, source=client_source(request))
     request.session.clear()
-    request.session["user_id"] = uid
+    request.session["sid"] = sid  # the only thing the cookie carries
     return RedirectResponse(nxt, status_code=303)
 
 
 @router.post("/logout")
-async def logout(request: Request) -> Response:
+async def logout(request: Request, rt: Rt, now: Now) -> Response:
+    """End the server-side session: the cookie, if replayed, opens nothing."""
     await form_with_csrf(request)
+    sid = request.session.get("sid")
+    if isinstance(sid, str):
+        with unit_of_work(rt.db) as s:
+            sessions.end_session(s, sid=sid, now=now, reason="logout")
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
 

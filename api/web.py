@@ -12,7 +12,8 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from api.csrf import check_csrf, csrf_token
-from api.deps import Db
+from api.deps import Db, Now, Rt
+from gendan import sessions
 from gendan.admin import ROLES
 from gendan.audit_search import state_name
 from gendan.errors import NotAllowed
@@ -32,8 +33,12 @@ class PageUser:
     actor: Actor
 
 
-def page_user(request: Request, db: Db) -> PageUser:
-    uid = request.session.get("user_id")
+def page_user(request: Request, db: Db, rt: Rt, now: Now) -> PageUser:
+    """The person of the session cookie's live server-side session (``gendan.sessions``):
+    ended, idle or past its absolute limit → the login page."""
+    sid = request.session.get("sid")
+    rec = sessions.find(db, sid) if isinstance(sid, str) else None
+    uid = sessions.live_user(rt.db, rec, now=now, settings=rt.settings)
     user = db.get(User, uid) if uid else None
     if user is None or not user.is_active:
         raise LoginRequired()

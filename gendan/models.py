@@ -56,10 +56,72 @@ class UserRole(SQLModel, table=True):
 
 
 class ApiToken(SQLModel, table=True):
+    """A bearer token (stored hashed); it works until ``expires_at`` unless revoked before."""
+
     id: int | None = Field(default=None, primary_key=True)
-    user_id: int = Field(foreign_key="user.id")
+    user_id: int = Field(foreign_key="user.id", index=True)
     token_hash: str = Field(unique=True, index=True)
     created_at: datetime = _ts(nullable=False)
+    #: None (a token from before expiry existed) counts as expired.
+    expires_at: datetime | None = _ts(nullable=True)
+    revoked_at: datetime | None = _ts(nullable=True)
+    #: logout | password | deactivated | revoked (the holder) …
+    revoked_reason: str = ""
+
+
+class UserSession(SQLModel, table=True):
+    """A signed-in page session (``gendan.sessions``): the cookie carries only the random id,
+    stored here as its SHA-256; ended by logout, a password reset, deactivation or a timeout."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    sid_hash: str = Field(unique=True, index=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    created_at: datetime = _ts(nullable=False)
+    last_seen_at: datetime = _ts(nullable=False)
+    ended_at: datetime | None = _ts(nullable=True)
+    #: logout | password | deactivated | idle | absolute
+    end_reason: str = ""
+    #: The client address it was opened from.
+    source: str = ""
+
+
+class LoginCounter(SQLModel, table=True):
+    """Login attempts within a window, per scope and key (``gendan.accounts``): one row,
+    updated by a single atomic upsert before each password check."""
+
+    __table_args__ = (UniqueConstraint("scope", "key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    #: account_source | account | source
+    scope: str
+    key: str
+    window_start: datetime = _ts(nullable=False)
+    attempts: int = 0
+
+
+class KnownSource(SQLModel, table=True):
+    """A client address an account has logged in from: it may still try when the account is
+    under attack from elsewhere."""
+
+    __table_args__ = (UniqueConstraint("user_id", "source"),)
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id")
+    source: str
+    last_login_at: datetime = _ts(nullable=False)
+
+
+class UnknownLoginCount(SQLModel, table=True):
+    """Failed logins with unknown usernames from one source in one (UTC) minute: the tally
+    beside the minute's one ``login_failed_unknown`` audit event (as ``refusalcount``)."""
+
+    __table_args__ = (UniqueConstraint("source", "minute"),)
+    id: int | None = Field(default=None, primary_key=True)
+    source: str
+    minute: datetime = _ts(nullable=False)
+    count: int = 1
+    event_seq: int | None = Field(default=None, index=True)
+    first_at: datetime = _ts(nullable=False)
+    last_at: datetime = _ts(nullable=False)
+    last_username: str = ""
 
 
 class Order(SQLModel, table=True):

@@ -28,8 +28,26 @@ class Settings(BaseSettings):
     workdays: str = ""
     #: Secret for session cookies and CSRF tokens. Set it in production.
     secret_key: str = "dev-insecure-change-me"
-    #: Cookies only over HTTPS (set true behind TLS).
-    secure_cookies: bool = False
+    #: Cookies only over HTTPS. Unset: Secure unless the base URL is plain http:// on a loopback
+    #: host (127.0.0.1, localhost, ::1); set false explicitly to serve plain HTTP elsewhere.
+    secure_cookies: bool | None = None
+    #: Strict-Transport-Security max-age (seconds). Unset: a year if the base URL is https, else
+    #: off; 0 turns it off.
+    hsts_seconds: int | None = None
+    #: A page session ends after this many minutes without a request ...
+    session_idle_minutes: int = 30
+    #: ... and this many hours after logging in, whatever happens.
+    session_max_hours: int = 12
+    #: An API token expires this many hours after it was issued.
+    token_hours: int = 12
+    #: Login throttling (``gendan.accounts``), each within ``login_window_minutes``: attempts
+    #: per account from one source (then 429 for that source), per account from sources it
+    #: never logged in from (then only its known sources may try), and per source over all
+    #: accounts.
+    login_window_minutes: int = 15
+    login_max_account_source: int = 5
+    login_max_account: int = 20
+    login_max_source: int = 100
     #: Prefect API of an existing server; empty: ``gendan serve`` starts a local one.
     prefect_api_url: str = ""
     prefect_port: int = 4200

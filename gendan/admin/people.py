@@ -27,9 +27,10 @@ from gendan.admin.validation import (
     raise_errors,
 )
 from gendan.errors import NotFound
-from gendan.models import ApiToken, Instance, Task, User
+from gendan.models import Instance, Task, User
 from gendan.org import Actor
 from gendan.security import hash_password
+from gendan.sessions import end_all_for
 
 LANGUAGES: dict[str, tuple[str, str]] = {"zh": ("中文", "Chinese"), "en": ("英文", "English")}
 MIN_PASSWORD_LENGTH = 10
@@ -257,6 +258,7 @@ def update_user(
     record(session, actor=actor, now=now, what=what, changes=changes, detail=detail)
     if "is_active" in changes and not new["is_active"]:
         release_claimed_tasks(session, user_id=old.id, actor=actor, now=now)
+        end_all_for(session, user_id=old.id, now=now, reason="deactivated")  # sessions, tokens
     return UserInfo.of(user)
 
 
@@ -285,21 +287,22 @@ def release_claimed_tasks(session: Session, *, user_id: int, actor: Actor, now: 
 def reset_password(
     session: Session, *, actor: Actor, now: datetime, user_id: Any, password: Any
 ) -> None:
-    """Set a new password; the person's API tokens stop working (they must log in again)."""
+    """Set a new password; the person's page sessions end and API tokens are revoked (they
+    must log in again, ``gendan.sessions``)."""
     user = get_user(session, user_id)
     errors: dict[str, str] = {}
     pw = check_password(errors, password, user.username)
     raise_errors(errors)
     user.password_hash = hash_password(pw)
     session.add(user)
-    tokens = session.exec(select(ApiToken).where(ApiToken.user_id == user.id)).all()
-    for token in tokens:
-        session.delete(token)
+    session.flush()
+    assert user.id is not None
+    ended = end_all_for(session, user_id=user.id, now=now, reason="password")
     record(
         session,
         actor=actor,
         now=now,
         what="password_reset",
         changes={"password": {"old": MASK, "new": MASK}},
-        detail={"user_id": user.id, "username": user.username, "api_tokens_revoked": len(tokens)},
+        detail={"user_id": user.id, "username": user.username, **ended},
     )

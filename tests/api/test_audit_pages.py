@@ -18,8 +18,8 @@ from sqlmodel import Session, select
 
 from api.routes_audit import router as audit_router
 from gendan import audit_search
-from gendan.accounts import authenticate
-from gendan.db import drop_audit_guards, reader, unit_of_work
+from gendan.accounts import login as check_login
+from gendan.db import drop_audit_guards, reader
 from gendan.demo import Driver, order_form, review_to_release, step_forms
 from gendan.models import AuditEvent, Instance, User
 from gendan.runtime import Runtime
@@ -345,8 +345,15 @@ def test_search_events_equals_a_plain_filter_of_every_event(
     for who in ("clerk", "prod_mgr", "mc"):
         for n, f in forms.items():
             d.act(ids[n], who, "opinion", step_forms(f, MONDAY_10)["feasible"])
-    with unit_of_work(rt.db) as s:
-        authenticate(s, username="ghost", password="x", now=MONDAY_10, channel="web")
+    check_login(
+        rt.db,
+        username="ghost",
+        password="x",
+        now=MONDAY_10,
+        channel="web",
+        source="127.0.0.1",
+        settings=rt.settings,
+    )
     prod_mgr = user_id(rt, "prod_mgr")
     with Session(reader(rt.db)) as s:
         every = s.exec(select(AuditEvent).order_by(AuditEvent.seq.desc())).all()

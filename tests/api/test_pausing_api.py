@@ -48,6 +48,7 @@ def test_pause_and_resume_through_the_api(
     assert item["pauses_for"] == "customer" and item["paused_at"]
 
     clock.now = at(26, 11)  # Thursday: three working days later
+    clerk = api_client(server, "clerk")  # a token lasts 12 hours
     r = clerk.post(f"/api/tasks/{tid}/resume")
     assert r.status_code == 200, r.text
     body = r.json()
@@ -72,12 +73,16 @@ def test_pause_and_resume_on_the_task_page(
     assert f'action="/tasks/{tid}/pause"' in page and "暂停计时：等待客户答复" in page
 
     clock.now = at(23, 11)
+    clerk = login(server, "clerk")  # a page session ends after 30 idle minutes
+    token = csrf_of(clerk.get(f"/tasks/{tid}").text)
     form = {"note": "传真询问客户 / asked by fax", "via": "fax"}
     assert clerk.post(f"/tasks/{tid}/pause", data=form).status_code == 403  # no CSRF token
     r = clerk.post(f"/tasks/{tid}/pause", data={**form, "csrf_token": token})
     assert r.status_code == 303
     clock.now = at(25, 9)  # Wednesday: the old deadline passed yesterday
+    clerk = login(server, "clerk")
     page = clerk.get(f"/tasks/{tid}").text
+    token = csrf_of(page)
     assert "暂停：等待客户答复，自 2026-11-23 11:00 起" in page
     assert "已等待 16h00m" in page and 'id="resume"' in page
     inbox = clerk.get("/").text

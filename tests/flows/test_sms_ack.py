@@ -58,7 +58,10 @@ def serve(rt: Runtime, clock: Clock) -> Iterator[httpx.Client]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    app = create_app(rt, clock=clock)
+    # the base URL is https, served here over plain HTTP on loopback: say so, or the session
+    # cookie is Secure and the client never sends it back
+    plain = Runtime(rt.db, rt.calendar, rt.settings.model_copy(update={"secure_cookies": False}))
+    app = create_app(plain, clock=clock)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
