@@ -302,64 +302,82 @@ def make_seals(
     mail: list[str] | None = None,
     max_events: int = MAX_EVENTS_PER_SEAL,
 ) -> list[SealRecord]:
-    """Seal every event after the last seal (several seals if there are many), in one
-    transaction that holds the chain's head; each seal is appended to the anchor before the
-    commit. The caller has verified the chain; the events sealed here are re-hashed anyway.
+    """Seal every event after the last seal, up to the head as it is now: one seal per
+    ``max_events`` events, each in its own short transaction that holds the chain's head and
+    appends the seal to the anchor before its commit (so a first seal of a large trail never
+    holds the write lock for long). The caller verified the chain; what is sealed is re-hashed.
     """
+    made: list[SealRecord] = []
+    target: int | None = None
+    while True:
+        with unit_of_work(engine) as s:
+            head = s.exec(select(AuditHead).where(AuditHead.id == 1).with_for_update()).one()
+            target = head.seq if target is None else target
+            rec = _seal_next(s, key=key, upto=target, now=now, mail=mail, max_events=max_events)
+            if rec is None:
+                return made
+            s.flush()  # a concurrent sealer's row fails here, before the anchor is touched
+            append_anchor(anchor, [rec])
+        made.append(rec)
+
+
+def _seal_next(
+    s: Session,
+    *,
+    key: Ed25519PrivateKey,
+    upto: int,
+    now: datetime,
+    mail: list[str] | None,
+    max_events: int,
+) -> SealRecord | None:
+    """Add the seal of the next at most ``max_events`` unsealed events up to ``upto``."""
     from gendan.audit import event_hash
 
-    made: list[SealRecord] = []
-    with unit_of_work(engine) as s:
-        head = s.exec(select(AuditHead).where(AuditHead.id == 1).with_for_update()).one()
-        last = s.exec(select(AuditSeal).order_by(AuditSeal.seq.desc()).limit(1)).first()  # type: ignore[attr-defined]
-        start = last.seq + 1 if last else 1
-        prev = last.hash if last else GENESIS_HASH
-        while start <= head.seq:
-            end = min(head.seq, start + max_events - 1)
-            rows = s.exec(
-                select(AuditEvent)
-                .where(AuditEvent.seq >= start, AuditEvent.seq <= end)
-                .order_by(AuditEvent.seq)
-            ).all()
-            for offset, ev in enumerate(rows):
-                if ev.seq != start + offset or ev.prev_hash != prev or event_hash(ev) != ev.hash:
-                    raise SealError(f"event {start + offset} is not intact; nothing sealed")
-                prev = ev.hash
-            if len(rows) != end - start + 1:
-                raise SealError(f"event {start + len(rows)} is missing; nothing sealed")
-            hashes = "".join(ev.hash for ev in rows)
-            rec = sign(key, seq=end, first=start, hash=prev, at=now, hashes=hashes)
-            s.add(
-                AuditSeal(
-                    seq=rec.seq,
-                    first_seq=rec.first,
-                    hash=rec.hash,
-                    at=datetime.fromisoformat(rec.at),
-                    leaves=rec.leaves,
-                    hashes=hashes,
-                    key_id=rec.key,
-                    public_key=rec.pub,
-                    signature=rec.sig,
-                )
+    last = s.exec(select(AuditSeal).order_by(AuditSeal.seq.desc()).limit(1)).first()  # type: ignore[attr-defined]
+    start = last.seq + 1 if last else 1
+    prev = last.hash if last else GENESIS_HASH
+    if start > upto:
+        return None
+    end = min(upto, start + max_events - 1)
+    rows = s.exec(
+        select(AuditEvent)
+        .where(AuditEvent.seq >= start, AuditEvent.seq <= end)
+        .order_by(AuditEvent.seq)
+    ).all()
+    for offset, ev in enumerate(rows):
+        if ev.seq != start + offset or ev.prev_hash != prev or event_hash(ev) != ev.hash:
+            raise SealError(f"event {start + offset} is not intact; nothing sealed")
+        prev = ev.hash
+    if len(rows) != end - start + 1:
+        raise SealError(f"event {start + len(rows)} is missing; nothing sealed")
+    hashes = "".join(ev.hash for ev in rows)
+    rec = sign(key, seq=end, first=start, hash=prev, at=now, hashes=hashes)
+    s.add(
+        AuditSeal(
+            seq=rec.seq,
+            first_seq=rec.first,
+            hash=rec.hash,
+            at=datetime.fromisoformat(rec.at),
+            leaves=rec.leaves,
+            hashes=hashes,
+            key_id=rec.key,
+            public_key=rec.pub,
+            signature=rec.sig,
+        )
+    )
+    for address in mail or []:
+        s.add(
+            Notification(
+                cause=f"audit-seal:{rec.seq}",
+                channel="email",
+                address=address,
+                template="audit_seal",
+                context={"line": rec.line(), "seq": rec.seq, "at": rec.at},
+                next_attempt_at=now,
+                created_at=now,
             )
-            for address in mail or []:
-                s.add(
-                    Notification(
-                        cause=f"audit-seal:{rec.seq}",
-                        channel="email",
-                        address=address,
-                        template="audit_seal",
-                        context={"line": rec.line(), "seq": rec.seq, "at": rec.at},
-                        next_attempt_at=now,
-                        created_at=now,
-                    )
-                )
-            made.append(rec)
-            start = end + 1
-        if made:
-            s.flush()  # a concurrent sealer's row fails here, before the anchor is touched
-            append_anchor(anchor, made)
-    return made
+        )
+    return rec
 
 
 # --- checking seals ------------------------------------------------------------------------

@@ -314,3 +314,30 @@ def test_keys_init_refuses_to_overwrite(rt: Runtime) -> None:
     assert path.read_bytes() == before
     assert seal.key_id(seal.load_key(path).public_key()) == seal.key_id(key.public_key())  # type: ignore[union-attr]
     assert (path.stat().st_mode & 0o777) == 0o600
+
+
+def test_sealing_twice_seals_once_and_a_broken_chain_is_never_sealed(rt: Runtime) -> None:
+    key = seal.init_key(seal.key_path(rt.settings))
+    anchor = seal.anchor_path(rt.settings)
+    add_events(rt, 5)
+    assert [m.seq for m in seal.make_seals(rt.db, key=key, anchor=anchor, now=MONDAY_10)] == [5]
+    assert seal.make_seals(rt.db, key=key, anchor=anchor, now=MONDAY_10) == []
+    add_events(rt, 2)
+    drop_audit_guards(rt.db)
+    sql(rt, "UPDATE auditevent SET reason = 'edited' WHERE seq = 6")
+    with pytest.raises(seal.SealError, match="event 6 is not intact"):
+        seal.make_seals(rt.db, key=key, anchor=anchor, now=MONDAY_10)
+    report = audit.verify_seal_and_record(rt.settings, rt.db, now=MONDAY_10)
+    assert not report.ok and report.first_broken_seq == 6 and report.sealed_seq == 5
+    assert len(anchor.read_text().splitlines()) == 1
+    with Session(rt.db) as s:
+        assert [r.seq for r in s.exec(select(AuditSeal)).all()] == [5]
+
+
+def test_an_unreadable_anchor_line_is_reported(rt: Runtime) -> None:
+    sealed(rt, 4)
+    with seal.anchor_path(rt.settings).open("a") as f:
+        f.write("not a seal\n")
+    report = check(rt)
+    assert not report.ok and report.anchor_ok is False
+    assert "anchor line 2 is not a seal" in report.problems
