@@ -22,7 +22,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from api.app import create_app
-from gendan.accounts import UNKNOWN_ACTION
+from gendan.accounts import UNKNOWN_ACTION, dummy_hash
 from gendan.db import reader
 from gendan.demo import DEMO_PASSWORD
 from gendan.models import AuditEvent, UnknownLoginCount, User, UserSession
@@ -210,8 +210,11 @@ def test_unknown_usernames_are_aggregated_per_source_and_minute(
     server: str, rt: Runtime, clock: Clock
 ) -> None:
     c = httpx.Client(base_url=server, timeout=30)
+    dummy_hash.cache_clear()  # the server runs in this process: its argon2 check is seen here
     for n in range(12):
         assert token_status(c, f"ghost{n}", "x") == 401
+    used = dummy_hash.cache_info()
+    assert used.hits + used.misses == 12  # an unknown name costs an argon2 check, as a known one
     assert web_login(c, "ghost-web", "x") == 401
     assert events(rt, UNKNOWN_ACTION) == 1
     with Session(reader(rt.db)) as s:
