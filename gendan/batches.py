@@ -9,13 +9,21 @@ every time against waiters that poll). A batch that meets a locked database
 ("database is locked" once the busy timeout ran out) is rolled back and tried
 again after a back-off, a bounded number of times, instead of ending the sweep.
 
-PostgreSQL locks rows, not the database: batches stay larger and nobody pauses.
+On one SQLite file, one sweep at a time (``one_at_a_time``): the pauses of ten overlapping
+sweeps would not add up to any free time for a click. A sweep that finds another running
+leaves the work to it.
+
+PostgreSQL locks rows, not the database: batches stay larger, nobody pauses, and several
+sweeps share the work (``SKIP LOCKED``).
 """
 
 from __future__ import annotations
 
+import fcntl
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
 from typing import TypeVar
 
 from sqlalchemy.engine import Engine
@@ -30,6 +38,7 @@ __all__ = [
     "SQLITE_BATCH",
     "batch_size",
     "is_locked",
+    "one_at_a_time",
     "write_batch",
 ]
 
@@ -104,3 +113,34 @@ def write_batch(
         if is_sqlite(engine) and (pause(result) if callable(pause) else pause):
             time.sleep(max(MIN_PAUSE, (time.monotonic() - started) * PAUSE_RATIO))
         return result
+
+
+def lock_path(engine: Engine, name: str) -> Path | None:
+    """``<database file>.<name>.lock`` for a SQLite file, else None (PostgreSQL, memory)."""
+    database = engine.url.database if is_sqlite(engine) else None
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(f"{database}.{name}.lock")
+
+
+@contextmanager
+def one_at_a_time(engine: Engine, name: str) -> Iterator[bool]:
+    """True while this process alone runs ``name`` on this SQLite file; False at once if
+    another process (or thread) does. Always True on PostgreSQL.
+
+    An OS lock (``flock``) on a file beside the database, so a crashed holder frees it.
+    """
+    path = lock_path(engine, name)
+    if path is None:
+        yield True
+        return
+    with open(path, "a+b") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from gendan import audit
 from gendan.acknowledgements import escalate_unacknowledged, request_acks
-from gendan.batches import BusyHook, batch_size, write_batch
+from gendan.batches import BusyHook, batch_size, one_at_a_time, write_batch
 from gendan.calendar import BusinessCalendar
 from gendan.models import Instance, Task, Timer
 from gendan.org import escalation_targets, holders
@@ -41,8 +41,18 @@ def escalate_due(
 
     Each batch (``gendan.batches``: 5 timers on SQLite, 50 on PostgreSQL) is its own short
     transaction, retried when SQLite is locked, with a pause after it on SQLite so that
-    people's clicks get the write lock between batches.
+    people's clicks get the write lock between batches. On a SQLite file one sweep runs at a
+    time: while another process sweeps, this one returns ``[]`` at once and leaves it the work.
     """
+    with one_at_a_time(rt.db, "sweep") as alone:
+        if not alone:
+            return []
+        return _sweep(rt, now=now, batch=batch, on_busy=on_busy, pause=pause)
+
+
+def _sweep(
+    rt: Runtime, *, now: datetime, batch: int | None, on_busy: BusyHook | None, pause: bool
+) -> list[Escalation]:
     done: list[Escalation] = []
     calendar = rt.calendar  # read once, outside the write transaction
     size = batch_size(rt.db, batch)

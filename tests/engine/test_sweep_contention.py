@@ -143,3 +143,16 @@ def test_a_sweep_gives_up_after_a_bounded_number_of_retries(
         holder.close()
     assert busy == [1, 2, 3]  # then it gives up: the next scheduled sweep starts over
     assert fired_count(rt.db) == 0
+
+
+@sqlite_only
+def test_on_one_sqlite_file_a_second_sweep_leaves_the_work_to_the_running_one(
+    rt: Runtime,
+) -> None:
+    add_due_timers(rt.db, 4)
+    with batches.one_at_a_time(rt.db, "sweep") as alone:  # a sweep running in another process
+        assert alone
+        assert escalate_due(rt, now=SWEEP_AT) == []
+        assert fired_count(rt.db) == 0
+    assert len(escalate_due(rt, now=SWEEP_AT)) == 4
+    assert escalate_due(rt, now=SWEEP_AT) == []
