@@ -27,15 +27,17 @@ SECRETS = ("PS-SO-70-01", "可按期交货", "HT-SO-70", "BANK-SO-70", "已核�
 OBJECT_PARAMS = {"task_id", "instance_id", "doc_no"}
 
 
-def readable_get_routes(rt: Runtime) -> list[str]:
-    """Every GET route with no path parameter or only object parameters (pages and API)."""
+def readable_get_routes(rt: Runtime, params: set[str] | None = None) -> list[str]:
+    """Every GET route with no path parameter or only object parameters (and ``params``)."""
     routes = []
     for route in create_app(rt).routes:  # FastAPI 0.154 wraps included routers
         routes.extend(getattr(getattr(route, "original_router", None), "routes", [route]))
     out = []
     for route in routes:
-        params = set(re.findall(r"\{(\w+)\}", getattr(route, "path", "")))
-        if "GET" in (getattr(route, "methods", None) or ()) and params <= OBJECT_PARAMS:
+        named = set(re.findall(r"\{(\w+)\}", getattr(route, "path", "")))
+        if "GET" in (getattr(route, "methods", None) or ()) and named <= OBJECT_PARAMS | (
+            params or set()
+        ):
             out.append(route.path)
     return sorted(set(out))
 
