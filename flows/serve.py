@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from prefect import serve
 
-from flows.audit_verify import audit_verify
+from flows.audit_verify import audit_seal, audit_verify
 from flows.deliver_notifications import deliver_notifications
 from flows.sla_sweep import sla_sweep
+from gendan.settings import get_settings
 
 SWEEP_DEPLOYMENT = "gendan-sla-sweep"
 DELIVERY_DEPLOYMENT = "gendan-deliver-notifications"
 AUDIT_DEPLOYMENT = "gendan-audit-verify"
+SEAL_DEPLOYMENT = "gendan-audit-seal"
 #: The full re-hash of the audit chain runs hourly (tens of seconds for a million events).
 AUDIT_INTERVAL = 3600
 
@@ -27,5 +29,6 @@ def serve_flows(sweep_interval: int = 60, delivery_interval: int = 30) -> None:
         sla_sweep.to_deployment(name=SWEEP_DEPLOYMENT, interval=sweep_interval),
         deliver_notifications.to_deployment(name=DELIVERY_DEPLOYMENT, interval=delivery_interval),
         audit_verify.to_deployment(name=AUDIT_DEPLOYMENT, interval=AUDIT_INTERVAL),
+        audit_seal.to_deployment(name=SEAL_DEPLOYMENT, interval=get_settings().seal_interval),
         print_starting_message=False,
     )

@@ -312,13 +312,48 @@ def make_seals(
     while True:
         with unit_of_work(engine) as s:
             head = s.exec(select(AuditHead).where(AuditHead.id == 1).with_for_update()).one()
-            target = head.seq if target is None else target
+            if target is None:
+                target = head.seq
+                _same_last_seal(s, anchor)
             rec = _seal_next(s, key=key, upto=target, now=now, mail=mail, max_events=max_events)
             if rec is None:
                 return made
             s.flush()  # a concurrent sealer's row fails here, before the anchor is touched
             append_anchor(anchor, [rec])
         made.append(rec)
+
+
+def _same_last_seal(s: Session, anchor: Path) -> None:
+    """Refuse to go on from a last seal the anchor does not end with (seals deleted from the
+    table, or an anchor that lost lines): sealing would then cover a trail nobody checked."""
+    row = s.exec(select(AuditSeal).order_by(AuditSeal.seq.desc()).limit(1)).first()  # type: ignore[attr-defined]
+    last = last_anchor_record(anchor)
+    if row is None and last is None:
+        return
+    if row is None or last is None or SealRecord.of_row(row) != last:
+        raise SealError(
+            "the database's last seal and the anchor's last line differ; "
+            "run gendan audit verify — nothing sealed"
+        )
+
+
+def last_anchor_record(path: Path) -> SealRecord | None:
+    """The anchor's last seal, read from the end of the file (it grows forever)."""
+    try:
+        with path.open("rb") as f:
+            f.seek(0, os.SEEK_END)
+            size = f.tell()
+            f.seek(max(size - 4096, 0))
+            tail = f.read().decode("utf-8", errors="replace")
+    except FileNotFoundError:
+        return None
+    lines = [line for line in tail.splitlines() if line.strip()]
+    if not lines:
+        return None
+    try:
+        return SealRecord.of_line(json.loads(lines[-1]))
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 def _seal_next(

@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     seal_anchor: str = ""
     #: E-mail addresses (comma-separated) that receive every seal's anchor line.
     seal_mail_to: str = ""
+    #: How often ``gendan serve`` seals new audit events (seconds; the full check is hourly).
+    seal_interval: int = 300
     #: Sweep and delivery intervals for ``gendan serve`` (seconds).
     sweep_interval: int = 60
     delivery_interval: int = 30

@@ -341,3 +341,17 @@ def test_an_unreadable_anchor_line_is_reported(rt: Runtime) -> None:
     report = check(rt)
     assert not report.ok and report.anchor_ok is False
     assert "anchor line 2 is not a seal" in report.problems
+
+
+def test_sealing_refuses_to_go_on_from_seals_the_anchor_does_not_end_with(rt: Runtime) -> None:
+    """Seals deleted from the table would make the next seal cover a rewritten trail anew."""
+    sealed(rt, 4)
+    key = seal.load_key(seal.key_path(rt.settings))
+    assert key is not None
+    anchor = seal.anchor_path(rt.settings)
+    add_events(rt, 2)
+    drop_audit_guards(rt.db)
+    sql(rt, "DELETE FROM auditseal")
+    with pytest.raises(seal.SealError, match="differ"):
+        seal.make_seals(rt.db, key=key, anchor=anchor, now=MONDAY_10)
+    assert len(anchor.read_text().splitlines()) == 1

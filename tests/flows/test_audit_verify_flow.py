@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from flows.audit_verify import audit_verify
+from flows.audit_verify import audit_seal, audit_verify
 from flows.common import runtime
 from flows.delivery import deliver_pending
 from gendan import seal
@@ -66,3 +66,23 @@ def test_each_seal_is_mailed_to_the_auditors_when_configured(
     for mail in smtp_sink.messages:
         assert f"event {report.sealed_seq}" in mail.subject
         assert line in mail.body  # the anchor line, exactly: one more copy outside gendan
+
+
+def test_audit_seal_flow_seals_new_events_and_refuses_when_the_anchor_disagrees(
+    prefect_harness: None, gendan_env: str
+) -> None:
+    rt = runtime()
+    assert audit_seal(return_state=True).result() == 0  # no key: nothing sealed, no failure
+    seal.init_key(seal.key_path(rt.settings))
+    add_events(rt, 3)
+    assert audit_seal(at="2026-11-23T10:05:00", return_state=True).result() == 3
+    add_events(rt, 2)
+    assert audit_seal(at="2026-11-23T10:10:00", return_state=True).result() == 5
+    assert audit_seal(at="2026-11-23T10:15:00", return_state=True).result() == 0  # nothing new
+
+    seal.anchor_path(rt.settings).write_text("")  # the anchor lost its lines
+    add_events(rt, 1)
+    refused = audit_seal(at="2026-11-23T10:20:00", return_state=True)
+    assert refused.is_failed()
+    with Session(rt.db) as s:
+        assert [r.seq for r in s.exec(select(AuditSeal).order_by(AuditSeal.seq)).all()] == [3, 5]
