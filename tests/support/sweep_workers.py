@@ -88,10 +88,18 @@ def with_busy_timeout(engine: Engine, ms: int) -> Engine:
 def sweep_process(settings: dict[str, Any], start: Any, out: Any) -> None:
     """One ``escalate_due`` as of ``SWEEP_AT`` after ``start`` is set; reports to ``out``."""
     from gendan.escalation import escalate_due
-    from gendan.runtime import build_runtime
+    from gendan.runtime import Runtime, load_calendar
     from gendan.settings import Settings
 
-    rt = build_runtime(Settings(**settings))
+    try:
+        # The schema exists: no create_schema here (three processes running it at once on
+        # PostgreSQL race on CREATE OR REPLACE FUNCTION, which is not what is tested).
+        conf = Settings(**settings)
+        db = make_engine(conf.database_url)
+        rt = Runtime(db=db, calendar=load_calendar(db, conf), settings=conf)
+    except BaseException as exc:
+        out.put({"crash": "".join(traceback.format_exception(exc))})
+        raise
     start.wait(60)
     try:
         done = escalate_due(rt, now=SWEEP_AT)
