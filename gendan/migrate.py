@@ -8,8 +8,9 @@ one is upgraded in place, and a database made before migrations existed is adopt
 - anything else: upgraded to head.
 
 ``gendan migrate`` runs it explicitly; every process runs it at start (``build_runtime``).
-With several API replicas on one PostgreSQL, run ``gendan migrate`` once before starting
-them (two processes upgrading at the same moment would race on the DDL).
+On PostgreSQL an advisory lock makes processes that start together upgrade one after
+another; still, run ``gendan migrate`` once before starting several replicas, so a long
+upgrade happens once and visibly.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from sqlmodel import SQLModel
 #: The schema of release 0.1, the last made without migrations.
 BASELINE = "0001"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+#: PostgreSQL advisory lock key held while upgrading ("gendan" in ASCII, as a number).
+UPGRADE_LOCK = 0x67656E64616E
 
 
 def import_models() -> None:
@@ -68,8 +71,16 @@ def upgrade(engine: Engine, revision: str = "head", *, create_fresh: bool = True
     ``create_fresh=False`` builds even an empty database by running every migration (the
     test that proves the migrations reach the models' schema).
     """
+    from gendan.db import writer
+
     import_models()
-    with engine.begin() as conn:
+    # SQLite: BEGIN IMMEDIATE, so processes starting together queue for the write lock
+    # instead of failing to upgrade a read lock.
+    with writer(engine).begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # Processes starting together (API replicas, workers) upgrade one after another;
+            # the lock ends with this transaction.
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({UPGRADE_LOCK})")
         tables = set(inspect(conn).get_table_names())
         was = MigrationContext.configure(conn).get_current_revision()
         cfg = _config(conn)

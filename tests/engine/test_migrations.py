@@ -132,3 +132,32 @@ def test_the_fixtures_are_what_release_0_1_made() -> None:
     dump = (FIXTURES / "release-0.1.postgresql.sql").read_text(encoding="utf-8")
     task_table = dump.split("CREATE TABLE public.task (")[1].split(");")[0]
     assert "chain" not in task_table and "sla" in task_table
+
+
+def test_processes_starting_together_upgrade_one_after_another(tmp_path: Path) -> None:
+    """Replicas and workers start at once: on PostgreSQL the advisory lock serialises their
+    upgrades (without it, two CREATE TABLE of one table collide)."""
+    import threading
+
+    with database(tmp_path, release_0_1=False) as url:
+        errors: list[str] = []
+
+        def start() -> None:
+            engine = make_engine(url)
+            try:
+                migrate.upgrade(engine)
+            except Exception as exc:  # noqa: BLE001 - reported below, with its text
+                errors.append(repr(exc))
+            finally:
+                engine.dispose()
+
+        threads = [threading.Thread(target=start) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        engine = make_engine(url)
+        assert errors == []
+        assert migrate.current(engine) == migrate.head()
+        assert migrate.differences(engine) == []
+        engine.dispose()
