@@ -87,7 +87,11 @@ def start_instance(
     if refusal:
         raise NotAllowed(refusal)
     order_no = values["order_no"]
-    order = session.exec(select(Order).where(Order.order_no == order_no)).first()
+    # Row-locked: two changes started at once on one order queue here, so the second sees
+    # the first in the one-open-change check (PostgreSQL; SQLite's writers queue anyway).
+    order = session.exec(
+        select(Order).where(Order.order_no == order_no).with_for_update()
+    ).first()
     if proc.creates_order:
         if order is not None:
             raise InvalidForm({"order_no": f"order {order_no} already exists"})

@@ -495,3 +495,25 @@ def test_feasible_by_the_requested_date_goes_straight_to_the_notice(
     assert order(rt, "SO-D07").delivery_date == wanted
     assert_superseded(rt, "SO-D07", date_=iso(wanted))
     confirm_and_acknowledge(rt, driver, iid)
+
+
+def test_two_changes_started_at_once_leave_one_open(rt: Runtime, driver: Driver) -> None:
+    """One open change per order also under concurrency: the order row is locked at start."""
+    import threading
+
+    released(driver, "SO-RACE")
+    outcomes: list[str] = []
+
+    def start() -> None:
+        try:
+            start_change(driver, "SO-RACE")
+            outcomes.append("started")
+        except Conflict:
+            outcomes.append("conflict")
+
+    threads = [threading.Thread(target=start) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["conflict", "conflict", "conflict", "started"]
