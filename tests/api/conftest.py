@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from datetime import datetime
 
 import httpx
 import pytest
-import uvicorn
 
 from api.app import create_app
 from gendan.demo import DEMO_PASSWORD
 from gendan.runtime import Runtime
 from tests.conftest import MONDAY_10
+from tests.support.app_server import serve_app
 
 
 class Clock:
@@ -26,12 +23,6 @@ class Clock:
         return self.now
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def clock() -> Clock:
     return Clock(MONDAY_10)
@@ -39,21 +30,8 @@ def clock() -> Clock:
 
 @pytest.fixture
 def server(rt: Runtime, clock: Clock) -> Iterator[str]:
-    port = free_port()
-    srv = uvicorn.Server(
-        uvicorn.Config(
-            create_app(rt, clock=clock), host="127.0.0.1", port=port, log_level="warning"
-        )
-    )
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not srv.started:  # server start-up, not SLA time
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(5)
+    with serve_app(create_app(rt, clock=clock)) as base:
+        yield base
 
 
 def api_client(base: str, username: str) -> httpx.Client:

@@ -5,14 +5,9 @@ from __future__ import annotations
 
 import re
 import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, timedelta
 
 import httpx
-import uvicorn
-from fastapi import FastAPI
 from sqlmodel import Session, select
 
 from api.app import create_app
@@ -25,9 +20,10 @@ from gendan.models import AuditEvent, CalendarDay, Document, Task, User
 from gendan.refusals import RefusalCount
 from gendan.runtime import Runtime
 from gendan.security import hash_password
-from tests.api.conftest import Clock, api_client, free_port
+from tests.api.conftest import Clock, api_client
 from tests.api.test_pages import csrf_of, login
 from tests.conftest import MONDAY_10
+from tests.support.app_server import serve_app
 
 
 def outsider(rt: Runtime, username: str) -> int:
@@ -192,23 +188,6 @@ def test_a_refused_post_writes_nothing_but_its_refusal(server: str, rt: Runtime)
     assert audit.verify(rt.db).ok
 
 
-@contextmanager
-def serve(app: FastAPI) -> Iterator[str]:
-    port = free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not srv.started:  # server start-up, not SLA time
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        srv.should_exit = True
-        thread.join(5)
-
-
 def test_the_refusal_survives_the_rollback_of_work_already_done(rt: Runtime) -> None:
     """A route that writes (an audit event, a calendar day) and then is refused: its work is
     rolled back, the refusal (written in its own transaction) stays."""
@@ -222,7 +201,7 @@ def test_the_refusal_survives_the_rollback_of_work_already_done(rt: Runtime) -> 
             s.flush()
             raise NotAllowed("refused after writing / 写入后被拒绝")
 
-    with serve(app) as base:
+    with serve_app(app) as base:
         r = api_client(base, "buyer").post("/api/probe")
     assert r.status_code == 403 and "写入后被拒绝" in r.json()["detail"]
     with Session(rt.db) as s:

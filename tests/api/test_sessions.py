@@ -9,15 +9,12 @@ unknown-username failures; Origin/Referer on page POSTs; no-store and HSTS.
 from __future__ import annotations
 
 import re
-import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import timedelta
 
 import httpx
-import uvicorn
 from sqlalchemy import func
 from sqlmodel import Session, select
 
@@ -27,8 +24,9 @@ from gendan.db import reader
 from gendan.demo import DEMO_PASSWORD
 from gendan.models import AuditEvent, UnknownLoginCount, User, UserSession
 from gendan.runtime import Runtime
-from tests.api.conftest import Clock, api_client, free_port
+from tests.api.conftest import Clock, api_client
 from tests.api.test_pages import csrf_of, login
+from tests.support.app_server import serve_app
 
 NEW_PASSWORD = "a-new-long-password-2026"
 
@@ -259,23 +257,8 @@ def test_no_store_on_pages_and_api_and_no_hsts_on_plain_loopback(server: str) ->
 
 @contextmanager
 def serve(rt: Runtime, clock: Clock) -> Iterator[str]:
-    port = free_port()
-    srv = uvicorn.Server(
-        uvicorn.Config(
-            create_app(rt, clock=clock), host="127.0.0.1", port=port, log_level="warning"
-        )
-    )
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not srv.started:  # server start-up, not SLA time
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        srv.should_exit = True
-        thread.join(5)
+    with serve_app(create_app(rt, clock=clock)) as base:
+        yield base
 
 
 def test_https_base_url_sends_hsts_and_secure_cookies(rt: Runtime, clock: Clock) -> None:

@@ -7,9 +7,6 @@ the aiosmtpd sink; time is injected everywhere (sweep, delivery, the app's clock
 from __future__ import annotations
 
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
@@ -17,7 +14,6 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-import uvicorn
 from sqlmodel import Session, select
 
 from api.app import create_app
@@ -31,6 +27,7 @@ from gendan.runtime import Runtime
 from gendan.security import token_digest
 from gendan.timespec import Sla
 from tests.flows.conftest import BASE_URL, MakeRuntime
+from tests.support.app_server import serve_app
 from tests.support.servers import SmsGateway, SmtpSink
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -55,26 +52,12 @@ class Clock:
 @contextmanager
 def serve(rt: Runtime, clock: Clock) -> Iterator[httpx.Client]:
     """The app on a real uvicorn on loopback, with the injected clock; a client for it."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
     # the base URL is https, served here over plain HTTP on loopback: say so, or the session
     # cookie is Secure and the client never sends it back
     plain = Runtime(rt.db, rt.calendar, rt.settings.model_copy(update={"secure_cookies": False}))
-    app = create_app(plain, clock=clock)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:  # server start-up, not SLA time
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+    with serve_app(create_app(plain, clock=clock)) as base:
+        with httpx.Client(base_url=base, timeout=30) as client:
             yield client
-    finally:
-        server.should_exit = True
-        thread.join(5)
 
 
 def urgent_task(rt: Runtime, received: datetime, order_no: str = "SO-70") -> Task:

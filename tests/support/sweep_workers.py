@@ -135,6 +135,6 @@ def web_writes_until(url: str, busy_ms: int, stop: Any) -> list[dict[str, Any]]:
             writes.append({"ok": True, "fired_then": fired})
         except Exception as exc:
             writes.append({"ok": False, "error": f"{type(exc).__name__}: {exc}"})
-        time.sleep(0.02)
+        time.sleep(0.02)  # paces the stand-in clicks (one every 20 ms); no SLA time is waited
     engine.dispose()
     return writes
