@@ -247,16 +247,20 @@ def test_repeat_order_gm_only_then_contract_and_gate(rt: Runtime, driver: Driver
     assert not any(e.action == "countersign" for e in events(rt, iid))
 
 
-def test_unpaid_order_waits_for_payment_and_the_notice_clock_starts_at_payment(
-    rt: Runtime, driver: Driver
-) -> None:
-    form = order_form("SO-P", "regular", now=driver.now)
+def quoted(driver: Driver, no: str) -> tuple[int, dict[str, dict]]:
+    """A regular order found feasible and quoted: the sales head's check is open."""
+    iid, form = to_board(driver, "regular", no)
     f = step_forms(form, driver.now)
-    iid = driver.start("order_review", "clerk", form)
-    driver.act(iid, "clerk", "confirm", f["confirm"])
     for who in ("clerk", "prod_mgr", "mc"):
         driver.act(iid, who, "opinion", f["feasible"])
     driver.act(iid, "clerk", "submit_quote", f["quote"])
+    return iid, f
+
+
+def test_unpaid_order_waits_for_payment_and_the_notice_clock_starts_at_payment(
+    rt: Runtime, driver: Driver
+) -> None:
+    iid, f = quoted(driver, "SO-P")
     driver.act(iid, "sales_head", "approve_quote")
     driver.act(iid, "clerk", "contract_signed", f["unpaid_contract"])
     assert instance(rt, iid).state == "awaiting_payment"
@@ -274,13 +278,7 @@ def test_unpaid_order_waits_for_payment_and_the_notice_clock_starts_at_payment(
 def test_credit_terms_marked_by_the_sales_head_pass_the_gate_at_signing(
     rt: Runtime, driver: Driver
 ) -> None:
-    form = order_form("SO-C", "regular", now=driver.now)
-    f = step_forms(form, driver.now)
-    iid = driver.start("order_review", "clerk", form)
-    driver.act(iid, "clerk", "confirm", f["confirm"])
-    for who in ("clerk", "prod_mgr", "mc"):
-        driver.act(iid, who, "opinion", f["feasible"])
-    driver.act(iid, "clerk", "submit_quote", f["quote"])
+    iid, f = quoted(driver, "SO-C")
     driver.act(iid, "sales_head", "approve_quote", {"credit_terms": True})
     assert order(rt, "SO-C").credit_terms is True
     driver.act(iid, "clerk", "contract_signed", f["unpaid_contract"])
