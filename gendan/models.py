@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from gendan.db import UTCDateTime, utcnow
@@ -182,6 +182,9 @@ class FinishedStock(SQLModel, table=True):
 class Instance(SQLModel, table=True):
     """One running procedure; ``version`` makes concurrent moves fail instead of doubling."""
 
+    #: "Started by me": a person's instances, newest first.
+    __table_args__ = (Index("ix_instance_created_by", "created_by_id", "created_at", "id"),)
+
     id: int | None = Field(default=None, primary_key=True)
     procedure: str = Field(index=True)
     order_no: str = Field(index=True)
@@ -203,6 +206,8 @@ class Task(SQLModel, table=True):
         Index("ix_task_queue", "status", "role", "department_id", "due_at", "id"),
         Index("ix_task_assignee_due", "assignee_id", "status", "due_at", "id"),
         Index("ix_task_instance_status", "instance_id", "status"),
+        #: "Done by me": a person's closed tasks, newest first.
+        Index("ix_task_closed_by", "closed_by_id", "closed_at", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -407,3 +412,72 @@ class AuditSeal(SQLModel, table=True):
     #: A copy for reading; verification trusts the key file and the anchor, not this.
     public_key: str
     signature: str
+
+
+class InstanceCopy(SQLModel, table=True):
+    """抄送: a person copied on an instance — a procedure informed the heads (``OnEnter``
+    ``inform_heads``) or a colleague @mentioned them; it lists the instance under the person's
+    "copied to me" (抄送我)."""
+
+    __table_args__ = (
+        UniqueConstraint("instance_id", "user_id"),
+        Index("ix_instancecopy_user_created", "user_id", "created_at", "id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    instance_id: int = Field(foreign_key="instance.id", index=True)
+    user_id: int = Field(foreign_key="user.id")
+    order_no: str = Field(index=True)
+    #: informed (a procedure copied the head) | mention (@name in a comment)
+    reason: str
+    #: Who copied them (None: the procedure itself).
+    by_id: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = _ts(nullable=False)
+    #: When the person first opened the instance after being copied (None: not yet).
+    seen_at: datetime | None = _ts(nullable=True)
+
+
+class Comment(SQLModel, table=True):
+    """A remark on an instance (备注/评论), shown in its timeline and the order's; audited."""
+
+    __table_args__ = (
+        Index("ix_comment_instance", "instance_id", "id"),
+        Index("ix_comment_order", "order_no", "id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    instance_id: int = Field(foreign_key="instance.id")
+    order_no: str
+    author_id: int = Field(foreign_key="user.id")
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    #: User ids @mentioned (each was copied in).
+    mentions: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = _ts(nullable=False)
+
+
+class Attachment(SQLModel, table=True):
+    """A file on an instance (drawing, the customer's PO photo, a signed scan): its facts;
+    the bytes are in ``AttachmentBlob`` so listings stay cheap. Checksum kept for the record."""
+
+    __table_args__ = (
+        Index("ix_attachment_instance", "instance_id", "id"),
+        Index("ix_attachment_order", "order_no", "id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    instance_id: int = Field(foreign_key="instance.id")
+    order_no: str
+    uploaded_by_id: int = Field(foreign_key="user.id")
+    filename: str
+    content_type: str
+    size: int
+    #: SHA-256 of the bytes, hex.
+    sha256: str
+    note: str = ""
+    created_at: datetime = _ts(nullable=False)
+
+
+class AttachmentBlob(SQLModel, table=True):
+    """The bytes of one attachment, in the database so every app server sees them."""
+
+    attachment_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("attachment.id"), primary_key=True)
+    )
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
