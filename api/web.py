@@ -17,6 +17,7 @@ from gendan import sessions
 from gendan.admin import ROLES
 from gendan.audit_search import state_name
 from gendan.errors import NotAllowed
+from gendan.labels import labeller
 from gendan.models import User
 from gendan.org import Actor, load_actor
 
@@ -92,6 +93,8 @@ def render(request: Request, name: str, ctx: dict[str, Any], status: int = 200) 
         "t": lambda zh, en: zh if lang == "zh" else en,
         "tz": request.app.state.rt.calendar.zone,
         "role_label": lambda key: _pick(ROLES.get(key, (key, key)), lang),
+        #: Raw keys in words: ``L('order_status', o.status)`` (``gendan.labels``).
+        "L": labeller(lang),
         "state_label": lambda proc, state: _pick(
             tuple(state_name(proc, state).partition(" / ")[::2]), lang
         ),
