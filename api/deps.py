@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException, Request
+from fastapi.security import HTTPBearer, OAuth2PasswordBearer
 from sqlmodel import Session, select
 
 from gendan import sessions
@@ -35,6 +36,12 @@ def get_session(rt: Annotated[Runtime, Depends(get_rt)]) -> Iterator[Session]:
 
 BearerHeader = Annotated[str | None, Header(alias="Authorization")]
 
+#: The two ways OpenAPI (and the Authorize button of /docs) learns a bearer token: the OAuth2
+#: password flow against ``POST /api/token``, or a token pasted in. Neither refuses anything
+#: itself (``auto_error=False``): ``api_actor`` checks the token and answers 401.
+OAUTH2 = OAuth2PasswordBearer(tokenUrl="/api/token", auto_error=False)
+BEARER = HTTPBearer(auto_error=False, description="a token from POST /api/token")
+
 
 def bearer_of(authorization: str | None) -> str:
     """The token of an ``Authorization: Bearer …`` header (401 if there is none)."""
@@ -52,11 +59,12 @@ def client_source(request: Request) -> str:
 def api_actor(
     request: Request,
     session: Annotated[Session, Depends(get_session)],
-    authorization: BearerHeader = None,
+    _oauth2: Annotated[str | None, Depends(OAUTH2)] = None,
+    _bearer: Annotated[object, Depends(BEARER)] = None,
 ) -> Actor:
     """Bearer token from ``POST /api/token``, neither expired nor revoked; the account is noted
     on ``request.state.actor_id`` (a refusal of this request is audited under it)."""
-    digest = token_digest(bearer_of(authorization))
+    digest = token_digest(bearer_of(request.headers.get("authorization")))
     token = session.exec(select(ApiToken).where(ApiToken.token_hash == digest)).first()
     problem = sessions.token_problem(token, now=get_now(request))
     if token is None or problem is not None:

@@ -9,13 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from gendan.admin.roles import ROLES
+from gendan.decisions import OPINION, OPINION_LABEL, machine_events, state_decisions, task_decisions
 from gendan.timespec import Deadline
 from states import PROCEDURES
 from states.base import OUTSIDE_PARTIES, Procedure, TaskSpec
-
-#: Countersign states take this one decision from each person (``gendan.transitions``).
-OPINION = "opinion"
-OPINION_LABEL = ("提交意见", "Submit opinion")
 
 #: "head:<department>" in words: PROCEDURES.md "Roles" names the head of some departments.
 DEPARTMENT_HEADS: dict[str, tuple[str, str]] = {
@@ -74,16 +71,16 @@ def _deadline(dl: Deadline | None) -> dict[str, object] | None:
 
 def _event(proc: type[Procedure], event: str, person: bool) -> dict[str, Any]:
     step = proc.steps.get(event)
-    zh, en = (step.label_zh, step.label_en) if step else (event, event)
+    if event == OPINION and person:
+        zh, en = OPINION_LABEL
+    else:
+        zh, en = (step.label_zh, step.label_en) if step else (event, event)
     return {"event": event, "label_zh": zh, "label_en": en, "person": person}
 
 
 def describe_task(proc: type[Procedure], state: str, spec: TaskSpec) -> dict[str, Any]:
-    wait = proc.wait_for(state)
-    if wait and wait.countersign:
-        decisions = [OPINION]
-    else:
-        decisions = list(spec.decisions) or proc.events_from(state)
+    # the very list ``complete_task`` accepts from this task
+    decisions = task_decisions(proc, state, spec.decisions)
     party = OUTSIDE_PARTIES.get(spec.pauses_for or "")
     return {
         "role": spec.role,
@@ -104,20 +101,13 @@ def describe_task(proc: type[Procedure], state: str, spec: TaskSpec) -> dict[str
 
 
 def describe_state(proc: type[Procedure], state: Any) -> dict[str, Any]:
-    """A state: its tasks, and the events a person fires there (a countersign state: only
-    "opinion"; the events its join rule fires are listed under ``join_events``)."""
+    """A state: its tasks, and the decisions a person sends there — exactly what some task of
+    the state accepts (a countersign state: only "opinion"); events no person sends (the ones
+    a countersign's join rule fires) are listed under ``join_events`` and refused by the API."""
     wait = proc.wait_for(state.id)
-    events = proc.events_from(state.id)
     countersign = wait.countersign if wait else None
-    if countersign:
-        person = [
-            {"event": OPINION, "label_zh": OPINION_LABEL[0], "label_en": OPINION_LABEL[1]}
-            | {"person": True}
-        ]
-        joined = [_event(proc, e, person=False) for e in events]
-    else:
-        person = [_event(proc, e, person=True) for e in events]
-        joined = []
+    person = [_event(proc, e, person=True) for e in state_decisions(proc, state.id)]
+    joined = [_event(proc, e, person=False) for e in machine_events(proc, state.id)]
     return {
         "id": state.id,
         "name": state.name,

@@ -11,6 +11,7 @@ from sqlalchemy import Integer, and_, literal, or_, tuple_, union_all
 from sqlmodel import Session, select
 
 from gendan.db import UTCDateTime
+from gendan.decisions import state_decisions
 from gendan.errors import InvalidForm, NotAllowed, NotFound
 from gendan.limits import MAX_ID, MAX_SEARCH, check_text
 from gendan.models import AuditEvent, Department, Document, Instance, Order, Task, Timer
@@ -253,7 +254,7 @@ def instance_view(session: Session, instance_id: int, actor: Actor) -> dict[str,
         "version": inst.version,
         "data": inst.data,
         "closed_at": inst.closed_at,
-        "allowed_events": proc.events_from(inst.state),
+        "allowed_events": state_decisions(proc, inst.state),  # what the API accepts there
         "tasks": [t.model_dump() for t in tasks],
         "timers": [t.model_dump() for t in timers],
         "audit": [e.model_dump() for e in events],

@@ -17,6 +17,7 @@ from statemachine.exceptions import TransitionNotAllowed
 import forms
 from gendan import audit
 from gendan.calendar import BusinessCalendar
+from gendan.decisions import OPINION, task_decisions
 from gendan.effects import apply_order_fields, enter_state, issue_document, reserve_stock
 from gendan.errors import Conflict, IllegalTransition, InvalidForm, NotAllowed, NotFound
 from gendan.limits import MAX_TEXT, check_text
@@ -28,7 +29,7 @@ from gendan.tasks import cancel_timers, close_open_tasks, open_task, open_tasks
 from states import PROCEDURES, get_procedure
 from states.base import Countersign, Procedure, Step
 
-COUNTERSIGN_DECISION = "opinion"
+COUNTERSIGN_DECISION = OPINION
 
 
 def validate(form_key: str, data: dict[str, Any], now: datetime | None = None) -> dict[str, Any]:
@@ -259,7 +260,7 @@ def complete_task(
             )
         _bump_version(session, inst, version, now)
         return inst
-    allowed = [e for e in proc.events_from(inst.state) if not task.decisions or e in task.decisions]
+    allowed = task_decisions(proc, inst.state, task.decisions)  # what the catalogue lists
     if decision not in allowed:
         raise IllegalTransition(inst.state, decision, allowed)
     step = proc.steps[decision]
