@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from uuid import uuid4
 
 from sqlmodel import Session, select
 
@@ -11,12 +12,13 @@ from gendan import audit
 from gendan.acknowledgements import escalate_unacknowledged, request_acks
 from gendan.batches import BusyHook, batch_size, one_at_a_time, write_batch
 from gendan.calendar import BusinessCalendar
-from gendan.models import Instance, Task, Timer
+from gendan.digests import add_to_digest
+from gendan.message_context import task_context
+from gendan.models import Instance, Task, Timer, User
 from gendan.org import escalation_targets, holders
 from gendan.outbox import enqueue
 from gendan.runtime import Runtime
 from states import get_procedure
-from states.base import Procedure
 
 LEVEL_NAMES = {-1: "waiting reminder", 0: "reminder", 1: "level 1", 2: "level 2", 3: "level 3"}
 
@@ -56,6 +58,7 @@ def _sweep(
     done: list[Escalation] = []
     calendar = rt.calendar  # read once, outside the write transaction
     size = batch_size(rt.db, batch)
+    run = uuid4().hex[:16]  # this sweep's digests: one message per person (gendan.digests)
 
     def one_batch(session: Session) -> tuple[int, list[Escalation]]:
         timers = session.exec(
@@ -65,7 +68,7 @@ def _sweep(
             .limit(size)
             .with_for_update(skip_locked=True)
         ).all()
-        fired = [_fire(session, timer, now=now, calendar=calendar) for timer in timers]
+        fired = [_fire(session, timer, now=now, calendar=calendar, run=run) for timer in timers]
         return len(timers), [esc for esc in fired if esc]
 
     while True:
@@ -82,7 +85,7 @@ def _sweep(
 
 
 def _fire(
-    session: Session, timer: Timer, *, now: datetime, calendar: BusinessCalendar
+    session: Session, timer: Timer, *, now: datetime, calendar: BusinessCalendar, run: str = ""
 ) -> Escalation | None:
     if timer.level == -1:  # a task paused on an outside party: the holder's daily reminder
         from gendan.pausing import remind_waiting  # (gendan.pausing imports Escalation)
@@ -110,7 +113,7 @@ def _fire(
             level += 1
         else:
             return _breach_unescalated(
-                session, task, inst, timer, skipped, now=now, calendar=calendar
+                session, task, inst, timer, skipped, now=now, calendar=calendar, run=run
             )
         users = targets
     else:
@@ -121,19 +124,11 @@ def _fire(
     if level > task.escalation_level:
         task.escalation_level = level
         session.add(task)
-    context = _context(session, task, inst, proc, calendar, level=level, now=now)
-    rows = enqueue(
-        session,
-        cause=f"timer:{timer.id}",
-        users=users,
-        template="escalation",
-        context=context,
-        now=now,
-        # Urgent: the step says so, or the order was flagged urgent at intake (PROCEDURES.md
-        # "Escalation": tasks flagged urgent go at once, day or night, and are acknowledged).
-        urgent=bool(wait and wait.urgent) or bool(inst.data.get("order", {}).get("urgent")),
-    )
-    request_acks(session, rows, now=now)  # urgent SMS carry an acknowledgement link
+    context = _context(session, task, inst, calendar, level=level, now=now)
+    # Urgent: the step says so, or the order was flagged urgent at intake (PROCEDURES.md
+    # "Escalation": tasks flagged urgent go at once, day or night, and are acknowledged).
+    urgent = bool(wait and wait.urgent) or bool(inst.data.get("order", {}).get("urgent"))
+    _notify(session, timer, users, context, now=now, urgent=urgent, run=run)
     audit.on_instance(
         session,
         inst,
@@ -170,19 +165,12 @@ def _breach_unescalated(
     *,
     now: datetime,
     calendar: BusinessCalendar,
+    run: str = "",
 ) -> Escalation:
     """No level left above the holder (the GM's own signature): record it, remind the holder."""
     users = escalation_targets(session, task, 0)
-    proc = get_procedure(inst.procedure)
-    context = _context(session, task, inst, proc, calendar, level=0, now=now)
-    enqueue(
-        session,
-        cause=f"timer:{timer.id}",
-        users=users,
-        template="escalation",
-        context={**context, "overdue": True},
-        now=now,
-    )
+    context = _context(session, task, inst, calendar, level=0, now=now)
+    _notify(session, timer, users, {**context, "overdue": True}, now=now, urgent=False, run=run)
     audit.on_instance(
         session,
         inst,
@@ -202,27 +190,41 @@ def _breach_unescalated(
     return Escalation(task.id, timer.level, inst.order_no, tuple(u.username for u in users))
 
 
+def _notify(
+    session: Session,
+    timer: Timer,
+    users: list[User],
+    context: dict[str, object],
+    *,
+    now: datetime,
+    urgent: bool,
+    run: str,
+) -> None:
+    """Urgent: a message of its own at once, with an acknowledgement link. Otherwise into
+    each recipient's one digest of this sweep (``gendan.digests``)."""
+    if urgent or not run:
+        rows = enqueue(
+            session,
+            cause=f"timer:{timer.id}",
+            users=users,
+            template="escalation",
+            context=context,
+            now=now,
+            urgent=urgent,
+        )
+        request_acks(session, rows, now=now)  # urgent SMS carry an acknowledgement link
+        return
+    add_to_digest(session, run=run, users=users, item=context, now=now)
+
+
 def _context(
     session: Session,
     task: Task,
     inst: Instance,
-    proc: type[Procedure],
     calendar: BusinessCalendar,
     *,
     level: int,
     now: datetime,
 ) -> dict[str, object]:
-    return {
-        "level": level,
-        "task_id": task.id,
-        "task_title_zh": task.title_zh,
-        "task_title_en": task.title_en,
-        "order_no": inst.order_no,
-        "procedure_zh": proc.title_zh,
-        "procedure_en": proc.title_en,
-        "due_at": task.due_at,
-        "deadline_zh": task.deadline_zh,
-        "deadline_en": task.deadline_en,
-        "overdue": bool(task.due_at and task.due_at <= now),
-        "timezone": str(calendar.zone),
-    }
+    """The task's facts (order, customer, product, holder, due, lateness) and the level."""
+    return {"level": level, **task_context(session, task, calendar=calendar, now=now, inst=inst)}

@@ -132,6 +132,57 @@ def gm_office(session: Session) -> list[User]:
     return list(users.values())
 
 
+def is_department_head(session: Session, user_id: int, department_id: int) -> bool:
+    """The head's powers (reassign, see the department's work) follow ``Department.head_user_id``.
+
+    Choice: the department row is the one source of truth because it is also what
+    escalations resolve ("head"): a role row named "dept_head" could disagree with it after
+    the administrator names a new head, and the old head would keep the powers.
+    """
+    dep = session.get(Department, department_id)
+    return bool(dep and dep.head_user_id is not None and dep.head_user_id == user_id)
+
+
+def headed_departments(session: Session, user_id: int) -> list[Department]:
+    """The departments whose head field names this person."""
+    stmt = select(Department).where(Department.head_user_id == user_id).order_by(Department.id)
+    return list(session.exec(stmt).all())
+
+
+def in_gm_office(session: Session, user_id: int) -> bool:
+    """总经办: the GM office's head or a holder of the general manager's role."""
+    return any(u.id == user_id for u in gm_office(session))
+
+
+def escalated_to(session: Session, user_id: int, task: Task) -> int:
+    """The lowest escalation level (1..) of the open task that names this person, or 0.
+
+    A current escalation target may act on the task (claim it, decide it, reassign it when
+    they head its department), so levels up to ``task.escalation_level`` count: once the GM
+    office is told, the head told before may still act.
+    """
+    if task.status != "open" or task.escalation_level < 1:
+        return 0
+    for level in range(1, task.escalation_level + 1):
+        if any(u.id == user_id for u in escalation_targets(session, task, level)):
+            return level
+    return 0
+
+
+def may_act_on(session: Session, actor: Actor, task: Task) -> tuple[bool, int]:
+    """Whether ``actor`` may claim or decide ``task``, and the escalation level that lets them.
+
+    ``(True, 0)``: the task is offered to their role or assigned to them; ``(True, n)``: they
+    act as its level-``n`` escalation target; ``(False, 0)``: neither.
+    """
+    if actor.has_role(task.role, task.department_id):
+        return True, 0
+    level = escalated_to(session, actor.user_id, task)
+    if level:
+        return True, level
+    return task.assignee_id == actor.user_id, 0
+
+
 def department_heads(session: Session, keys: tuple[str, ...]) -> list[User]:
     out: list[User] = []
     for key in keys:

@@ -15,7 +15,7 @@ from gendan.decisions import state_decisions
 from gendan.errors import InvalidForm, NotAllowed, NotFound
 from gendan.limits import MAX_ID, MAX_SEARCH, check_text
 from gendan.models import AuditEvent, Department, Document, Instance, Order, Task, Timer
-from gendan.org import Actor, may_work_on
+from gendan.org import Actor, escalated_to, is_department_head, may_work_on
 from states import get_procedure
 
 #: Roles that may read any instance and its trail.
@@ -204,7 +204,10 @@ def can_view(session: Session, actor: Actor, instance_id: int) -> bool:
     for task in session.exec(select(Task).where(Task.instance_id == instance_id)).all():
         if may_work_on(actor, task) or task.closed_by_id == actor.user_id:
             return True
-        if actor.has_role("dept_head", task.department_id):
+        # the head by the department's head field; an escalation target of the task
+        if is_department_head(session, actor.user_id, task.department_id):
+            return True
+        if escalated_to(session, actor.user_id, task):
             return True
     return False
 

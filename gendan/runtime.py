@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -42,6 +43,11 @@ def load_calendar(db: Engine, settings: Settings) -> BusinessCalendar:
     """Settings' calendar plus the company's announced days off / working days in the database."""
     with Session(reader(db)) as s:  # may run while this thread holds the write lock
         days = s.exec(select(CalendarDay)).all()
+    return calendar_with(settings, days)
+
+
+def calendar_with(settings: Settings, days: Sequence[CalendarDay]) -> BusinessCalendar:
+    """Settings' calendar plus the given company days (the ones a transaction sees)."""
     base = BusinessCalendar.from_spec(
         tz=settings.timezone,
         working_hours=settings.working_hours,

@@ -13,6 +13,7 @@ from gendan.deadlines import schedule
 from gendan.errors import Conflict, NotFound
 from gendan.models import Instance, Task, Timer
 from gendan.org import department_id
+from gendan.task_notices import notify_new_task
 from gendan.timespec import RECV
 from states.base import Procedure
 
@@ -95,6 +96,7 @@ def open_tasks(
             session.add(Timer(task_id=task.id, level=1, due_at=plan.due))
             if plan.remind is not None and plan.remind > now:
                 session.add(Timer(task_id=task.id, level=0, due_at=plan.remind))
+        notify_new_task(session, task, calendar=calendar, now=now, inst=inst)  # e-mail holders
         tasks.append(task)
     return tasks
 

@@ -22,7 +22,7 @@ from gendan.effects import apply_order_fields, enter_state, issue_document, rese
 from gendan.errors import Conflict, IllegalTransition, InvalidForm, NotAllowed, NotFound
 from gendan.limits import MAX_TEXT, check_text
 from gendan.models import Department, FinishedStock, Instance, Order, Task, User
-from gendan.org import Actor, may_work_on
+from gendan.org import Actor, may_act_on
 from gendan.pausing import resume_if_paused
 from gendan.security import verify_password
 from gendan.tasks import cancel_timers, close_open_tasks, open_task, open_tasks
@@ -213,10 +213,22 @@ def complete_task(
     inst = session.exec(
         select(Instance).where(Instance.id == task.instance_id).with_for_update()
     ).one()
-    if not may_work_on(actor, task):
+    # Offered to the actor's role, assigned to them, or they are its escalation target.
+    may_act, on_escalation = may_act_on(session, actor, task)
+    if not may_act:
         raise NotAllowed("this task is not offered to your roles")
     if task.assignee_id not in (None, actor.user_id):
         raise NotAllowed("the task is claimed by someone else")
+    if on_escalation:
+        audit.on_instance(
+            session,
+            inst,
+            action="act_on_escalation",
+            actor=actor,
+            at=now,
+            task_id=task.id,
+            detail={"level": on_escalation, "decision": decision},
+        )
     if task.state != inst.state:
         raise Conflict(f"the instance moved on to '{inst.state}'")
     # The outside party answered: the clock runs again (the waited time is recorded).

@@ -22,6 +22,7 @@ Modules: ``people`` (users, passwords), ``roles``, ``departments``,
 from gendan.admin.calendar_days import (
     DayView,
     calendar_preview,
+    move_deadlines,
     remove_calendar_day,
     set_calendar_day,
 )
@@ -66,6 +67,7 @@ __all__ = [
     "grant_role",
     "mask_secrets",
     "mask_url",
+    "move_deadlines",
     "remove_calendar_day",
     "reset_password",
     "revoke_role",

@@ -1,7 +1,8 @@
 """The company calendar: announce or withdraw days off and working days, and preview them.
 
 The caller reloads the business calendar (``Runtime.reload_calendar``) after
-commit, so that due times computed from then on use the new days.
+commit, so that due times computed from then on use the new days; in the same transaction
+:func:`move_deadlines` moves the due times and timers of the open tasks.
 """
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import holidays
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from gendan.admin.changes import diff, record
 from gendan.admin.validation import check_text, clean, parse_bool, parse_day, raise_errors
 from gendan.calendar import BusinessCalendar
 from gendan.models import CalendarDay
 from gendan.org import Actor
+from gendan.settings import Settings
 
 
 def set_calendar_day(
@@ -69,6 +71,24 @@ def remove_calendar_day(session: Session, *, actor: Actor, now: datetime, day: A
         detail={"day": d.isoformat()},
     )
     return d
+
+
+def move_deadlines(
+    session: Session, *, actor: Actor, now: datetime, settings: Settings, day: date
+) -> int:
+    """After a company day changed (in this transaction): move the open tasks' due times and
+    timers to the calendar as it now stands; returns how many tasks moved."""
+    from gendan.deadline_moves import move_open_deadlines  # the engine, read lazily
+    from gendan.runtime import calendar_with
+
+    session.flush()
+    days = session.exec(select(CalendarDay)).all()
+    entry = session.get(CalendarDay, day)
+    cause = {"day": day.isoformat(), "working": entry.working if entry else None}
+    moved = move_open_deadlines(
+        session, calendar=calendar_with(settings, days), now=now, actor=actor, cause=cause
+    )
+    return len(moved)
 
 
 @dataclass(frozen=True)

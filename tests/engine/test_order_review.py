@@ -354,7 +354,9 @@ def test_missed_acknowledgement_goes_to_the_merchandising_lead(rt: Runtime, driv
             )
         ).all()
         escalations = [e for e in events(rt, iid) if e.action == "escalate"]
-    assert len(to_lead) == 5  # one per unacknowledged department
+    # one sweep, five unacknowledged departments: one digest naming each of them
+    assert len(escalations) == 5 and len(to_lead) == 1
+    assert to_lead[0].template == "digest" and len(to_lead[0].context["items"]) == 5
     assert {e.detail["target"] for e in escalations} == {"head:merchandising"}
 
 
@@ -472,7 +474,8 @@ def test_production_managers_own_overdue_task_goes_to_the_gm_office(
     assert last.detail["skipped"] == ["head"] and last.detail["breach"] is True
     with Session(rt.db) as s:
         pm = s.exec(select(User).where(User.username == "prod_mgr")).one()
-        assert not s.exec(select(Notification).where(Notification.user_id == pm.id)).all()
+        to_pm = s.exec(select(Notification).where(Notification.user_id == pm.id)).all()
+        assert {n.template for n in to_pm} == {"new_task"}  # told of tasks, never escalated
     # no level is left above the GM office: a second sweep later records nothing new
     assert escalate_due(rt, now=task.due_at + timedelta(days=5)) == []
 
