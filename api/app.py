@@ -23,6 +23,9 @@ from api.routes_ack import router as ack_router
 from api.routes_admin import router as admin_router
 from api.routes_api import router as api_router
 from api.routes_audit import router as audit_router
+from api.routes_discussion import api as discussion_api_router
+from api.routes_discussion import pages as discussion_router
+from api.routes_discussion import upload_limits
 from api.routes_pages import router as pages_router
 from api.routes_tasks import router as tasks_router
 from api.web import LoginRequired
@@ -107,7 +110,7 @@ def create_app(rt: Runtime | None = None, clock: Callable[[], datetime] = utcnow
         return response
 
     # outermost: body size, NUL characters and out-of-range ids before anything reads them
-    app.add_middleware(RequestGuard)
+    app.add_middleware(RequestGuard, large_bodies=upload_limits(rt.settings))
 
     app.include_router(api_router)
     app.include_router(tasks_router)
@@ -115,4 +118,6 @@ def create_app(rt: Runtime | None = None, clock: Callable[[], datetime] = utcnow
     app.include_router(audit_router)
     app.include_router(admin_router)
     app.include_router(ack_router)
+    app.include_router(discussion_api_router)
+    app.include_router(discussion_router)
     return app

@@ -25,6 +25,7 @@ from gendan.errors import (
     InvalidForm,
     NotAllowed,
     NotFound,
+    TooLarge,
     TooManyAttempts,
 )
 
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 
 STATUS = {
     TooManyAttempts: 429,
+    TooLarge: 413,
     NotFound: 404,
     NotAllowed: 403,
     InvalidForm: 422,

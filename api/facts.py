@@ -3,7 +3,6 @@ the finished-goods snapshot reviewers see, a task's deadline, clock start, chain
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -11,6 +10,7 @@ from forms.order import CHANNELS, ORDER_KINDS
 from gendan.describe import chain_label, chain_words, task_spec
 from gendan.models import Department, Task
 from gendan.timespec import BASIS
+from notifications import times
 from states import get_procedure
 
 KINDS = {**ORDER_KINDS, "stock": ("生产库存订单", "Make-to-stock order")}
@@ -37,13 +37,9 @@ NONE = ("—", "—")
 
 
 def local_time(value: Any, tz: ZoneInfo) -> str:
-    """An instant (datetime or ISO text) in company local time, "YYYY-MM-DD HH:MM"."""
-    if not value:
-        return "—"
-    at = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=tz)
-    return at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+    """An instant (datetime or ISO text) in company local time, "YYYY-MM-DD HH:MM"; a naive
+    value was typed into a form in company time and stays as typed."""
+    return times.local(value or None, tz, naive_is_local=True)
 
 
 def _yes(value: Any) -> tuple[str, str]:

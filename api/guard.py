@@ -1,7 +1,8 @@
 """A guard in front of every route: body size, NUL characters, ids beyond the columns.
 
 - A body over ``MAX_BODY`` (1 MB) is a 413, before any route reads it (Content-Length, or
-  counted while it streams in).
+  counted while it streams in). Only the routes named in ``large_bodies`` (file uploads, see
+  ``api.routes_discussion.upload_limits``) accept more, each up to its own limit.
 - A NUL character anywhere a person can put text — the path, the query string, a form or JSON
   body — is a 422 naming the field: PostgreSQL cannot store it in text, and no form needs it.
   This holds before logging in too (``POST /api/token``, ``POST /login``).
@@ -14,6 +15,8 @@ A pure ASGI middleware: the body is read once (at most 1 MB) and handed on uncha
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Sequence
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
@@ -26,9 +29,24 @@ NUL_REASON = "must not contain NUL characters / 不得包含 NUL 字符"
 
 
 class RequestGuard:
-    def __init__(self, app: ASGIApp, max_body: int = MAX_BODY) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_body: int = MAX_BODY,
+        large_bodies: Sequence[tuple[str, str, int]] = (),
+    ) -> None:
         self.app = app
         self.max_body = max_body
+        #: (method, path pattern, limit): the few routes that take larger bodies.
+        self.large_bodies = [(m, re.compile(p), n) for m, p, n in large_bodies]
+
+    def limit_for(self, scope: Scope) -> int:
+        """The body limit of this request: its route's own (an upload), else ``max_body``."""
+        method, path = scope.get("method", ""), scope.get("path", "")
+        for want, pattern, limit in self.large_bodies:
+            if method == want and pattern.fullmatch(path):
+                return limit
+        return self.max_body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -47,15 +65,16 @@ class RequestGuard:
             return
         headers = {k.decode("latin-1").lower(): v for k, v in scope.get("headers", [])}
         length = headers.get("content-length", b"")
-        if length.strip().isdigit() and int(length) > self.max_body:
-            await _too_large(send, self.max_body)
+        limit = self.limit_for(scope)
+        if length.strip().isdigit() and int(length) > limit:
+            await _too_large(send, limit)
             return
         if scope.get("method") in ("GET", "HEAD", "OPTIONS", "DELETE") and not length:
             await self.app(scope, receive, send)
             return
-        body, complete = await _read_body(receive, self.max_body)
+        body, complete = await _read_body(receive, limit)
         if not complete:
-            await _too_large(send, self.max_body)
+            await _too_large(send, limit)
             return
         bad = _body_nul_field(body, headers.get("content-type", b"").decode("latin-1"))
         if bad:

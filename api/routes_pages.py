@@ -19,7 +19,7 @@ from api.web import Me, PageUser, form_with_csrf, render
 from forms.base import number_problem
 from gendan import sessions
 from gendan.accounts import login as check_login
-from gendan.assignment import claim_task, may_reassign
+from gendan.assignment import claim_task
 from gendan.db import unit_of_work
 from gendan.errors import InvalidForm, NotAllowed, NotFound
 from gendan.models import Department, Document, User
@@ -244,7 +244,7 @@ def _task_context(db: Session, rt: Any, now: Any, task_id: int, me: PageUser) ->
         "colleagues": [
             u for u in role_holders(db, task.role, task.department_id) if u.id != me.actor.user_id
         ],
-        "is_head": may_reassign(db, me.actor, task),  # the department's head field
+        "is_head": me.actor.has_role("dept_head", task.department_id),
         "mine": task.assignee_id == me.actor.user_id,
         "forms": forms,
         "dl": deadline_view(task, db.get(Department, task.department_id), inst.procedure, tz),
@@ -393,7 +393,8 @@ def document_page(doc_no: str, me: Me, db: Db, rt: Rt) -> Response:
         "revision": doc.revision,
         "superseded_by": doc.superseded_by,
     }
-    return HTMLResponse(forms.render_print(doc.kind, doc.data, meta, lang=me.user.language))
+    zone = rt.calendar.zone  # printed times in company time, never UTC
+    return HTMLResponse(forms.render_print(doc.kind, doc.data, meta, me.user.language, zone))
 
 
 def _doc_status(doc: Document) -> str | None:

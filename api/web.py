@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
 
 from api.csrf import check_csrf, csrf_token
 from api.deps import Db, Now, Rt
@@ -20,8 +23,27 @@ from gendan.errors import NotAllowed
 from gendan.labels import labeller
 from gendan.models import User
 from gendan.org import Actor, load_actor
+from notifications import times
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+
+def company_time(zone: ZoneInfo) -> Callable[..., str]:
+    """``local_time(value, tz=zone, seconds=False)`` for templates: an instant (datetime or
+    ISO text, UTC as stored) as the company's wall clock, "—" when there is none."""
+
+    def local_time(value: Any, tz: ZoneInfo | str | None = None, seconds: bool = False) -> str:
+        return times.local(value, tz or zone, times.SECONDS if seconds else times.MINUTES)
+
+    return local_time
+
+
+@pass_context
+def _local_filter(ctx: Any, value: Any, seconds: bool = False) -> str:
+    return company_time(ctx["tz"])(value, seconds=seconds)
+
+
+templates.env.filters["local"] = _local_filter
 
 
 class LoginRequired(Exception):
@@ -92,6 +114,9 @@ def render(request: Request, name: str, ctx: dict[str, Any], status: int = 200) 
         "me": me,
         "t": lambda zh, en: zh if lang == "zh" else en,
         "tz": request.app.state.rt.calendar.zone,
+        #: Company time for any instant shown: ``local_time(x)`` (or ``x|local``), 12:09 UTC
+        #: reads 20:09 in Asia/Shanghai (``notifications.times``).
+        "local_time": company_time(request.app.state.rt.calendar.zone),
         "role_label": lambda key: _pick(ROLES.get(key, (key, key)), lang),
         #: Raw keys in words: ``L('order_status', o.status)`` (``gendan.labels``).
         "L": labeller(lang),

@@ -57,12 +57,14 @@ from notifications.channels import DeliveryResult, Message
 from notifications.messages import (
     ack_missed_message,
     audit_seal_message,
+    escalation_message,
+    mention_message,
     message_id,
     sms_text,
     waiting_reminder_message,
 )
 from notifications.quiet_hours import sms_allowed_at
-from notifications.task_messages import TASK_TEMPLATES, is_stale, render_task_message
+from notifications.times import local
 
 __all__ = [
     "BACKOFF",
@@ -193,8 +195,6 @@ def _handle(
 ) -> str:
     """One row: postpone (quiet hours), or claim, send and record. Returns what happened."""
     tz = ZoneInfo(str(row.context.get("timezone") or rt.settings.timezone))
-    if is_stale(row.template, row.context, now):  # "finish before …" after the deadline
-        return "dropped" if _drop(rt, row, now=now) else "taken"
     if row.channel == "sms":
         local_now = now.astimezone(tz)
         allowed = sms_allowed_at(local_now, urgent=row.urgent)
@@ -204,9 +204,7 @@ def _handle(
         return "taken"
     subject = ""
     try:
-        subject, body, link = render(
-            row, base_url=rt.settings.base_url, tz=tz, lang=lang, now=now
-        )
+        subject, body, link = render(row, base_url=rt.settings.base_url, tz=tz, lang=lang)
         if row.channel == "sms":
             body = sms_text(subject, link, ack_link=ack_link(row, base_url=rt.settings.base_url))
         mid = message_id(
@@ -247,32 +245,6 @@ def _claim(rt: Runtime, row: Notification, *, now: datetime, lease_from: datetim
             .values(status="sending", next_attempt_at=max(now, lease_from) + LEASE)
         )
         return result.rowcount == 1
-
-
-def _drop(rt: Runtime, row: Notification, *, now: datetime) -> bool:
-    """A reminder whose deadline passed before it could go out: never sent, recorded."""
-    with unit_of_work(rt.db) as s:
-        result = s.connection().execute(
-            update(Notification)
-            .where(_claimable(row, now))
-            .values(status="dropped", last_error="deadline passed before delivery")
-        )
-        if result.rowcount != 1:
-            return False
-        ctx = row.context
-        audit.append(
-            s,
-            action="notification_dropped",
-            actor_id=None,
-            actor_name=SYSTEM_ACTOR,
-            at=now,
-            instance_id=_int_or_none(ctx.get("instance_id")),
-            task_id=_int_or_none(ctx.get("task_id")),
-            order_no=ctx.get("order_no"),
-            detail={"notification_id": row.id, "channel": row.channel, "address": row.address,
-                    "reason": "reminder after its deadline"},
-        )
-        return True
 
 
 def _postpone(rt: Runtime, row: Notification, *, now: datetime, until: datetime) -> bool:
@@ -338,12 +310,7 @@ def _int_or_none(value: Any) -> int | None:
 
 
 def render(
-    row: Notification,
-    *,
-    base_url: str,
-    tz: ZoneInfo,
-    lang: str = "zh",
-    now: datetime | None = None,
+    row: Notification, *, base_url: str, tz: ZoneInfo, lang: str = "zh"
 ) -> tuple[str, str, str]:
     """``(subject, body, link)`` of a row from its template and context, at delivery time.
 
@@ -352,10 +319,19 @@ def render(
     """
     ctx = row.context
     base = base_url.rstrip("/")
-    if row.template in TASK_TEMPLATES:  # escalation, digest, new task, urge
-        return render_task_message(
-            row.template, ctx, base_url=base_url, tz=tz, lang=lang, now=now
+    if row.template == "escalation":
+        link = f"{base}/tasks/{ctx['task_id']}"
+        subject, body = escalation_message(
+            level=int(ctx["level"]),
+            task_title_zh=str(ctx.get("task_title_zh", "")),
+            task_title_en=str(ctx.get("task_title_en", "")),
+            order_no=str(ctx.get("order_no", "")),
+            procedure_zh=str(ctx.get("procedure_zh", "")),
+            due_at_local=_local(ctx.get("due_at"), tz),
+            link=link,
+            lang=lang,
         )
+        return subject, body, link
     if row.template == "inform":
         link = f"{base}/instances/{ctx['instance_id']}"
         subject, body = inform_message(
@@ -405,6 +381,19 @@ def render(
             link=link,
         )
         return subject, body, link
+    if row.template == "mention":  # @name in a comment (gendan.comments)
+        link = f"{base}/instances/{ctx['instance_id']}#discussion"
+        subject, body = mention_message(
+            order_no=str(ctx.get("order_no", "")),
+            author=str(ctx.get("author", "")),
+            procedure_zh=str(ctx.get("procedure_zh", "")),
+            procedure_en=str(ctx.get("procedure_en", "")),
+            excerpt=str(ctx.get("excerpt", "")),
+            at_local=_local(ctx.get("at"), tz),
+            link=link,
+            lang=lang,
+        )
+        return subject, body, link
     raise ValueError(f"unknown notification template {row.template!r}")
 
 
@@ -416,12 +405,7 @@ def ack_link(row: Notification, *, base_url: str) -> str:
 
 def _local(value: Any, tz: ZoneInfo) -> str:
     """An ISO instant from the context as company wall-clock time, e.g. ``2026-11-24 10:00``."""
-    if not value:
-        return "—"
-    instant = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    if instant.tzinfo is None:
-        instant = instant.replace(tzinfo=UTC)
-    return instant.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+    return local(value or None, tz)
 
 
 def inform_message(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 from pydantic import ValidationError
@@ -168,17 +169,23 @@ def render_input(
 
 
 def render_print(
-    key: str, data: Mapping[str, Any] | FormModel, meta: Mapping[str, Any], lang: str = "zh"
+    key: str,
+    data: Mapping[str, Any] | FormModel,
+    meta: Mapping[str, Any],
+    lang: str = "zh",
+    tz: str | ZoneInfo | None = None,
 ) -> Markup:
     """A complete printable A4 HTML page for form ``key``.
 
     ``data`` is validated first (``FormErrors`` if invalid). ``meta`` gives
     ``doc_no``, ``order_no``, ``issued_by``, ``issued_at`` and optionally
-    ``status`` (e.g. ``"recalled / 已收回"``) and ``company``.
+    ``status`` (e.g. ``"recalled / 已收回"``) and ``company``. ``tz``: the company's time
+    zone — instants (the issue time) print in it, never in UTC.
     """
     form = get_form(key)
     model = data if isinstance(data, form) else validate_form(key, _as_dict(data))
-    return print_page(model, meta, lang)
+    zone = ZoneInfo(tz) if isinstance(tz, str) else tz
+    return print_page(model, meta, lang, zone)
 
 
 def _as_dict(data: Mapping[str, Any] | FormModel) -> Mapping[str, Any]:

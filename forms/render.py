@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
@@ -67,25 +68,38 @@ def input_fragment(
     return Markup(html)
 
 
-def _meta_text(value: Any) -> str:
+def local_text(value: datetime, tz: ZoneInfo | None) -> str:
+    """A time as printed: an instant (aware) in company time ``tz`` — 12:09 UTC prints 20:09 in
+    Asia/Shanghai; a time typed into a form (naive) as typed. Without ``tz`` an instant names
+    its zone rather than pass for company time."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        return value.strftime("%Y-%m-%d %H:%M")
+    if tz is None:
+        return value.strftime("%Y-%m-%d %H:%M %Z").strip()
+    return value.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+
+def _meta_text(value: Any, tz: ZoneInfo | None = None) -> str:
     if value is None or value == "":
         return "—"
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
+        return local_text(value, tz)
     if isinstance(value, date):
         return value.isoformat()
     return str(value)
 
 
-def print_page(model: FormModel, meta: Mapping[str, Any], lang: str) -> Markup:
-    """A complete printable HTML page for a validated form."""
+def print_page(
+    model: FormModel, meta: Mapping[str, Any], lang: str, tz: ZoneInfo | None = None
+) -> Markup:
+    """A complete printable HTML page for a validated form; instants in company time ``tz``."""
     code = normalize_lang(lang)
     form = type(model)
     meta_rows = [
         (both("单号", "Doc No.", code), _meta_text(meta.get("doc_no"))),
         (both("订单号", "Order No.", code), _meta_text(meta.get("order_no"))),
         (both("签发人", "Issued by", code), _meta_text(meta.get("issued_by"))),
-        (both("签发时间", "Issued at", code), _meta_text(meta.get("issued_at"))),
+        (both("签发时间", "Issued at", code), _meta_text(meta.get("issued_at"), tz)),
     ]
     for key, zh, en in (
         ("revision", "版次", "Revision"),
@@ -102,7 +116,7 @@ def print_page(model: FormModel, meta: Mapping[str, Any], lang: str) -> Markup:
         doc_no=_meta_text(meta.get("doc_no")),
         meta_rows=meta_rows,
         status=str(status) if status else None,
-        rows=print_rows(model, code),
+        rows=print_rows(model, code, tz),
         signatures=[both(zh, en, code) for zh, en in form.signatures],
         t=lambda zh, en: pick(zh, en, code),
         both=lambda zh, en: both(zh, en, code),

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Any, get_args
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
@@ -204,8 +205,8 @@ def input_widgets(
     return widgets
 
 
-def print_text(field: FieldInfo, value: Any, lang: str) -> str:
-    """A validated value as shown on the printed page."""
+def print_text(field: FieldInfo, value: Any, lang: str, tz: ZoneInfo | None = None) -> str:
+    """A validated value as shown on the printed page (an instant in company time ``tz``)."""
     kind = kind_of(field)
     if value is None or value == []:
         return "—"
@@ -217,6 +218,8 @@ def print_text(field: FieldInfo, value: Any, lang: str) -> str:
         sep = "、" if lang == "zh" else ", "
         return sep.join(option_label(field, input_text(v), lang) for v in value)
     if isinstance(value, datetime):
+        if tz is not None and value.tzinfo is not None and value.utcoffset() is not None:
+            value = value.astimezone(tz)
         return value.strftime("%Y-%m-%d %H:%M")
     places = _constraint(field, "decimal_places")
     if isinstance(value, Decimal) and places is not None:
@@ -232,7 +235,7 @@ def row_model(field: FieldInfo) -> type[BaseModel] | None:
     return None
 
 
-def print_rows(model: FormModel, lang: str) -> list[dict[str, Any]]:
+def print_rows(model: FormModel, lang: str, tz: ZoneInfo | None = None) -> list[dict[str, Any]]:
     """Label/value rows of a validated form, for ``print.html``; a repeating-rows field
     becomes a table of its rows (``table``: headers and cell texts)."""
     other = "en" if lang == "zh" else "zh"
@@ -251,11 +254,11 @@ def print_rows(model: FormModel, lang: str) -> list[dict[str, Any]]:
             row["table"] = {
                 "headers": [field_label(f, n, lang) for n, f in fields.items()],
                 "rows": [
-                    [print_text(f, getattr(item, n), lang) for n, f in fields.items()]
+                    [print_text(f, getattr(item, n), lang, tz) for n, f in fields.items()]
                     for item in getattr(model, name)
                 ],
             }
         else:
-            row["value"] = print_text(field, getattr(model, name), lang)
+            row["value"] = print_text(field, getattr(model, name), lang, tz)
         out.append(row)
     return out

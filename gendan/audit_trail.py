@@ -7,7 +7,7 @@ import io
 import json
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,6 +20,7 @@ from sqlmodel import Session, select
 from gendan.audit_search import state_name
 from gendan.errors import NotFound
 from gendan.models import AuditEvent, Document, Instance, Order
+from notifications import times
 from states import PROCEDURES
 
 #: Meanings of an electronic signature (``Step.signature``), in both languages.
@@ -94,21 +95,30 @@ def instance_record(session: Session, instance_id: int) -> InstanceRecord:
     )
 
 
-def _text(value: Any) -> str:
-    """A stored value as an auditor reads it."""
+#: A stored instant with its offset (``2026-11-23T12:09:00+00:00``): shown in company time.
+_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$")
+
+
+def _text(value: Any, zone: ZoneInfo | None = None) -> str:
+    """A stored value as an auditor reads it; with ``zone``, a stored UTC instant in company
+    time (a time typed into a form, without an offset, stays as typed)."""
     if value is None or value == "":
         return "—"
     if isinstance(value, bool):
         return "是 / yes" if value else "否 / no"
+    if zone is not None and (
+        isinstance(value, datetime) or (isinstance(value, str) and _INSTANT.match(value))
+    ):
+        return local_time(value, zone)
     if isinstance(value, list | tuple):
-        return ", ".join(_text(v) for v in value) if value else "—"
+        return ", ".join(_text(v, zone) for v in value) if value else "—"
     if isinstance(value, dict):
         return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
     return str(value)
 
 
-def flatten_changes(changes: dict[str, Any]) -> list[str]:
-    """One line per changed value.
+def flatten_changes(changes: dict[str, Any], zone: ZoneInfo | None = None) -> list[str]:
+    """One line per changed value (instants in company time when ``zone`` is given).
 
     ``{"old": a, "new": b}`` entries become ``"field: a → b"`` (with any extra keys, such
     as recalled document numbers, in brackets). Recorded forms (``form``, ``opinion``, the
@@ -118,34 +128,25 @@ def flatten_changes(changes: dict[str, Any]) -> list[str]:
     for key, val in changes.items():
         if isinstance(val, dict) and "old" in val and "new" in val:
             extra = {k: v for k, v in val.items() if k not in ("old", "new")}
-            line = f"{key}: {_text(val['old'])} → {_text(val['new'])}"
+            line = f"{key}: {_text(val['old'], zone)} → {_text(val['new'], zone)}"
             if extra:
-                line += " (" + "; ".join(f"{k}: {_text(v)}" for k, v in extra.items()) + ")"
+                line += " (" + "; ".join(f"{k}: {_text(v, zone)}" for k, v in extra.items()) + ")"
             lines.append(line)
         elif isinstance(val, dict):
             for k, v in val.items():
                 if isinstance(v, list) and v and all(isinstance(x, dict) for x in v):
                     lines.extend(f"{key}.{k}[{i}]: {_text(x)}" for i, x in enumerate(v, 1))
                 else:
-                    lines.append(f"{key}.{k}: {_text(v)}")
+                    lines.append(f"{key}.{k}: {_text(v, zone)}")
         else:
-            lines.append(f"{key}: {_text(val)}")
+            lines.append(f"{key}: {_text(val, zone)}")
     return lines
 
 
 def local_time(value: datetime | str | None, zone: str | ZoneInfo) -> str:
-    """A stored UTC time (or ISO text) as company-local ``YYYY-MM-DD HH:MM:SS``; "" if none."""
-    zone = zone if isinstance(zone, ZoneInfo) else ZoneInfo(zone)
-    if value is None or value == "":
-        return ""
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value)
-        except ValueError:
-            return value
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(zone).strftime(TIME_FORMAT)
+    """A stored UTC time (or ISO text) as company-local ``YYYY-MM-DD HH:MM:SS``; "" if none
+    (``notifications.times.local``: one formatter for pages, printouts, messages, exports)."""
+    return times.local(value, zone, TIME_FORMAT, empty="")
 
 
 def _signature(sig: Any, zone: ZoneInfo) -> str:
@@ -160,12 +161,12 @@ def _signature(sig: Any, zone: ZoneInfo) -> str:
 _DETAIL_SHOWN_ELSEWHERE = {"event", "step_zh", "step_en", "signature", "document"}
 
 
-def _event_text(detail: dict[str, Any]) -> str:
+def _event_text(detail: dict[str, Any], zone: ZoneInfo | None = None) -> str:
     if detail.get("event"):
         label = " / ".join(str(detail[k]) for k in ("step_zh", "step_en") if detail.get(k))
         return f"{detail['event']} ({label})" if label else str(detail["event"])
     rest = {k: v for k, v in detail.items() if k not in _DETAIL_SHOWN_ELSEWHERE}
-    return "; ".join(f"{k}: {_text(v)}" for k, v in rest.items())
+    return "; ".join(f"{k}: {_text(v, zone)}" for k, v in rest.items())
 
 
 def event_row(ev: AuditEvent, *, procedure: str | None, tz: str | ZoneInfo) -> dict[str, Any]:
@@ -174,14 +175,14 @@ def event_row(ev: AuditEvent, *, procedure: str | None, tz: str | ZoneInfo) -> d
     detail = ev.detail or {}
     from_name = state_name(procedure, ev.from_state)
     to_name = state_name(procedure, ev.to_state)
-    changes = flatten_changes(ev.changes or {})
+    changes = flatten_changes(ev.changes or {}, zone)
     return {
         "seq": ev.seq,
         "time": local_time(ev.at, zone),
         "actor": ev.actor_name,
         "actor_id": ev.actor_id,
         "action": ev.action,
-        "event": _event_text(detail),
+        "event": _event_text(detail, zone),
         "order_no": ev.order_no or "",
         "instance_id": ev.instance_id,
         "from_state": ev.from_state or "",

@@ -39,5 +39,9 @@ class IllegalTransition(Conflict):
         )
 
 
+class TooLarge(EngineError):
+    """A file larger than the configured limit (413), e.g. an attachment over 20 MB."""
+
+
 class TooManyAttempts(EngineError):
     """Too many failed logins for this account recently (429)."""

@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     seal_mail_to: str = ""
     #: How often ``gendan serve`` seals new audit events (seconds; the full check is hourly).
     seal_interval: int = 300
+    #: The largest file (MB) one may attach to an instance (a drawing, a scanned contract);
+    #: the upload routes alone accept bodies this large, every other route stays at 1 MB.
+    attachment_max_mb: int = 20
     #: Sweep and delivery intervals for ``gendan serve`` (seconds).
     sweep_interval: int = 60
     delivery_interval: int = 30
