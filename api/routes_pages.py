@@ -19,7 +19,7 @@ from api.web import Me, PageUser, form_with_csrf, render
 from forms.base import number_problem
 from gendan import sessions
 from gendan.accounts import login as check_login
-from gendan.assignment import claim_task
+from gendan.assignment import claim_task, may_reassign
 from gendan.db import unit_of_work
 from gendan.errors import InvalidForm, NotAllowed, NotFound
 from gendan.models import Department, Document, User
@@ -244,7 +244,7 @@ def _task_context(db: Session, rt: Any, now: Any, task_id: int, me: PageUser) ->
         "colleagues": [
             u for u in role_holders(db, task.role, task.department_id) if u.id != me.actor.user_id
         ],
-        "is_head": me.actor.has_role("dept_head", task.department_id),
+        "is_head": may_reassign(db, me.actor, task),  # the department's head field
         "mine": task.assignee_id == me.actor.user_id,
         "forms": forms,
         "dl": deadline_view(task, db.get(Department, task.department_id), inst.procedure, tz),

@@ -57,13 +57,13 @@ from notifications.channels import DeliveryResult, Message
 from notifications.messages import (
     ack_missed_message,
     audit_seal_message,
-    escalation_message,
     mention_message,
     message_id,
     sms_text,
     waiting_reminder_message,
 )
 from notifications.quiet_hours import sms_allowed_at
+from notifications.task_messages import TASK_TEMPLATES, is_stale, render_task_message
 from notifications.times import local
 
 __all__ = [
@@ -195,6 +195,8 @@ def _handle(
 ) -> str:
     """One row: postpone (quiet hours), or claim, send and record. Returns what happened."""
     tz = ZoneInfo(str(row.context.get("timezone") or rt.settings.timezone))
+    if is_stale(row.template, row.context, now):  # "finish before …" after the deadline
+        return "dropped" if _drop(rt, row, now=now) else "taken"
     if row.channel == "sms":
         local_now = now.astimezone(tz)
         allowed = sms_allowed_at(local_now, urgent=row.urgent)
@@ -204,7 +206,9 @@ def _handle(
         return "taken"
     subject = ""
     try:
-        subject, body, link = render(row, base_url=rt.settings.base_url, tz=tz, lang=lang)
+        subject, body, link = render(
+            row, base_url=rt.settings.base_url, tz=tz, lang=lang, now=now
+        )
         if row.channel == "sms":
             body = sms_text(subject, link, ack_link=ack_link(row, base_url=rt.settings.base_url))
         mid = message_id(
@@ -245,6 +249,32 @@ def _claim(rt: Runtime, row: Notification, *, now: datetime, lease_from: datetim
             .values(status="sending", next_attempt_at=max(now, lease_from) + LEASE)
         )
         return result.rowcount == 1
+
+
+def _drop(rt: Runtime, row: Notification, *, now: datetime) -> bool:
+    """A reminder whose deadline passed before it could go out: never sent, recorded."""
+    with unit_of_work(rt.db) as s:
+        result = s.connection().execute(
+            update(Notification)
+            .where(_claimable(row, now))
+            .values(status="dropped", last_error="deadline passed before delivery")
+        )
+        if result.rowcount != 1:
+            return False
+        ctx = row.context
+        audit.append(
+            s,
+            action="notification_dropped",
+            actor_id=None,
+            actor_name=SYSTEM_ACTOR,
+            at=now,
+            instance_id=_int_or_none(ctx.get("instance_id")),
+            task_id=_int_or_none(ctx.get("task_id")),
+            order_no=ctx.get("order_no"),
+            detail={"notification_id": row.id, "channel": row.channel, "address": row.address,
+                    "reason": "reminder after its deadline"},
+        )
+        return True
 
 
 def _postpone(rt: Runtime, row: Notification, *, now: datetime, until: datetime) -> bool:
@@ -310,7 +340,12 @@ def _int_or_none(value: Any) -> int | None:
 
 
 def render(
-    row: Notification, *, base_url: str, tz: ZoneInfo, lang: str = "zh"
+    row: Notification,
+    *,
+    base_url: str,
+    tz: ZoneInfo,
+    lang: str = "zh",
+    now: datetime | None = None,
 ) -> tuple[str, str, str]:
     """``(subject, body, link)`` of a row from its template and context, at delivery time.
 
@@ -319,19 +354,10 @@ def render(
     """
     ctx = row.context
     base = base_url.rstrip("/")
-    if row.template == "escalation":
-        link = f"{base}/tasks/{ctx['task_id']}"
-        subject, body = escalation_message(
-            level=int(ctx["level"]),
-            task_title_zh=str(ctx.get("task_title_zh", "")),
-            task_title_en=str(ctx.get("task_title_en", "")),
-            order_no=str(ctx.get("order_no", "")),
-            procedure_zh=str(ctx.get("procedure_zh", "")),
-            due_at_local=_local(ctx.get("due_at"), tz),
-            link=link,
-            lang=lang,
+    if row.template in TASK_TEMPLATES:  # escalation, digest, new task, urge
+        return render_task_message(
+            row.template, ctx, base_url=base_url, tz=tz, lang=lang, now=now
         )
-        return subject, body, link
     if row.template == "inform":
         link = f"{base}/instances/{ctx['instance_id']}"
         subject, body = inform_message(

@@ -16,9 +16,13 @@ __all__ = [
     "ack_missed_message",
     "mention_message",
     "audit_seal_message",
+    "digest_message",
     "escalation_message",
+    "lateness",
+    "new_task_message",
     "message_id",
     "sms_text",
+    "urge_message",
     "waiting_reminder_message",
 ]
 
@@ -38,11 +42,48 @@ _WHO_EN = {
 }
 
 
-def _state(level: int, due: str) -> tuple[str, str]:
-    """Short status in both languages: due time for reminders, overdue otherwise."""
-    if level == 0:
+def lateness(minutes: int) -> tuple[str, str]:
+    """Working time late, in both languages: ``("超时 2 工作小时 15 分", "2 working hours
+    15 min late")``; ``("", "")`` when not late."""
+    if minutes <= 0:
+        return "", ""
+    h, m = divmod(minutes, 60)
+    hours = f"{h} working hour{'s' if h != 1 else ''}"
+    if h and m:
+        return f"超时 {h} 工作小时 {m} 分", f"{hours} {m} min late"
+    if h:
+        return f"超时 {h} 工作小时", f"{hours} late"
+    return f"超时 {m} 工作分钟", f"{m} working min late"
+
+
+def _item_facts(item: dict[str, object]) -> tuple[str, str]:
+    """Customer, product and delivery date of a message item, in both languages."""
+    values = [str(item.get(k) or "") for k in ("customer", "product", "delivery_date")]
+    return _facts_zh(*values), _facts_en(*values)
+
+
+def _state(
+    level: int, due: str, *, overdue: bool = False, late_minutes: int = 0
+) -> tuple[str, str]:
+    """Short status in both languages: due time for reminders, overdue (and how late) else."""
+    if level == 0 and not overdue:
         return f"请于 {due} 前完成", f"due {due}"
+    late_zh, late_en = lateness(late_minutes)
+    if late_zh:
+        return f"已{late_zh}", late_en
     return "已超时", "overdue"
+
+
+def _facts_zh(customer: str, product: str, delivery_date: str) -> str:
+    parts = [f"客户：{customer}" if customer else "", f"产品：{product}" if product else ""]
+    parts.append(f"交期：{delivery_date}" if delivery_date else "")
+    return "；".join(p for p in parts if p)
+
+
+def _facts_en(customer: str, product: str, delivery_date: str) -> str:
+    parts = [f"Customer: {customer}" if customer else "", f"Product: {product}" if product else ""]
+    parts.append(f"Delivery: {delivery_date}" if delivery_date else "")
+    return "; ".join(p for p in parts if p)
 
 
 def escalation_message(
@@ -55,8 +96,19 @@ def escalation_message(
     due_at_local: str,
     link: str,
     lang: str = "zh",
+    procedure_en: str = "",
+    customer: str = "",
+    product: str = "",
+    delivery_date: str = "",
+    holder_zh: str = "",
+    holder_en: str = "",
+    late_minutes: int = 0,
+    overdue: bool = False,
 ) -> tuple[str, str]:
     """Return ``(subject, body)`` of a reminder (level 0) or escalation (1, 2).
+
+    The body names the customer, product, delivery date and who holds the task (a person or
+    the unclaimed queue) when given; an overdue task says how late in working time.
 
     Subject and body carry both languages; ``lang`` ("zh" or "en") says which
     comes first. Example subject (level 1, zh):
@@ -67,26 +119,40 @@ def escalation_message(
         raise ValueError(f"level must be 0, 1 or 2, got {level!r}")
     if lang not in ("zh", "en"):
         raise ValueError(f"lang must be 'zh' or 'en', got {lang!r}")
-    state_zh, state_en = _state(level, due_at_local)
+    state_zh, state_en = _state(level, due_at_local, overdue=overdue, late_minutes=late_minutes)
     subject_zh = f"{_TAG_ZH[level]}订单 {order_no} {task_title_zh} {state_zh}"
     subject_en = f"{_TAG_EN[level]} Order {order_no} {task_title_en} {state_en}"
+    who_zh = _WHO_ZH[level] if level or not overdue else "请尽快处理"
+    who_en = _WHO_EN[level] if level or not overdue else "Please handle it now"
+    facts_zh = _facts_zh(customer, product, delivery_date)
+    facts_en = _facts_en(customer, product, delivery_date)
+    late_zh, late_en = lateness(late_minutes)
     body_zh = "\n".join(
-        [
-            f"{_TAG_ZH[level]}订单 {order_no} 的任务「{task_title_zh}」{state_zh}。"
-            f"{_WHO_ZH[level]}。",
+        line
+        for line in [
+            f"{_TAG_ZH[level]}订单 {order_no} 的任务「{task_title_zh}」{state_zh}。{who_zh}。",
+            facts_zh,
             f"流程：{procedure_zh}",
-            f"截止时间：{due_at_local}",
+            f"当前处理人：{holder_zh}" if holder_zh else "",
+            f"截止时间：{due_at_local}（公司时间）",
+            late_zh and f"超时：{late_zh.removeprefix('超时 ')}（按工作时间计）",
             f"处理链接：{link}",
         ]
+        if line
     )
     body_en = "\n".join(
-        [
+        line
+        for line in [
             f'{_TAG_EN[level]} Task "{task_title_en}" of order {order_no} is {state_en}. '
-            f"{_WHO_EN[level]}.",
-            f"Procedure: {procedure_zh}",
-            f"Due: {due_at_local}",
+            f"{who_en}.",
+            facts_en,
+            f"Procedure: {procedure_en or procedure_zh}",
+            f"Held by: {holder_en}" if holder_en else "",
+            f"Due: {due_at_local} (company time)",
+            late_en and f"Late: {late_en.removesuffix(' late')} (working time)",
             f"Link: {link}",
         ]
+        if line
     )
     if lang == "zh":
         return f"{subject_zh} / {subject_en}", f"{body_zh}\n\n{body_en}\n"
@@ -293,3 +359,155 @@ def mention_message(
     if lang == "en":
         return f"{subject_en} / {subject_zh}", f"{body_en}\n\n{body_zh}\n"
     return f"{subject_zh} / {subject_en}", f"{body_zh}\n\n{body_en}\n"
+
+
+def _item_line_zh(item: dict[str, object]) -> str:
+    level = int(item.get("level") or 0)  # type: ignore[call-overload]
+    late_zh, _ = lateness(int(item.get("late_minutes") or 0))  # type: ignore[call-overload]
+    tag = f"L{level}" if level else "提醒"
+    state = late_zh or f"截止 {item.get('due_local', '—')}"
+    facts = "，".join(str(item[k]) for k in ("customer", "product") if item.get(k))
+    return (
+        f"- [{tag}] 订单 {item.get('order_no', '')}（{facts}）「{item.get('task_title_zh', '')}」"
+        f" 处理人：{item.get('holder_zh', '—')}；截止 {item.get('due_local', '—')}；{state}\n"
+        f"  {item.get('link', '')}"
+    )
+
+
+def _item_line_en(item: dict[str, object]) -> str:
+    level = int(item.get("level") or 0)  # type: ignore[call-overload]
+    _, late_en = lateness(int(item.get("late_minutes") or 0))  # type: ignore[call-overload]
+    tag = f"L{level}" if level else "reminder"
+    state = late_en or f"due {item.get('due_local', '—')}"
+    facts = ", ".join(str(item[k]) for k in ("customer", "product") if item.get(k))
+    return (
+        f"- [{tag}] Order {item.get('order_no', '')} ({facts}) \"{item.get('task_title_en', '')}\""
+        f" held by {item.get('holder_en', '—')}; due {item.get('due_local', '—')}; {state}\n"
+        f"  {item.get('link', '')}"
+    )
+
+
+def digest_message(
+    *, items: list[dict[str, object]], link: str, lang: str = "zh"
+) -> tuple[str, str]:
+    """``(subject, body)`` of one sweep's reminders and escalations for one person.
+
+    Each item names order, customer, product, step, holder, due time (company time, already
+    formatted as ``due_local``), lateness in working time and its task link (``link``); the
+    message links to the escalation view (``link``). Both languages, ``lang`` first.
+    """
+    if lang not in ("zh", "en"):
+        raise ValueError(f"lang must be 'zh' or 'en', got {lang!r}")
+    n = len(items)
+    orders = sorted({str(i.get("order_no", "")) for i in items})
+    shown = "、".join(orders[:3]) + ("…" if len(orders) > 3 else "")
+    subject_zh = f"【升级汇总】{n} 项任务需要您关注（订单 {shown}）"
+    subject_en = f"[Escalations] {n} tasks need your attention (orders {', '.join(orders[:3])}"
+    subject_en += "…)" if len(orders) > 3 else ")"
+    body_zh = "\n".join(
+        [f"本次检查有 {n} 项任务超时或临近截止（截止时间为公司时间，超时按工作时间计）："]
+        + [_item_line_zh(i) for i in items]
+        + [f"升级视图：{link}"]
+    )
+    body_en = "\n".join(
+        [
+            f"This check found {n} tasks overdue or close to their deadline "
+            "(due times in company time, lateness in working time):"
+        ]
+        + [_item_line_en(i) for i in items]
+        + [f"Escalations: {link}"]
+    )
+    if lang == "en":
+        return f"{subject_en} / {subject_zh}", f"{body_en}\n\n{body_zh}\n"
+    return f"{subject_zh} / {subject_en}", f"{body_zh}\n\n{body_en}\n"
+
+
+def new_task_message(*, item: dict[str, object], queue: bool, link: str, lang: str = "zh"
+                     ) -> tuple[str, str]:
+    """``(subject, body)`` telling a person a task arrived for them (``queue``: for their role,
+    to claim). ``item`` as in :func:`digest_message`."""
+    if lang not in ("zh", "en"):
+        raise ValueError(f"lang must be 'zh' or 'en', got {lang!r}")
+    order_no = item.get("order_no", "")
+    subject_zh = f"【新任务】订单 {order_no} {item.get('task_title_zh', '')}"
+    subject_en = f"[New task] Order {order_no} {item.get('task_title_en', '')}"
+    facts_zh, facts_en = _item_facts(item)
+    body_zh = "\n".join(
+        line
+        for line in [
+            f"订单 {order_no} 有一项新任务「{item.get('task_title_zh', '')}」"
+            + ("待您的岗位认领。" if queue else "交由您处理。"),
+            facts_zh,
+            f"流程：{item.get('procedure_zh', '')}",
+            f"当前处理人：{item.get('holder_zh', '')}",
+            f"截止时间：{item.get('due_local', '—')}（公司时间）",
+            f"处理链接：{link}",
+        ]
+        if line
+    )
+    body_en = "\n".join(
+        line
+        for line in [
+            f'Order {order_no} has a new task "{item.get("task_title_en", "")}"'
+            + (" for your role to claim." if queue else " for you."),
+            facts_en,
+            f"Procedure: {item.get('procedure_en') or item.get('procedure_zh', '')}",
+            f"Held by: {item.get('holder_en', '')}",
+            f"Due: {item.get('due_local', '—')} (company time)",
+            f"Link: {link}",
+        ]
+        if line
+    )
+    if lang == "en":
+        return f"{subject_en} / {subject_zh}", f"{body_en}\n\n{body_zh}\n"
+    return f"{subject_zh} / {subject_en}", f"{body_zh}\n\n{body_en}\n"
+
+
+def urge_message(
+    *, item: dict[str, object], by: str, note: str, link: str, lang: str = "zh"
+) -> tuple[str, str]:
+    """``(subject, body)`` of a head's (or the GM office's) reminder to the holder, with their
+    note. ``item`` as in :func:`digest_message`."""
+    if lang not in ("zh", "en"):
+        raise ValueError(f"lang must be 'zh' or 'en', got {lang!r}")
+    order_no = item.get("order_no", "")
+    late_zh, late_en = lateness(int(item.get("late_minutes") or 0))  # type: ignore[call-overload]
+    subject_zh = f"【催办】{by}：订单 {order_no} {item.get('task_title_zh', '')}"
+    subject_en = f"[Reminder from {by}] Order {order_no} {item.get('task_title_en', '')}"
+    facts_zh, facts_en = _item_facts(item)
+    body_zh = "\n".join(
+        line
+        for line in [
+            f"{by} 催办订单 {order_no} 的任务「{item.get('task_title_zh', '')}」：{note}",
+            facts_zh,
+            f"当前处理人：{item.get('holder_zh', '')}",
+            f"截止时间：{item.get('due_local', '—')}（公司时间）",
+            late_zh,
+            f"处理链接：{link}",
+        ]
+        if line
+    )
+    body_en = "\n".join(
+        line
+        for line in [
+            f'{by} asks about task "{item.get("task_title_en", "")}" of order {order_no}: {note}',
+            facts_en,
+            f"Held by: {item.get('holder_en', '')}",
+            f"Due: {item.get('due_local', '—')} (company time)",
+            late_en and f"{late_en} (working time)",
+            f"Link: {link}",
+        ]
+        if line
+    )
+    if lang == "en":
+        return f"{subject_en} / {subject_zh}", f"{body_en}\n\n{body_zh}\n"
+    return f"{subject_zh} / {subject_en}", f"{body_zh}\n\n{body_en}\n"
+
+
+def stale_reminder(item: dict[str, object], now_iso: str) -> bool:
+    """A reminder (level 0, not an overdue notice) whose deadline has passed by ``now_iso``:
+    not worth sending ("finish before …" after the time)."""
+    if int(item.get("level") or 0) != 0 or item.get("overdue"):  # type: ignore[call-overload]
+        return False
+    due = item.get("due_at")
+    return bool(due) and str(due) <= now_iso
