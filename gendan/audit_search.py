@@ -50,6 +50,8 @@ KNOWN_ACTIONS = (
     "login",
     "login_failed",
     "refused",
+    "comment",
+    "attachment_added",
 )
 
 # --------------------------------------------------------------------------- search
