@@ -20,6 +20,7 @@ from gendan.org import Actor
 from gendan.settings import Settings
 from notifications import channels
 from notifications.channels import DeliveryResult, Message
+from notifications.times import local
 
 #: The settings an administrator may override, with their labels.
 CHANNEL_KEYS: dict[str, tuple[str, str]] = {
@@ -144,8 +145,11 @@ def set_channel(
     )
 
 
-def channel_test_message(address: Any, *, actor: Actor, now: datetime) -> Message:
-    """The test message for ``address``: an e-mail address gets a mail, a phone an SMS."""
+def channel_test_message(
+    address: Any, *, actor: Actor, now: datetime, timezone: str = "Asia/Shanghai"
+) -> Message:
+    """The test message for ``address``: an e-mail address gets a mail, a phone an SMS; the
+    time in it is company time (``timezone``), as in every message a person reads."""
     addr = clean(address, max_len=200)
     if not addr:
         raise InvalidForm({"address": REQUIRED})
@@ -159,7 +163,7 @@ def channel_test_message(address: Any, *, actor: Actor, now: datetime) -> Messag
         raise InvalidForm(
             {"address": "请输入电子邮件地址或手机号 / enter an e-mail address or a phone number"}
         )
-    when = now.strftime("%Y-%m-%d %H:%M UTC")
+    when = local(now, timezone)
     subject = "gendan 跟单 测试消息 / test message"
     body = (
         f"这是 {actor.display_name} 于 {when} 发送的测试消息。\n"
@@ -185,7 +189,7 @@ def send_test(
     Reads the channels, sends outside any transaction (no write lock held during
     the network call), then records ``admin.channel_test`` with the result.
     """
-    message = channel_test_message(address, actor=actor, now=now)
+    message = channel_test_message(address, actor=actor, now=now, timezone=settings.timezone)
     with Session(reader(db)) as s:
         smtp_url, sms_url = effective_channels(s, settings)
     url = smtp_url if message.channel == "email" else sms_url

@@ -106,3 +106,12 @@ def test_a_mention_message_says_company_time(rt: Runtime) -> None:
     subject, body, link = render(note, base_url="http://gendan.test", tz=SHANGHAI)
     assert "2026-11-23 20:09" in body and "12:09" not in body
     assert "SO-T2" in subject and link == f"http://gendan.test/instances/{iid}#discussion"
+
+
+def test_the_admin_test_message_says_company_time() -> None:
+    from gendan.admin import channel_test_message
+    from gendan.org import Actor
+
+    admin = Actor(user_id=1, username="admin", display_name="系统管理员")
+    message = channel_test_message("it@factory.example", actor=admin, now=AT)
+    assert "2026-11-23 20:09" in message.body and "UTC" not in message.body
