@@ -32,7 +32,7 @@ from gendan.attachments import (
 )
 from gendan.comments import add_comment
 from gendan.db import unit_of_work
-from gendan.discussion import DiscussionItem, for_instance
+from gendan.discussion import DiscussionItem, for_instance, for_order
 from gendan.errors import InvalidForm, NotAllowed, NotFound
 from gendan.limits import MAX_TEXT
 from gendan.org import Actor
@@ -140,6 +140,15 @@ def discussion_of(request: Request, me: Any, instance_id: int) -> list[Discussio
             return []
 
 
+def discussion_of_order(request: Request, me: Any, order_no: str) -> list[DiscussionItem]:
+    """The order page's list: every procedure run of the order the reader may read
+    (``{% with discussion = discussion_of_order(request, me, order_no) %}``)."""
+    if me is None:
+        return []
+    with Session(request.app.state.rt.db) as s:
+        return for_order(s, order_no, me.actor)
+
+
 def file_size(size: int) -> str:
     """``2.4 MB``, ``830 KB``, ``12 B``."""
     if size >= 1024 * 1024:
@@ -150,6 +159,7 @@ def file_size(size: int) -> str:
 
 
 templates.env.globals["discussion_of"] = discussion_of
+templates.env.globals["discussion_of_order"] = discussion_of_order
 templates.env.filters["file_size"] = file_size
 
 
