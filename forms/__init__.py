@@ -8,7 +8,7 @@ This package imports nothing from the rest of the project.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -45,7 +45,14 @@ from forms.production import (
     ShippingNote,
     StockOrder,
 )
-from forms.render import input_fragment, labels_of, print_page
+from forms.render import (
+    input_fragment,
+    labels_of,
+    print_page,
+    stored_model,
+    table_fragment,
+    view_fragment,
+)
 
 __all__ = [
     "ALL",
@@ -68,6 +75,9 @@ __all__ = [
     "label",
     "render_input",
     "render_print",
+    "render_table",
+    "render_view",
+    "stored_model",
     "validate_form",
 ]
 
@@ -157,15 +167,16 @@ def render_input(
     values: Mapping[str, Any] | None = None,
     errors: Mapping[str, str] | None = None,
     lang: str = "zh",
+    omit: Collection[str] = (),
 ) -> Markup:
-    """A ``<fieldset>`` of labelled inputs for form ``key``.
+    """A ``<fieldset>`` of labelled inputs for form ``key`` (without the ``omit`` fields).
 
     ``values`` pre-fills the inputs (typed values or the strings just
     submitted); without it the field defaults are shown. ``errors`` is
     ``FormErrors.errors``: each message is shown under its field and
     ``"__all__"`` at the top.
     """
-    return input_fragment(get_form(key), values, errors, lang)
+    return input_fragment(get_form(key), values, errors, lang, omit)
 
 
 def render_print(
@@ -190,3 +201,29 @@ def render_print(
 
 def _as_dict(data: Mapping[str, Any] | FormModel) -> Mapping[str, Any]:
     return data.model_dump() if isinstance(data, FormModel) else data
+
+
+def render_view(
+    key: str,
+    values: Mapping[str, Any],
+    lang: str = "zh",
+    facts: Mapping[str, Any] | None = None,
+    tz: ZoneInfo | None = None,
+) -> Markup:
+    """A stored form to read on a page: its rows, repeating rows as tables, and what it
+    implies with the order's ``facts`` (e.g. the quote's total). Empty if it no longer
+    validates (a form changed since it was stored)."""
+    model = stored_model(get_form(key), values)
+    return view_fragment(model, lang, facts, tz) if model is not None else Markup("")
+
+
+def render_table(
+    key: str,
+    rows: list[tuple[list[str], Mapping[str, Any], list[str]]],
+    lead: list[tuple[str, str]],
+    tail: list[tuple[str, str]],
+    lang: str = "zh",
+    tz: ZoneInfo | None = None,
+) -> Markup:
+    """Several people's answers on form ``key`` as one table (a countersign round)."""
+    return table_fragment(get_form(key), rows, lead, tail, lang, tz)

@@ -155,6 +155,11 @@ class FormModel(BaseModel):
         """Facts the form's values imply (e.g. the order kind from the ①-④ ticks)."""
         return {}
 
+    def computed(self, facts: Mapping[str, Any]) -> list[tuple[str, str, str, str]]:
+        """Rows a reader needs that the form implies with the order's ``facts`` (name, zh
+        label, en label, text) — the quote's total, a change's old → new date."""
+        return []
+
     @model_validator(mode="after")
     def _dates_in_range(self) -> Any:
         """Every date and time lies in ``DATE_RANGE`` (a year-1 delivery date would put a

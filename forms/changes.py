@@ -5,9 +5,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal, Self
+from typing import Any, Literal, Self
 
 from pydantic import model_validator
 
@@ -58,6 +59,15 @@ class ChangeNotice(FormModel):
         max_length=500,
         placeholder="生产单, 流程卡",
     )
+
+    def computed(self, facts: Mapping[str, Any]) -> list[tuple[str, str, str, str]]:
+        """What the change moves: the order's delivery date, old → new."""
+        old = facts.get("delivery_date")
+        new = self.new_delivery_date.isoformat() if self.new_delivery_date else None
+        if not new or not old or str(old) == new:
+            return []
+        words = ("交货日期（原 → 新）", "Delivery date (old → new)")
+        return [("delivery_change", *words, f"{old} → {new}")]
 
     @model_validator(mode="after")
     def _date_only_for_delivery_change(self) -> Self:

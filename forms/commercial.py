@@ -5,9 +5,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Literal, Self
+from typing import Any, Literal, Self
 
 from pydantic import model_validator
 
@@ -60,6 +61,15 @@ class Quote(FormModel):
                 "must be 0 when the price basis is the price list (按报价表时不得加价)",
             )
         return self
+
+    def computed(self, facts: Mapping[str, Any]) -> list[tuple[str, str, str, str]]:
+        """The amount the checker signs for: unit price × the order's quantity + surcharge."""
+        quantity = facts.get("quantity")
+        if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity <= 0:
+            return []
+        text = f"{self.total(quantity):,.2f} {self.currency}"
+        shown = f"{self.unit_price:,.2f} × {quantity} + {self.surcharge:,.2f} = {text}"
+        return [("total", "总价", "Total", shown)]
 
     def total(self, quantity: int) -> Decimal:
         """Order total: ``unit_price × quantity + surcharge``, rounded to cents."""

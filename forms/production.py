@@ -79,6 +79,11 @@ class ProductionNotice(FormModel):
     packing_requirements: str | None = label(
         "包装要求", "Packing requirements", default=None, long=True, max_length=4000
     )
+    complete_set: bool = label("成套产品", "Complete set", default=False)
+    project: str | None = label(
+        "项目名称（成套）", "Project (complete set)", default=None, max_length=200
+    )
+    penalty_clause: bool = label("含违约罚款条款", "Penalty clause", default=False)
     drawings_attached: bool = label("附图纸", "Drawings attached", default=False)
     distribute_to: list[Department] = label(
         "发放部门",

@@ -6,7 +6,7 @@ user-entered values such as ``<script>`` come out as text.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,8 @@ from forms.widgets import (
     normalize_lang,
     pick,
     print_rows,
+    print_text,
+    row_model,
 )
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
@@ -49,11 +51,13 @@ def input_fragment(
     values: Mapping[str, Any] | None,
     errors: Mapping[str, str] | None,
     lang: str,
+    omit: Collection[str] = (),
 ) -> Markup:
-    """The ``<fieldset>`` of inputs for ``form``."""
+    """The ``<fieldset>`` of inputs for ``form``; ``omit``: fields the decision itself sets
+    (a change's category, chosen with the decision)."""
     code = normalize_lang(lang)
     errors = dict(errors or {})
-    fields = input_widgets(form, values, errors, code)
+    fields = [w for w in input_widgets(form, values, errors, code) if w["name"] not in omit]
     names = {w["name"] for w in fields}
     general = [msg for name, msg in errors.items() if name == ALL or name not in names]
     html = _env.get_template("input.html").render(
@@ -121,4 +125,66 @@ def print_page(
         t=lambda zh, en: pick(zh, en, code),
         both=lambda zh, en: both(zh, en, code),
     )
+    return Markup(html)
+
+
+def stored_model(form: type[FormModel], values: Mapping[str, Any]) -> FormModel | None:
+    """A form as it was stored (JSON values), for reading; None if it no longer validates.
+    Keys the form does not declare (facts it derived, e.g. the order kind) are left out."""
+    known = {k: v for k, v in values.items() if k in form.model_fields}
+    try:
+        return form.model_validate(known)
+    except ValueError:
+        return None
+
+
+def view_fragment(
+    model: FormModel,
+    lang: str,
+    facts: Mapping[str, Any] | None = None,
+    tz: ZoneInfo | None = None,
+) -> Markup:
+    """A filled-in form to read on a page (not the A4 print): label/value rows (instants in
+    company time ``tz``), repeating rows as tables, then what the form implies with the
+    order's facts (``computed``)."""
+    code = normalize_lang(lang)
+    form = type(model)
+    computed = [
+        {"name": name, "label": pick(zh, en, code), "value": text}
+        for name, zh, en, text in model.computed(facts or {})
+    ]
+    html = _env.get_template("view.html").render(
+        form=form,
+        rows=print_rows(model, code, tz),
+        computed=computed,
+        t=lambda zh, en: pick(zh, en, code),
+    )
+    return Markup(html)
+
+
+def table_fragment(
+    form: type[FormModel],
+    rows: list[tuple[list[str], Mapping[str, Any], list[str]]],
+    lead: list[tuple[str, str]],
+    tail: list[tuple[str, str]],
+    lang: str,
+    tz: ZoneInfo | None = None,
+) -> Markup:
+    """Several people's answers on one form as one table (a countersign round): ``lead``
+    and ``tail`` columns of plain text (department, reviewer; signed at) around the form's
+    own fields. Each row is (lead texts, stored form values, tail texts)."""
+    code = normalize_lang(lang)
+    fields = {n: f for n, f in form.model_fields.items() if row_model(f) is None}
+    headers = [pick(zh, en, code) for zh, en in lead]
+    headers += [field_label(f, n, code) for n, f in fields.items()]
+    headers += [pick(zh, en, code) for zh, en in tail]
+    body = []
+    for before, values, after in rows:
+        model = stored_model(form, values)
+        cells = [
+            print_text(f, getattr(model, n), code, tz) if model else str(values.get(n) or "—")
+            for n, f in fields.items()
+        ]
+        body.append([*before, *cells, *after])
+    html = _env.get_template("table.html").render(form=form, headers=headers, rows=body)
     return Markup(html)

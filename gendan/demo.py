@@ -295,7 +295,7 @@ def step_forms(order: dict[str, Any], now: datetime) -> dict[str, dict[str, Any]
         },
         "confirmation": {"details_checked": True, "remarks": "已核对"},
         "receipt": {"copies": 1},
-        "notice": {
+        "notice": {  # prefilled from the order, as the task page does (nothing typed is lost)
             k: order[k]
             for k in (
                 "order_no",
@@ -305,7 +305,13 @@ def step_forms(order: dict[str, Any], now: datetime) -> dict[str, dict[str, Any]
                 "quantity",
                 "unit",
                 "delivery_date",
+                "technical_requirements",
+                "quality_requirements",
+                "complete_set",
+                "project",
+                "penalty_clause",
             )
+            if order.get(k) is not None
         },
     }
 

@@ -30,6 +30,9 @@ from states import PROCEDURES, get_procedure
 from states.base import Countersign, Procedure, Step
 
 COUNTERSIGN_DECISION = OPINION
+#: Keys of ``Instance.data`` the engine writes: the order's facts, each move's form, marked
+#: instants, agreed values, the stock snapshot. A start form kept under one would be lost.
+ENGINE_KEYS = frozenset({"order", "forms", "at", "agreed", "stock"})
 
 
 def validate(form_key: str, data: dict[str, Any], now: datetime | None = None) -> dict[str, Any]:
@@ -109,7 +112,9 @@ def start_instance(
         raise InvalidForm({"order_no": f"order {order_no} is {order.status}"})
     if proc.exclusive:
         _one_open(session, proc, order_no)
-    data: dict[str, Any] = {proc.start_key: values, "order": _order_facts(order), "at": {}}
+    if proc.start_key in ENGINE_KEYS:  # a declaration error: the start form would be lost
+        raise ValueError(f"{proc.key}.start_key {proc.start_key!r} is a key the engine writes")
+    data: dict[str, Any] = {"order": _order_facts(order), "at": {}, proc.start_key: values}
     if proc.checks_stock:
         data["stock"] = finished_stock(session, order)
     inst = Instance(

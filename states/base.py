@@ -76,6 +76,11 @@ class Wait:
     countersign: Countersign | None = None
     #: Urgent procedures may send SMS outside 08:00-22:00.
     urgent: bool = False
+    #: What the people of this state judge, shown above their decision (oldest first):
+    #: an event's form (a countersign event: the round's opinions as a table), "start" (the
+    #: start form) or "doc:<kind>" (the order's current document of that kind). Empty: the
+    #: move that entered the state (the start form in the initial state).
+    shows: tuple[str, ...] = ()
 
 
 class Waiting(State):
@@ -147,8 +152,10 @@ class Procedure(StateMachine):
     #: Form submitted to start an instance, and who may start one.
     start_form: ClassVar[str]
     start_roles: ClassVar[tuple[str, ...]]
-    #: Key under which the start form is kept in the instance data.
-    start_key: ClassVar[str] = "order"
+    #: Key under which the start form is kept in the instance data; never one the engine
+    #: writes itself (``order``, ``forms``, ``at``, ``agreed``, ``stock``): the start form
+    #: would be overwritten and what was typed at intake lost.
+    start_key: ClassVar[str] = "start"
     #: True: the start form registers a new order; False: it refers to an existing one.
     creates_order: ClassVar[bool] = False
     steps: ClassVar[dict[str, Step]]

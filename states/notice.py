@@ -44,7 +44,14 @@ def all_received(opinions: list[dict[str, object]]) -> str:
     return "acknowledged"
 
 
-def confirm_state(title: str = "生产部确认通知单 / Production confirms the notice") -> Waiting:
+#: What production confirms and the departments sign for: the notice as issued.
+NOTICE_SHOWN = ("doc:production_notice",)
+
+
+def confirm_state(
+    title: str = "生产部确认通知单 / Production confirms the notice",
+    shows: tuple[str, ...] = NOTICE_SHOWN,
+) -> Waiting:
     return Waiting(
         title,
         wait=Wait(
@@ -57,7 +64,8 @@ def confirm_state(title: str = "生产部确认通知单 / Production confirms t
                     Deadline.wh(4, assumed=True),
                     seed="001W 3.1.3.3",
                 ),
-            )
+            ),
+            shows=shows,
         ),
     )
 
@@ -75,6 +83,7 @@ def acknowledging_state(engineering_when: str | None = "non_regular") -> Waiting
                 _ack("engineering", "engineering", when=engineering_when),
             ),
             countersign=Countersign(form="notice_receipt", join=all_received),
+            shows=NOTICE_SHOWN,
         ),
     )
 

@@ -155,7 +155,8 @@ class OrderChange(Procedure):
                     "001M 1.5.2(2)",
                     pauses_for="customer",
                 ),
-            )
+            ),
+            shows=("classify_delivery", "propose_date"),
         ),
     )
     change_decision = Waiting(
@@ -170,7 +171,14 @@ class OrderChange(Procedure):
                     CHECK,
                     "001M 1.2.1 (Choice)",
                 ),
-            )
+            ),
+            shows=(
+                "classify_delivery",
+                "propose_date",
+                "record_customer_answer",
+                "infeasible",
+                "record_negotiation",
+            ),
         ),
     )
     structural_review = Waiting(
@@ -178,6 +186,7 @@ class OrderChange(Procedure):
         wait=Wait(
             review_board(WORK, "更改评审（非常规）", "Review the change (non-regular)", full=True),
             countersign=BOARD,
+            shows=("classify_structural", "tech_major", "record_negotiation"),
         ),
     )
     structural_negotiating = Waiting(
@@ -193,7 +202,8 @@ class OrderChange(Procedure):
                     "001M 1.5.2(3); 1.2.1",
                     pauses_for="customer",
                 ),
-            )
+            ),
+            shows=("classify_structural", "tech_major", "infeasible"),
         ),
     )
     supplementary = Waiting(
@@ -209,7 +219,8 @@ class OrderChange(Procedure):
                     "001M 1.5.2(3)",
                     pauses_for="customer",
                 ),
-            )
+            ),
+            shows=("classify_structural", "tech_major", "feasible"),
         ),
     )
     notice_issue = Waiting(
@@ -224,7 +235,14 @@ class OrderChange(Procedure):
                     CHECK,
                     "001M 1.5.2(2)",
                 ),
-            )
+            ),
+            shows=(
+                "classify_delivery",
+                "propose_date",
+                "record_customer_answer",
+                "keep_contract_date",
+                "supplement_signed",
+            ),
         ),
     )
     cancel_signoff = Waiting(
@@ -281,6 +299,7 @@ class OrderChange(Procedure):
             countersign=Countersign(
                 form="purchase_adjustment", join=lambda _: "purchases_adjusted"
             ),
+            shows=("classify_cancel", "sign_cancel", "confirm_recall"),
         ),
     )
     tech_decision = Waiting(
@@ -313,7 +332,16 @@ class OrderChange(Procedure):
             )
         ),
     )
-    revision_confirm = confirm_state("生产部确认新版通知单 / Production confirms the new revision")
+    revision_confirm = confirm_state(
+        "生产部确认新版通知单 / Production confirms the new revision",
+        shows=(
+            "classify_minor",
+            "adjusted",
+            "issue_change_notice",
+            "tech_major",
+            "doc:production_notice",
+        ),
+    )
     acknowledging = acknowledging_state(engineering_when="engineering_acknowledges")
     done = State("已完成 / Done", final=True)
     withdrawn = State("客户撤回 / Withdrawn by the customer", final=True)

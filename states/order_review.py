@@ -191,7 +191,8 @@ class OrderReview(Procedure):
                     CHECK,
                     "001M 1.2.1-2; 001S 3.1.3.2",
                 ),
-            )
+            ),
+            shows=("infeasible", "record_negotiation", "customer_refuses_handling"),
         ),
     )
     special_handling = Waiting(
@@ -222,7 +223,8 @@ class OrderReview(Procedure):
                     CHECK,
                     "001W 3.1.3; 001S 3.1.3",
                 ),
-            )
+            ),
+            shows=("feasible", "agree_handling"),
         ),
     )
     coordination = Waiting(
@@ -290,7 +292,8 @@ class OrderReview(Procedure):
                     CHECK,
                     "000/2 二.2; 002 3.4.1",
                 ),
-            )
+            ),
+            shows=("submit_quote",),
         ),
     )
     gm_signoff = Waiting(
@@ -321,7 +324,8 @@ class OrderReview(Procedure):
                     "001M 1.4",
                     pauses_for="customer",
                 ),
-            )
+            ),
+            shows=("submit_quote", "approve_quote", "fill_shipping_note"),
         ),
     )
     awaiting_payment = Waiting(
@@ -337,7 +341,8 @@ class OrderReview(Procedure):
                     "001M 1.4",
                     pauses_for="customer",
                 ),
-            )
+            ),
+            shows=("submit_quote", "contract_signed"),
         ),
     )
     production_notice = Waiting(
@@ -352,7 +357,8 @@ class OrderReview(Procedure):
                     Deadline.wh(4, start=event("gate"), seed="4小时内"),
                     "001M 1.5.1; 000/4 三.7",
                 ),
-            )
+            ),
+            shows=("confirm", "contract_signed", "record_payment"),
         ),
     )
     production_confirm = confirm_state()

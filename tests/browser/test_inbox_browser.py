@@ -26,6 +26,7 @@ def test_claim_fix_a_field_error_and_hand_over(browser: Browser, server: str, rt
     row = page.locator("tr[data-order='SO-70']")
     expect(row).to_be_visible()
     row.get_by_role("button", name="认领").click()
+    page.locator("details#diagram summary").click()  # the state diagram is folded
     expect(page.locator("[data-state='requirements'][data-current='true']")).to_be_visible()
     form = page.locator("form[data-decision='confirm']")
     form.get_by_label(re.compile("数量")).fill("0")
