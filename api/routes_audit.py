@@ -21,9 +21,11 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import Db, Now, Rt
 from api.web import Me, form_with_csrf, render, require_role
-from gendan import audit_search, audit_trail, refusals
+from forms.base import number_problem
+from gendan import audit_order, audit_search, audit_trail, refusals
 from gendan.audit import latest_check, verify_seal_and_record
 from gendan.db import reader
+from gendan.errors import InvalidForm
 from gendan.runtime import Runtime
 from states import PROCEDURES
 
@@ -286,3 +288,85 @@ def audit_trail_print(
         generated=generated.strftime(audit_trail.TIME_FORMAT),
     )
     return render(request, "audit_print.html", ctx)
+
+
+# --------------------------------------------------------------------------- one order
+
+
+def _order_context(rt: Runtime, db: Any, order_no: str) -> dict[str, Any]:
+    problem = number_problem(order_no) if len(order_no) <= 120 else "too long / 过长"
+    if problem:  # no order can have such a number (forms.base.OrderNo)
+        raise InvalidForm({"order_no": problem})
+    record = audit_order.order_record(db, order_no)
+    rows = audit_order.order_trail_rows(db, record, tz=rt.settings.timezone)
+    return {
+        "orec": record,
+        "rows": rows,
+        "tz": rt.settings.timezone,
+        "local_time": audit_trail.local_time,
+        "columns": audit_order.ORDER_COLUMNS,
+    }
+
+
+@router.get("/orders/{order_no}", response_class=HTMLResponse)
+def audit_order_page(order_no: str, request: Request, me: Me, db: Db, rt: Rt) -> Response:
+    """One order's trail across every procedure run of it (review, changes …), chain order."""
+    require_role(me, "auditor")
+    ctx = _order_context(rt, db, order_no)
+    ctx.update(me=me, chain=chain_status(rt))
+    return render(request, "audit_order.html", ctx)
+
+
+def _order_attachment(order_no: str, ext: str) -> str:
+    name = f"audit-trail-{order_no}.{ext}"
+    ascii_name = re.sub(r"[^A-Za-z0-9._-]+", "_", name)
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+@router.get("/orders/{order_no}/trail.csv")
+def audit_order_csv(order_no: str, me: Me, db: Db, rt: Rt) -> Response:
+    """The order's trail as CSV (UTF-8 with BOM), with the procedure of each event."""
+    require_role(me, "auditor")
+    ctx = _order_context(rt, db, order_no)
+    body = audit_trail.trail_csv(ctx["rows"], ctx["columns"]).encode("utf-8")
+    headers = {
+        "Content-Disposition": _order_attachment(order_no, "csv"),
+        "Cache-Control": "no-store",
+    }
+    return Response(body, media_type="text/csv; charset=utf-8", headers=headers)
+
+
+@router.get("/orders/{order_no}/trail.xlsx")
+def audit_order_xlsx(order_no: str, me: Me, db: Db, rt: Rt) -> Response:
+    """The order's trail as an Excel workbook."""
+    require_role(me, "auditor")
+    ctx = _order_context(rt, db, order_no)
+    body = audit_trail.trail_xlsx(ctx["rows"], order_no=order_no, columns=ctx["columns"])
+    headers = {
+        "Content-Disposition": _order_attachment(order_no, "xlsx"),
+        "Cache-Control": "no-store",
+    }
+    return Response(body, media_type=XLSX_TYPE, headers=headers)
+
+
+#: The hash column's copy button (pages allow scripts from this server only, no inline ones).
+COPY_HASH_JS = """document.addEventListener("click", function (ev) {
+  var b = ev.target.closest ? ev.target.closest("button[data-copy]") : null;
+  if (!b) return;
+  var done = function () { b.textContent = "\u2713"; b.setAttribute("data-copied", "yes"); };
+  if (navigator.clipboard && window.isSecureContext) {
+    navigator.clipboard.writeText(b.getAttribute("data-copy")).then(done, function () {});
+  } else {
+    var t = document.createElement("textarea");
+    t.value = b.getAttribute("data-copy"); document.body.appendChild(t); t.select();
+    try { document.execCommand("copy"); done(); } finally { t.remove(); }
+  }
+});
+"""
+
+
+@router.get("/copy-hash.js")
+def copy_hash_js(me: Me) -> Response:
+    """The small script behind the trail's "copy the full hash" buttons."""
+    require_role(me, "auditor")
+    return Response(COPY_HASH_JS, media_type="text/javascript; charset=utf-8")

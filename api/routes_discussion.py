@@ -23,7 +23,7 @@ from starlette.datastructures import UploadFile as StarletteUpload
 from api.deps import ApiActor, Db, Now, Rt
 from api.errors import API_ERRORS, ErrorBody
 from api.guard import ObjectId
-from api.web import Me, form_with_csrf, templates
+from api.web import Me, form_with_csrf, render, templates
 from gendan.attachments import (
     CONTENT_TYPES,
     add_attachment,
@@ -31,7 +31,7 @@ from gendan.attachments import (
     read_attachment,
 )
 from gendan.comments import add_comment
-from gendan.db import unit_of_work
+from gendan.db import reader, unit_of_work
 from gendan.discussion import DiscussionItem, for_instance, for_order
 from gendan.errors import InvalidForm, NotAllowed, NotFound
 from gendan.limits import MAX_TEXT
@@ -75,33 +75,54 @@ async def _file_of(upload: Any, limit: int) -> tuple[str, bytes]:
     return upload.filename or "", content
 
 
+def _refused(
+    request: Request, me: Any, instance_id: int, back: str, exc: InvalidForm, body: str = ""
+) -> Response:
+    """422: the reasons at the top (focused), the comment box again with what was typed."""
+    ctx = {
+        "me": me,
+        "instance_id": instance_id,
+        "errors": exc.errors,
+        "back": back.split("#", 1)[0],
+        "disc_body": body,
+    }
+    return render(request, "discussion_error.html", ctx, status=422)
+
+
 @pages.post("/instances/{instance_id}/comments")
 async def comment_page(instance_id: int, request: Request, me: Me, rt: Rt, now: Now) -> Response:
     data = await form_with_csrf(request)
-    with unit_of_work(rt.db) as s:
-        add_comment(
-            s, instance_id=instance_id, actor=me.actor, body=str(data.get("body", "")), now=now
-        )
-    return RedirectResponse(_back(data.get("next"), instance_id), status_code=303)
+    back = _back(data.get("next"), instance_id)
+    body = str(data.get("body", ""))
+    try:
+        with unit_of_work(rt.db) as s:
+            add_comment(s, instance_id=instance_id, actor=me.actor, body=body, now=now)
+    except InvalidForm as exc:
+        return _refused(request, me, instance_id, back, exc, body)
+    return RedirectResponse(back, status_code=303)
 
 
 @pages.post("/instances/{instance_id}/attachments")
 async def attachment_page(instance_id: int, request: Request, me: Me, rt: Rt, now: Now) -> Response:
     data = await form_with_csrf(request)
+    back = _back(data.get("next"), instance_id)
     limit = max_file_bytes(rt.settings)
-    filename, content = await _file_of(data.get("file"), limit)
-    with unit_of_work(rt.db) as s:
-        add_attachment(
-            s,
-            instance_id=instance_id,
-            actor=me.actor,
-            filename=filename,
-            content=content,
-            now=now,
-            max_bytes=limit,
-            note=str(data.get("note", "")),
-        )
-    return RedirectResponse(_back(data.get("next"), instance_id), status_code=303)
+    try:
+        filename, content = await _file_of(data.get("file"), limit)
+        with unit_of_work(rt.db) as s:
+            add_attachment(
+                s,
+                instance_id=instance_id,
+                actor=me.actor,
+                filename=filename,
+                content=content,
+                now=now,
+                max_bytes=limit,
+                note=str(data.get("note", "")),
+            )
+    except InvalidForm as exc:
+        return _refused(request, me, instance_id, back, exc)
+    return RedirectResponse(back, status_code=303)
 
 
 def download(db: Session, attachment_id: int, actor: Actor) -> Response:
@@ -133,7 +154,7 @@ def discussion_of(request: Request, me: Any, instance_id: int) -> list[Discussio
     instance's comments and attachments for the signed-in reader."""
     if me is None:
         return []
-    with Session(request.app.state.rt.db) as s:
+    with Session(reader(request.app.state.rt.db)) as s:
         try:
             return for_instance(s, instance_id, me.actor)
         except (NotAllowed, NotFound):
@@ -145,7 +166,7 @@ def discussion_of_order(request: Request, me: Any, order_no: str) -> list[Discus
     (``{% with discussion = discussion_of_order(request, me, order_no) %}``)."""
     if me is None:
         return []
-    with Session(request.app.state.rt.db) as s:
+    with Session(reader(request.app.state.rt.db)) as s:
         return for_order(s, order_no, me.actor)
 
 
@@ -204,7 +225,7 @@ def _out(item: DiscussionItem) -> DiscussionOut:
 
 
 def _one(rt: Any, actor: Actor, instance_id: int, kind: str, item_id: int) -> DiscussionOut:
-    with Session(rt.db) as s:
+    with Session(reader(rt.db)) as s:
         items = for_instance(s, instance_id, actor)
     return _out(next(i for i in items if i.kind == kind and i.id == item_id))
 

@@ -19,6 +19,7 @@ from sqlmodel import Session, select
 
 from gendan.audit_search import state_name
 from gendan.errors import NotFound
+from gendan.labels import both
 from gendan.models import AuditEvent, Document, Instance, Order
 from notifications import times
 from states import PROCEDURES
@@ -48,6 +49,7 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
 #: Column widths (characters) for the spreadsheet, by row key.
 XLSX_WIDTHS = {
     "seq": 8,
+    "procedure": 26,
     "time": 20,
     "actor": 20,
     "action": 13,
@@ -181,7 +183,12 @@ def event_row(ev: AuditEvent, *, procedure: str | None, tz: str | ZoneInfo) -> d
         "time": local_time(ev.at, zone),
         "actor": ev.actor_name,
         "actor_id": ev.actor_id,
-        "action": ev.action,
+        #: The action in words for exports ("办理 / decided"); ``action_key`` the stored key.
+        "action": both("action", ev.action),
+        "action_key": ev.action,
+        "event_key": str(detail.get("event") or ""),
+        "step_zh": str(detail.get("step_zh") or ""),
+        "step_en": str(detail.get("step_en") or ""),
         "event": _event_text(detail, zone),
         "order_no": ev.order_no or "",
         "instance_id": ev.instance_id,
@@ -216,9 +223,9 @@ def trail_rows(session: Session, instance_id: int, *, tz: str | ZoneInfo) -> lis
 # --------------------------------------------------------------------------- exports
 
 
-def headers() -> list[str]:
+def headers(columns: tuple[tuple[str, str, str], ...] = COLUMNS) -> list[str]:
     """The export's header row, bilingual."""
-    return [f"{zh} / {en}" for _, zh, en in COLUMNS]
+    return [f"{zh} / {en}" for _, zh, en in columns]
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -231,7 +238,9 @@ def _csv_safe(value: Any) -> Any:
     return value
 
 
-def trail_csv(rows: list[dict[str, Any]]) -> str:
+def trail_csv(
+    rows: list[dict[str, Any]], columns: tuple[tuple[str, str, str], ...] = COLUMNS
+) -> str:
     """The trail as CSV text, starting with a UTF-8 BOM so Excel reads the Chinese right.
 
     Encode the result as UTF-8. Cells that start like a formula (``=``, ``+``, ``-``, ``@``)
@@ -240,9 +249,9 @@ def trail_csv(rows: list[dict[str, Any]]) -> str:
     buf = io.StringIO()
     buf.write("\ufeff")
     writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(headers())
+    writer.writerow(headers(columns))
     for row in rows:
-        writer.writerow([_csv_safe(row.get(key, "")) for key, _, _ in COLUMNS])
+        writer.writerow([_csv_safe(row.get(key, "")) for key, _, _ in columns])
     return buf.getvalue()
 
 
@@ -255,7 +264,12 @@ def sheet_title(order_no: str) -> str:
     return title[:31] or "审计轨迹"
 
 
-def trail_xlsx(rows: list[dict[str, Any]], *, order_no: str | None = None) -> bytes:
+def trail_xlsx(
+    rows: list[dict[str, Any]],
+    *,
+    order_no: str | None = None,
+    columns: tuple[tuple[str, str, str], ...] = COLUMNS,
+) -> bytes:
     """The trail as an Excel workbook: bold frozen header, column widths, sheet titled by order.
 
     ``order_no`` defaults to the rows' order number. Text is always stored as text (never
@@ -266,14 +280,14 @@ def trail_xlsx(rows: list[dict[str, Any]], *, order_no: str | None = None) -> by
     ws = wb.active
     ws.title = sheet_title(order_no or "")
     wb.properties.title = f"审计轨迹 / Audit trail {order_no}".strip()
-    ws.append(headers())
+    ws.append(headers(columns))
     bold = Font(bold=True)
     for cell in ws[1]:
         cell.font = bold
         cell.alignment = Alignment(vertical="top", wrap_text=True)
     wrap = Alignment(vertical="top", wrap_text=True)
     for r, row in enumerate(rows, start=2):
-        for c, (key, _, _) in enumerate(COLUMNS, start=1):
+        for c, (key, _, _) in enumerate(columns, start=1):
             value = row.get(key, "")
             cell = ws.cell(row=r, column=c)
             if isinstance(value, int) and not isinstance(value, bool):
@@ -282,11 +296,11 @@ def trail_xlsx(rows: list[dict[str, Any]], *, order_no: str | None = None) -> by
                 cell.value = ILLEGAL_CHARACTERS_RE.sub("", "" if value is None else str(value))
                 cell.data_type = "s"  # "=..." stays text, never a formula
             cell.alignment = wrap
-    for c, (key, _, _) in enumerate(COLUMNS, start=1):
+    for c, (key, _, _) in enumerate(columns, start=1):
         ws.column_dimensions[get_column_letter(c)].width = XLSX_WIDTHS.get(key, 16)
     ws.freeze_panes = "A2"
     if rows:
-        ws.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{len(rows) + 1}"
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(rows) + 1}"
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

@@ -56,7 +56,16 @@ AtOpt = Annotated[
     str | None,
     typer.Option(
         "--at",
-        help="Act as of this instant (ISO 8601). Without offset: company local time.",
+        help="Act as of this instant (ISO 8601). Without offset: company local time. "
+        "Later than now only on a demo database, or with --replay.",
+    ),
+]
+ReplayOpt = Annotated[
+    bool,
+    typer.Option(
+        "--replay",
+        help="Allow --at later than now on a database with real data (a replay on a copy: "
+        "its audit trail will hold events dated then).",
     ),
 ]
 
@@ -127,12 +136,12 @@ def migrate() -> None:
 
 
 @app.command()
-def sweep(at: AtOpt = None) -> None:
+def sweep(at: AtOpt = None, replay: ReplayOpt = False) -> None:
     """Run one SLA sweep now (or as of --at): escalate every due timer, print each."""
     from gendan.escalation import LEVEL_NAMES, escalate_due
 
     rt = build_runtime()
-    now = _instant(at, rt)
+    now = _instant(at, rt, replay=replay)
     done = escalate_due(rt, now=now)
     for esc in done:
         who = ", ".join(esc.recipients) or "(nobody)"
@@ -145,22 +154,30 @@ def sweep(at: AtOpt = None) -> None:
 
 
 @app.command()
-def deliver(at: AtOpt = None) -> None:
+def deliver(at: AtOpt = None, replay: ReplayOpt = False) -> None:
     """Deliver the notification outbox once now (or as of --at) and print the counts."""
     from flows.delivery import deliver_pending
 
     rt = build_runtime()
-    report = deliver_pending(rt, now=_instant(at, rt))
+    report = deliver_pending(rt, now=_instant(at, rt, replay=replay))
     typer.echo(f"sent {report.sent}, failed {report.failed}, postponed {report.postponed}")
 
 
-def _instant(at: str | None, rt: Runtime) -> datetime:
+def _instant(at: str | None, rt: Runtime, *, replay: bool = False) -> datetime:
+    """The instant to act as of; later than now is refused on real data without --replay
+    (``gendan.replay``: the trail never holds future events), exit 1."""
     from flows.common import as_of
+    from gendan.db import utcnow
+    from gendan.replay import future_refusal
 
     try:
-        return as_of(at, rt.settings.timezone)
+        instant = as_of(at, rt.settings.timezone)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--at") from exc
+    refusal = future_refusal(rt.db, instant, utcnow(), replay=replay) if at else None
+    if refusal:
+        raise _fail(refusal)
+    return instant
 
 
 # --- audit -------------------------------------------------------------------------------
@@ -267,19 +284,67 @@ def _ensure_seal_key(rt: Runtime) -> None:
 @app.command()
 def serve(host: HostOpt = "127.0.0.1", port: PortOpt = 8000, no_flows: NoFlowsOpt = False) -> None:
     """Run the web app and the scheduled flows (SLA sweep, notification delivery)."""
-    _serve(build_runtime(), host=host, port=port, flows=not no_flows)
+    rt = build_runtime()
+    sock = _bind(host, port)
+    _use_public_url(rt, host, sock)
+    _serve(rt, sock, flows=not no_flows)
 
 
 @app.command()
 def up(host: HostOpt = "127.0.0.1", port: PortOpt = 8000, no_flows: NoFlowsOpt = False) -> None:
     """One-command start: schema, demo data if the database is empty, logins, then serve."""
     rt = build_runtime()
+    sock = _bind(host, port)
+    _use_public_url(rt, host, sock)  # before the demo prints where to open it
     _demo(rt)
     typer.echo("")
-    _serve(rt, host=host, port=port, flows=not no_flows)
+    _serve(rt, sock, flows=not no_flows)
 
 
-def _serve(rt: Runtime, *, host: str, port: int, flows: bool) -> None:
+def _bind(host: str, port: int) -> socket.socket:
+    """The web app's listening socket, bound now: its real port (``--port 0``: any free one)
+    is known before the app and the links are made, and a port in use is a clear error."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise _fail(f"the web app cannot listen on {host}:{port}: {exc.strerror}") from None
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def public_url(host: str, port: int) -> str:
+    """Where this server answers, as a link: the host it listens on and its real port.
+
+    Choice: listening on every interface (0.0.0.0, ::), links name the loopback address,
+    because the name others reach this machine by cannot be guessed reliably (and a guessed
+    non-loopback http:// address would switch on Secure cookies); the start-up message asks
+    for GENDAN_BASE_URL then.
+    """
+    shown = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
+    return f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}"
+
+
+def _use_public_url(rt: Runtime, host: str, sock: socket.socket) -> None:
+    """Links in mail, SMS and acknowledgements use this server's real URL, unless
+    GENDAN_BASE_URL (environment or .env) names another; flow runs inherit it."""
+    settings = rt.settings
+    if "base_url" in settings.model_fields_set:
+        return
+    settings.base_url = public_url(host, sock.getsockname()[1])
+    os.environ["GENDAN_BASE_URL"] = settings.base_url
+
+
+def _serve(rt: Runtime, sock: socket.socket, *, flows: bool) -> None:
+    """Serve until SIGTERM or SIGINT; the Prefect server child is stopped whatever happens.
+
+    The signal handlers are in place before anything starts, so a stop during the Prefect
+    server's start-up (~13 s) also ends in the ``finally`` that stops it.
+    """
     import uvicorn
 
     from api.app import create_app
@@ -290,41 +355,61 @@ def _serve(rt: Runtime, *, host: str, port: int, flows: bool) -> None:
     os.environ.setdefault("PREFECT_HOME", str(PROJECT_DIR / "var" / "prefect"))
 
     settings = rt.settings
+    host, port = sock.getsockname()[:2]
     prefect_proc: subprocess.Popen[bytes] | None = None
     api_url = settings.prefect_api_url.rstrip("/")
-    if flows and not api_url:
-        # Start it first: it needs ~13 s, during which the web app can already answer.
-        prefect_proc, log_path = _start_prefect_server(settings.prefect_port)
+    server = uvicorn.Server(uvicorn.Config(create_app(rt), log_level="info"))
+    web = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name="gendan-web", daemon=True
+    )
+    with _sigterm_as_interrupt():
+        try:
+            if flows and not api_url:
+                # Start it first: it needs ~13 s, during which the web app can already answer.
+                prefect_proc, log_path = _start_prefect_server(settings.prefect_port)
+            web.start()
+            _wait_for_web(server, web, host, port)
+            typer.echo(f"gendan is running at {public_url(host, port)}")
+            typer.echo(f"Links in messages use {settings.base_url}")
+            if host in ("", "0.0.0.0", "::") and "GENDAN_BASE_URL" not in os.environ:
+                typer.echo("Set GENDAN_BASE_URL to the address people open.")  # pragma: no cover
+            if not flows:
+                typer.echo("Scheduled flows are off (--no-flows). Press Ctrl+C to stop.")
+                web.join()
+                return
+            if prefect_proc is not None:
+                api_url = _wait_for_prefect(prefect_proc, settings.prefect_port, log_path)
+                typer.echo(f"Prefect UI (flow runs): {api_url.removesuffix('/api')}")
+            os.environ["PREFECT_API_URL"] = api_url
+            typer.echo(
+                f"Serving flows: sla-sweep every {settings.sweep_interval}s, "
+                f"deliver-notifications every {settings.delivery_interval}s. "
+                "Press Ctrl+C to stop."
+            )
+            _serve_flows(api_url, settings.sweep_interval, settings.delivery_interval)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            _shut_down(server, web, prefect_proc)
+            sock.close()
 
-    server = uvicorn.Server(uvicorn.Config(create_app(rt), host=host, port=port, log_level="info"))
-    web = threading.Thread(target=server.run, name="gendan-web", daemon=True)
+
+def _shut_down(
+    server: object, web: threading.Thread, prefect_proc: subprocess.Popen[bytes] | None
+) -> None:
+    """Stop the web app and the Prefect server; a second Ctrl+C or SIGTERM meanwhile is
+    ignored, so the clean-up (at most ~35 s) is never cut short and leaves no child behind."""
+    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        web.start()
-        _wait_for_web(server, web, host, port)
-        typer.echo(f"gendan is running at http://{host}:{port}  (links in messages use "
-                   f"{settings.base_url})")  # fmt: skip
-        if not flows:
-            typer.echo("Scheduled flows are off (--no-flows). Press Ctrl+C to stop.")
-            with _sigterm_as_interrupt():
-                try:
-                    web.join()
-                except KeyboardInterrupt:
-                    pass
-            return
-        if prefect_proc is not None:
-            api_url = _wait_for_prefect(prefect_proc, settings.prefect_port, log_path)
-            typer.echo(f"Prefect UI (flow runs): {api_url.removesuffix('/api')}")
-        os.environ["PREFECT_API_URL"] = api_url
-        typer.echo(
-            f"Serving flows: sla-sweep every {settings.sweep_interval}s, "
-            f"deliver-notifications every {settings.delivery_interval}s. Press Ctrl+C to stop."
-        )
-        _serve_flows(api_url, settings.sweep_interval, settings.delivery_interval)
-    finally:
-        server.should_exit = True
-        web.join(timeout=15)
+        server.should_exit = True  # type: ignore[attr-defined]
+        if web.is_alive():
+            web.join(timeout=15)
         if prefect_proc is not None:
             _stop_process(prefect_proc)
+            typer.echo("Prefect server stopped.")
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _serve_flows(api_url: str, sweep_interval: int, delivery_interval: int) -> None:
@@ -335,10 +420,12 @@ def _serve_flows(api_url: str, sweep_interval: int, delivery_interval: int) -> N
 
     # The environment variable reaches the flow-run subprocesses; this covers an already
     # imported prefect whose settings were read before we set the variable.
-    with temporary_settings(updates={PREFECT_API_URL: api_url}), _sigterm_as_interrupt():
+    # Prefect's runner installs its own SIGTERM handler (stop, then SystemExit): the caller's
+    # ``finally`` stops the Prefect server either way.
+    with temporary_settings(updates={PREFECT_API_URL: api_url}):
         try:
             serve_flows(sweep_interval, delivery_interval)
-        except KeyboardInterrupt:
+        except SystemExit:
             pass
 
 
@@ -440,15 +527,97 @@ def _tail(path: Path, lines: int = 20) -> str:
 
 
 def _stop_process(proc: subprocess.Popen[bytes]) -> None:
-    """Terminate the process we started, by its pid; kill it if it does not stop in 15 s."""
-    if proc.poll() is not None:
-        return
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    """Stop the process we started and its children: it leads its own session, so its process
+    group id is its pid. SIGTERM to the group, SIGKILL to it after 15 s; reaped either way."""
+    for sig, wait in ((signal.SIGTERM, 15.0), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:  # the whole group is gone
+            break
+        try:
+            proc.wait(timeout=wait)
+        except subprocess.TimeoutExpired:
+            continue
+        if not _group_alive(proc.pid):
+            break
+        deadline = time.monotonic() + wait  # the leader is gone; its children may linger
+        while _group_alive(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if not _group_alive(proc.pid):
+            break
+    if proc.poll() is None:
         proc.wait(timeout=5)
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # pragma: no cover - a process of another user in the group
+        return True
+    return True
+
+
+# --- sink (development) -----------------------------------------------------------------
+
+
+@app.command()
+def sink() -> None:
+    """Development: receive and print the mail and SMS gendan sends (nothing goes out).
+
+    Listens where GENDAN_SMTP_URL and GENDAN_SMS_URL point (by default 127.0.0.1:1025 and
+    http://127.0.0.1:9025/sms) — loopback only. Run it beside ``gendan serve``.
+    """
+    from gendan.devsink import LOOPBACK, sms_address, start_mail, start_sms
+    from gendan.settings import get_settings
+    from notifications._urls import smtp_settings
+
+    settings = get_settings()
+    smtp = smtp_settings(settings.smtp_url)
+    try:
+        sms_host, sms_port, sms_path = sms_address(settings.sms_url)
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    for what, host in (("GENDAN_SMTP_URL", smtp.host), ("GENDAN_SMS_URL", sms_host)):
+        if host not in LOOPBACK:
+            raise _fail(f"{what} points at {host}, not this machine: the sink is for loopback")
+
+    def out(text: str) -> None:
+        typer.echo(text)
+
+    mail = None
+    if smtp.mode != "insecure":
+        typer.echo(
+            "GENDAN_SMTP_URL asks for TLS: the mail sink speaks plain SMTP; mail not caught."
+        )
+    else:
+        try:
+            mail = start_mail(smtp.host, smtp.port, out)
+        except ImportError:
+            typer.echo('aiosmtpd is not installed (pip install -e ".[dev]"): mail not caught.')
+        except OSError as exc:
+            raise _fail(f"cannot listen on {smtp.host}:{smtp.port}: {exc}") from None
+    try:
+        sms = start_sms(sms_host, sms_port, sms_path, out)
+    except OSError as exc:
+        if mail is not None:
+            mail.stop()
+        raise _fail(f"cannot listen on {sms_host}:{sms_port}: {exc}") from None
+    if mail is not None:
+        typer.echo(f"Mail sink on smtp://{smtp.host}:{smtp.port}")
+    typer.echo(f"SMS sink on http://{sms_host}:{sms_port}{sms_path}")
+    typer.echo("Printing what arrives. Press Ctrl+C to stop.")
+    with _sigterm_as_interrupt():
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            sms.shutdown()
+            if mail is not None:
+                mail.stop()
 
 
 def _fail(message: str) -> typer.Exit:

@@ -10,6 +10,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from gendan import audit
+from gendan.copies import copy_to
 from gendan.models import Document, FinishedStock, Instance, Order
 from gendan.org import Actor, department_heads
 from gendan.outbox import enqueue
@@ -177,6 +178,12 @@ def enter_state(
             },
             now=now,
         )
+        # 抄送: the informed heads find the instance under "copied to me".
+        copied = copy_to(
+            session, inst, [h.id for h in heads if h.id is not None], reason="informed", now=now
+        )
+        if copied:
+            changes["copied"] = {"old": None, "new": copied}
     return changes
 
 

@@ -134,6 +134,7 @@ DEADLINE_WORDS: dict[str, Pair] = {
     "met": ("按时完成", "met"),
     "missed": ("超期完成", "missed"),
     "no_deadline": ("无期限", "no deadline"),
+    "not_yet_due": ("未到期", "not yet due"),
     "paused": ("暂停计时", "paused"),
     "minute": ("工作分钟", "working minute"),
     "minutes": ("工作分钟", "working minutes"),

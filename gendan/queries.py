@@ -14,7 +14,16 @@ from gendan.db import UTCDateTime
 from gendan.decisions import state_decisions
 from gendan.errors import InvalidForm, NotAllowed, NotFound
 from gendan.limits import MAX_ID, MAX_SEARCH, check_text
-from gendan.models import AuditEvent, Department, Document, Instance, Order, Task, Timer
+from gendan.models import (
+    AuditEvent,
+    Department,
+    Document,
+    Instance,
+    InstanceCopy,
+    Order,
+    Task,
+    Timer,
+)
 from gendan.org import Actor, escalated_to, is_department_head, may_work_on
 from states import get_procedure
 
@@ -193,13 +202,19 @@ def get_task_for(session: Session, task_id: int, actor: Actor) -> tuple[Task, In
 
 
 def can_view(session: Session, actor: Actor, instance_id: int) -> bool:
-    """Creator, anyone offered one of its tasks, heads of those departments, GM, auditors."""
+    """Creator, anyone offered one of its tasks, heads of those departments, people copied on
+    it (抄送: informed heads, @mentioned colleagues), GM, auditors."""
     if any(actor.has_role(r) for r in READ_ALL_ROLES):
         return True
     inst = session.get(Instance, instance_id)
     if inst is None:
         return False
     if inst.created_by_id == actor.user_id:
+        return True
+    copied = select(InstanceCopy.id).where(
+        InstanceCopy.instance_id == instance_id, InstanceCopy.user_id == actor.user_id
+    )
+    if session.exec(copied).first() is not None:
         return True
     for task in session.exec(select(Task).where(Task.instance_id == instance_id)).all():
         if may_work_on(actor, task) or task.closed_by_id == actor.user_id:

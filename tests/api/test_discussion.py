@@ -206,4 +206,5 @@ def test_page_forms_need_csrf_and_return_to_the_page(server: str, rt: Runtime) -
     assert got.headers["content-type"] == "application/pdf"
     assert got.headers["content-disposition"].startswith("attachment;")
     bad = c.post(f"/instances/{iid}/comments", data={"csrf_token": token, "body": "@nobody 你好"})
-    assert bad.status_code == 422 and "@nobody" in html.unescape(bad.text)
+    assert bad.status_code == 422 and "no such active colleague: @nobody" in html.unescape(bad.text)
+    assert ">@nobody 你好</textarea>" in bad.text  # what was typed is kept

@@ -75,9 +75,15 @@ def test_no_route_returns_documents_the_reader_may_not_see(server: str, rt: Runt
     assert_clean("POST /start/order_change", again)
     assert_clean("POST /api/tasks/{id}/claim", eng.post(f"/api/tasks/{task_id}/claim"))
 
-    values = {"task_id": task_id, "instance_id": body["id"], "doc_no": "PS-SO-70-01"}
-    routes = readable_get_routes(rt)
+    values = {
+        "task_id": task_id,
+        "instance_id": body["id"],
+        "doc_no": "PS-SO-70-01",
+        "order_no": "SO-70",
+    }
+    routes = readable_get_routes(rt, {"order_no"})
     assert {"/api/instances/{instance_id}", "/instances/{instance_id}", "/"} <= set(routes)
+    assert {"/orders/{order_no}", "/api/orders/{order_no}"} <= set(routes)
     for path in routes:
         url = re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), path)
         client = eng if path.startswith("/api") else page
