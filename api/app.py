@@ -23,6 +23,7 @@ from api.routes_ack import router as ack_router
 from api.routes_admin import router as admin_router
 from api.routes_api import router as api_router
 from api.routes_audit import router as audit_router
+from api.routes_bulk import router as bulk_router
 from api.routes_orders import api as orders_api_router
 from api.routes_orders import pages as orders_router
 from api.routes_discussion import api as discussion_api_router
@@ -116,6 +117,7 @@ def create_app(rt: Runtime | None = None, clock: Callable[[], datetime] = utcnow
 
     app.include_router(api_router)
     app.include_router(tasks_router)
+    app.include_router(bulk_router)
     app.include_router(pages_router)
     app.include_router(audit_router)
     app.include_router(admin_router)

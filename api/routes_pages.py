@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 from starlette.concurrency import run_in_threadpool
 
 import forms
+from api.decided import decided_view, decision_groups, error_links
 from api.deps import Db, Now, Rt, client_source
 from api.facts import deadline_view, order_facts, stock_view
 from api.web import Me, PageUser, form_with_csrf, render
@@ -22,9 +23,10 @@ from gendan.accounts import login as check_login
 from gendan.assignment import claim_task, may_reassign
 from gendan.db import unit_of_work
 from gendan.errors import InvalidForm, NotAllowed, NotFound
-from gendan.models import Department, Document, User
+from gendan.models import Department, Document, Instance, Task, User
 from gendan.org import role_holders
 from gendan.pausing import CHANNELS, pause_task, resume_task
+from gendan.prefill import prefill, typed_in_company_time
 from gendan.queries import InboxFilter, can_view, get_task_for, inbox, instance_view
 from gendan.transitions import COUNTERSIGN_DECISION, complete_task, start_instance
 from states import PROCEDURES, get_procedure
@@ -182,18 +184,26 @@ def _step_label(event: str) -> str:
     return event
 
 
-def _prefill(inst: Any, form_key: str | None) -> dict[str, Any]:
-    """Start a form from what the instance already knows: the order, the request, earlier forms."""
-    if not form_key:
-        return {}
-    fields = forms.get_form(form_key).model_fields
-    known: dict[str, Any] = {**inst.data.get("order", {}), **inst.data.get("request", {})}
-    for earlier in inst.data.get("forms", {}).values():
-        known.update(earlier)
-    return {k: v for k, v in known.items() if k in fields and v not in (None, "")}
+def _prefill(inst: Any, form_key: str | None, tz: Any = None) -> dict[str, Any]:
+    """Start a form from what the instance already knows (``gendan.prefill``)."""
+    return prefill(inst.procedure, inst.data, form_key, tz)
 
 
-def _decisions(task: Any, inst: Any) -> list[dict[str, Any]]:
+def _form_of(db: Session, task_id: int, decision: str) -> str | None:
+    """The form a decision on this task submits (its date-and-time fields are company time)."""
+    task = db.get(Task, task_id)
+    inst = db.get(Instance, task.instance_id) if task else None
+    if task is None or inst is None:
+        return None
+    proc = get_procedure(inst.procedure)
+    wait = proc.wait_for(task.state)
+    if decision == COUNTERSIGN_DECISION and wait is not None and wait.countersign is not None:
+        return wait.countersign.form
+    step = proc.steps.get(decision)
+    return step.form if step else None
+
+
+def _decisions(task: Any, inst: Any, tz: Any = None) -> list[dict[str, Any]]:
     """What the person may decide on this task, each with its form, reason and signature."""
     proc = get_procedure(inst.procedure)
     wait = proc.wait_for(task.state)
@@ -222,7 +232,7 @@ def _decisions(task: Any, inst: Any) -> list[dict[str, Any]]:
                 "form": step.form,
                 "reason": step.reason_required,
                 "signature": step.signature,
-                "prefill": {**_prefill(inst, step.form), **step.fixed},
+                "prefill": {**_prefill(inst, step.form, tz), **step.fixed},
             }
         )
     return out
@@ -231,12 +241,16 @@ def _decisions(task: Any, inst: Any) -> list[dict[str, Any]]:
 def _task_context(db: Session, rt: Any, now: Any, task_id: int, me: PageUser) -> dict[str, Any]:
     task, inst = get_task_for(db, task_id, me.actor)
     tz = rt.calendar.zone
+    proc, lang = get_procedure(inst.procedure), me.user.language
     return {
         "me": me,
         "task": task,
         "inst": inst,
-        "proc": get_procedure(inst.procedure),
-        "decisions": _decisions(task, inst),
+        "proc": proc,
+        "decisions": _decisions(task, inst, tz),
+        "groups": decision_groups(proc, _decisions(task, inst, tz), lang),
+        "decided": decided_view(db, inst, task.state, tz, lang),
+        "summary": [],
         "view": instance_view(db, inst.id, me.actor),
         "left": time_left(rt, now, task.due_at, task.created_at, task.paused_at),
         "pause": pause_view(rt, now, task),
@@ -298,13 +312,18 @@ async def complete_page(
 ) -> Response:
     data = await form_with_csrf(request)
     decision = str(data.get("decision", ""))
-    skip = {"csrf_token", "decision", "reason", "password"}
+    group = str(data.get("group", "")) or decision  # one form for several decisions
+    skip = {"csrf_token", "decision", "reason", "password", "group"}
     form_data = {
         k: (data.getlist(k) if len(data.getlist(k)) > 1 else v)
         for k, v in data.items()
         if k not in skip
     }
     try:
+        if not decision:
+            raise InvalidForm({"decision": "choose a decision / 请选择决定"})
+        form_key = _form_of(db, task_id, decision)
+        form_data = typed_in_company_time(form_key, form_data, rt.calendar.zone)
         with unit_of_work(rt.db) as s:
             complete_task(
                 s,
@@ -320,8 +339,13 @@ async def complete_page(
     except InvalidForm as exc:
         ctx = _task_context(db, rt, now, task_id, me)
         # the reason and the signature are shown at their own inputs, not again in the form's
-        form_errors = {k: v for k, v in exc.errors.items() if k not in ("reason", "password")}
-        ctx.update(errors=exc.errors, form_errors=form_errors, values=form_data, active=decision)
+        form_errors = {
+            k: v for k, v in exc.errors.items() if k not in ("reason", "password", "decision")
+        }
+        ctx.update(errors=exc.errors, form_errors=form_errors, values=form_data)
+        chosen = next((g for g in ctx["groups"] if group in (g["key"], *g["events"])), None)
+        ctx.update(active=chosen["key"] if chosen else None, chosen=decision)
+        ctx["summary"] = error_links(exc.errors, chosen, me.user.language)
         return render(request, "task.html", ctx, status=422)
     return RedirectResponse("/", status_code=303)
 
