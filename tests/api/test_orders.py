@@ -8,8 +8,13 @@ import re
 from datetime import date, timedelta
 
 import httpx
+from sqlmodel import select
 
+from gendan.comments import add_comment
+from gendan.db import unit_of_work
 from gendan.demo import Driver, change_request, order_form, review_to_release
+from gendan.models import User
+from gendan.org import load_actor
 from gendan.runtime import Runtime
 from tests.api.conftest import Clock, api_client
 from tests.api.test_pages import login
@@ -43,6 +48,15 @@ def test_order_page_shows_both_procedures_documents_steps_and_deadlines(
     server: str, rt: Runtime
 ) -> None:
     review, change = reviewed_then_changed(Driver(rt, MONDAY_10), "SO-81")
+    with unit_of_work(rt.db) as s:  # a remark on the review: a comment is an audit event too
+        clerk = s.exec(select(User).where(User.username == "clerk")).one()
+        add_comment(
+            s,
+            instance_id=review,
+            actor=load_actor(s, clerk.id),
+            body="客户要求加急 / customer asks to hurry",
+            now=MONDAY_10,
+        )
     page = login(server, "clerk").get("/orders/SO-81")
     assert page.status_code == 200, page.text
     procs = set(
@@ -55,6 +69,9 @@ def test_order_page_shows_both_procedures_documents_steps_and_deadlines(
     assert "重新评审交货期" in current and 'data-queue="yes"' in current and "生产部" in current
     assert 'data-doc="SC-SO-81-01" data-doc-status="issued"' in page.text
     assert page.text.count('data-outcome="met"') >= 10  # every closed step in time
+    comment = page.text.split('data-action="comment"')[1].split("</tr>")[0]
+    assert "客户要求加急" in comment and "评论" in comment
+    assert "客户要求加急" in page.text.split('id="discussion"')[1]  # the discussion list
     words = visible_text(page.text)
     assert "已下达生产" in words and "常规订单" in words
     for raw in ("released", "regular", "order_change", "order_review", "open", "done"):
