@@ -31,7 +31,7 @@ from gendan.decision_forms import task_forms
 from gendan.describe import procedure_catalogue
 from gendan.limits import MAX_ID, MAX_SEARCH, MAX_TEXT
 from gendan.models import Order, User
-from gendan.org import may_work_on
+from gendan.org import may_act_on
 from gendan.pausing import pause_task, resume_task
 from gendan.queries import InboxFilter, check_cursor, get_task_for, inbox, instance_view
 from gendan.transitions import complete_task, locked_facts, start_instance
@@ -260,9 +260,9 @@ def task_form(task_id: ObjectId, actor: ApiActor, db: Db) -> dict[str, Any]:
         "task_id": task.id,
         "state": task.state,
         "status": task.status,
-        # the claim and completion rule of the engine (gendan.org.may_work_on), not our own
+        # the claim and completion rule of the engine (offered, assigned, or escalated to me)
         "may_complete": task.status == "open"
-        and may_work_on(actor, task)
+        and may_act_on(db, actor, task)[0]
         and task.assignee_id in (None, actor.user_id),
         "decisions": decisions,
     }

@@ -381,3 +381,28 @@ def test_pages_and_api_answer_a_claim_alike(server: str, rt: Runtime) -> None:
     assert claimed.status_code == 200 and claimed.json()["assignee_id"] is not None
     sales = api_client(server, "sales")  # a salesperson: the clerk's task is not offered
     assert sales.post(f"/api/tasks/{tid}/claim").status_code == 403
+
+
+def test_an_escalation_target_may_claim_through_pages_and_api_alike(
+    server: str, rt: Runtime
+) -> None:
+    """The sales head is not offered the clerk's task — until it escalates to them."""
+    from gendan.escalation import escalate_due
+
+    d = Driver(rt, MONDAY_10)
+    for no in ("SO-IF-6", "SO-IF-7"):
+        d.start("order_review", "clerk", order_form(no, "regular", now=MONDAY_10))
+    clerk = api_client(server, "clerk")
+    by_page, by_api = (open_task(clerk, no)["id"] for no in ("SO-IF-6", "SO-IF-7"))
+    head = api_client(server, "sales_head")
+    assert head.get(f"/api/tasks/{by_api}/form").json()["may_complete"] is False
+    assert head.post(f"/api/tasks/{by_api}/claim").status_code == 403
+
+    escalate_due(rt, now=MONDAY_10 + timedelta(days=3))  # past the 1 working day: level 1
+
+    assert head.get(f"/api/tasks/{by_api}/form").json()["may_complete"] is True
+    assert head.post(f"/api/tasks/{by_api}/claim").status_code == 200
+    page = login(server, "sales_head")
+    token = csrf_of(page.get("/").text)
+    assert page.post(f"/tasks/{by_page}/claim", data={"csrf_token": token}).status_code == 303
+    assert head.get(f"/api/tasks/{by_page}").json()["assignee_id"] is not None
