@@ -24,11 +24,13 @@ from api.routes_admin import router as admin_router
 from api.routes_api import router as api_router
 from api.routes_audit import router as audit_router
 from api.routes_bulk import router as bulk_router
-from api.routes_orders import api as orders_api_router
-from api.routes_orders import pages as orders_router
 from api.routes_discussion import api as discussion_api_router
 from api.routes_discussion import pages as discussion_router
 from api.routes_discussion import upload_limits
+from api.routes_escalations import api as escalations_api_router
+from api.routes_escalations import pages as escalations_router
+from api.routes_orders import api as orders_api_router
+from api.routes_orders import pages as orders_router
 from api.routes_pages import router as pages_router
 from api.routes_tasks import router as tasks_router
 from api.web import LoginRequired
@@ -116,14 +118,16 @@ def create_app(rt: Runtime | None = None, clock: Callable[[], datetime] = utcnow
     app.add_middleware(RequestGuard, large_bodies=upload_limits(rt.settings))
 
     app.include_router(api_router)
+    app.include_router(escalations_api_router)
+    app.include_router(escalations_router)
     app.include_router(tasks_router)
     app.include_router(bulk_router)
     app.include_router(pages_router)
     app.include_router(audit_router)
     app.include_router(admin_router)
     app.include_router(ack_router)
-    app.include_router(orders_api_router)
-    app.include_router(orders_router)
     app.include_router(discussion_api_router)
     app.include_router(discussion_router)
+    app.include_router(orders_api_router)
+    app.include_router(orders_router)
     return app

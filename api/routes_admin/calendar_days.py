@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from fastapi import Request
@@ -19,6 +19,12 @@ from gendan.runtime import Runtime
 PREVIEW_DAYS = 60
 
 
+def _moved(request: Request) -> int | None:
+    """``?moved=N`` after a change: how many open tasks' due times moved."""
+    raw = request.query_params.get("moved", "")
+    return int(raw) if raw.isdigit() else None
+
+
 def _calendar_ctx(db: Session, me: PageUser, rt: Runtime, now: datetime) -> dict[str, Any]:
     company = list(db.exec(select(CalendarDay).order_by(CalendarDay.day)).all())
     today = now.astimezone(rt.calendar.zone).date()
@@ -30,12 +36,14 @@ def _calendar_ctx(db: Session, me: PageUser, rt: Runtime, now: datetime) -> dict
         "recent": today - timedelta(days=31),
         "preview": preview,
         "preview_days": PREVIEW_DAYS,
+        "moved": None,
     }
 
 
 @router.get("/admin/calendar", response_class=HTMLResponse)
 def calendar_page(request: Request, me: Admin, db: Db, rt: Rt, now: Now) -> Response:
-    return page(request, "admin_calendar.html", _calendar_ctx(db, me, rt, now))
+    ctx = _calendar_ctx(db, me, rt, now) | {"moved": _moved(request)}
+    return page(request, "admin_calendar.html", ctx)
 
 
 async def _calendar_change(
@@ -47,16 +55,39 @@ async def _calendar_change(
     form: str,
     change: Change,
 ) -> Response:
-    return await submit(
+    """Make the change, move the open tasks' deadlines with it, and say how many moved."""
+    moved: list[int] = []
+
+    def change_and_move(s: Session, data: Any) -> str:
+        done = change(s, data)
+        day = admin_day(data.get("day"))
+        if day is not None:
+            moved.append(
+                admin.move_deadlines(s, actor=me.actor, now=now, settings=rt.settings, day=day)
+            )
+        return done
+
+    response = await submit(
         request,
         rt,
-        change,
+        change_and_move,
         form=form,
         back="/admin/calendar",
         template="admin_calendar.html",
         ctx=lambda: _calendar_ctx(db, me, rt, now),
         after=rt.reload_calendar,  # due times computed from now on use the new days
     )
+    if response.status_code == 303 and moved:
+        response.headers["location"] += f"&moved={moved[0]}"
+    return response
+
+
+def admin_day(value: Any) -> date | None:
+    """The posted day, already validated by the change (None if it did not parse)."""
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        return None
 
 
 @router.post("/admin/calendar")
