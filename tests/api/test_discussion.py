@@ -138,6 +138,12 @@ def test_a_comment_with_a_mention_is_audited_and_copies(server: str, rt: Runtime
         assert ev.detail["comment_id"] == body["id"] and ev.detail["mentions"] == ["engineer"]
         copy = s.exec(select(InstanceCopy).where(InstanceCopy.instance_id == iid)).one()
         assert copy.reason == "mention"
+    # copied in, the engineer reads the instance and its discussion
+    eng = api_client(server, "engineer")
+    assert eng.get(f"/api/instances/{iid}").status_code == 200
+    assert [i["body"] for i in eng.get(f"/api/instances/{iid}/discussion").json()] == [
+        "请 @engineer 看图纸"
+    ]
 
 
 def test_non_readers_get_403_and_never_the_filename(server: str, rt: Runtime) -> None:

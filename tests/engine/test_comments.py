@@ -100,6 +100,7 @@ def test_a_comment_mentioning_a_colleague_copies_and_notifies_them(rt: Runtime) 
             (engineer.user_id, "mention", actor(rt, "clerk").user_id),
             (actor(rt, "sales_head").user_id, "mention", actor(rt, "clerk").user_id),
         }
+        assert can_view(s, engineer, iid)  # copied in: may read and answer
         notes = s.exec(select(Notification).where(Notification.template == "mention")).all()
         assert {(n.user_id, n.channel) for n in notes} == {
             (u, ch)
@@ -113,10 +114,14 @@ def test_a_comment_mentioning_a_colleague_copies_and_notifies_them(rt: Runtime) 
         assert ev.detail["mentions"] == ["engineer", "sales_head"]
         assert ev.at == MONDAY_10 + timedelta(minutes=5)
         assert audit.verify(rt.db).ok
-    items = discussion(rt, iid, "sales_head")
-    assert [(i.kind, i.id, i.mentions) for i in items] == [
-        ("comment", cid, ["engineer", "sales_head"])
+    # the engineer answers without a mention: nothing more is copied or sent
+    comment(rt, iid, "engineer", "已确认 / confirmed", minutes=7)
+    items = discussion(rt, iid, "engineer")
+    assert [(i.kind, i.author.split(" ")[0]) for i in items] == [
+        ("comment", "王丽"),
+        ("comment", "冯涛"),
     ]
+    assert items[0].mentions == ["engineer", "sales_head"]
 
 
 def discussion(rt: Runtime, iid: int, who: str):  # noqa: ANN201
