@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 
 from gendan.audit_search import state_name
 from gendan.errors import NotFound
-from gendan.labels import both
+from gendan.labels import both, labelled_changes
 from gendan.models import AuditEvent, Document, Instance, Order
 from notifications import times
 from states import PROCEDURES
@@ -177,7 +177,7 @@ def event_row(ev: AuditEvent, *, procedure: str | None, tz: str | ZoneInfo) -> d
     detail = ev.detail or {}
     from_name = state_name(procedure, ev.from_state)
     to_name = state_name(procedure, ev.to_state)
-    changes = flatten_changes(ev.changes or {}, zone)
+    changes = flatten_changes(labelled_changes(ev.changes or {}), zone)
     return {
         "seq": ev.seq,
         "time": local_time(ev.at, zone),
@@ -189,7 +189,7 @@ def event_row(ev: AuditEvent, *, procedure: str | None, tz: str | ZoneInfo) -> d
         "event_key": str(detail.get("event") or ""),
         "step_zh": str(detail.get("step_zh") or ""),
         "step_en": str(detail.get("step_en") or ""),
-        "event": _event_text(detail, zone),
+        "event": _event_text(labelled_changes(detail), zone),
         "order_no": ev.order_no or "",
         "instance_id": ev.instance_id,
         "from_state": ev.from_state or "",

@@ -182,8 +182,9 @@ def enter_state(
         copied = copy_to(
             session, inst, [h.id for h in heads if h.id is not None], reason="informed", now=now
         )
-        if copied:
-            changes["copied"] = {"old": None, "new": copied}
+        if copied:  # by username in the record: the auditor reads who, not a row id
+            names = [h.username for h in heads if h.id in copied]
+            changes["copied"] = {"old": None, "new": names}
     return changes
 
 

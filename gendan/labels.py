@@ -253,6 +253,43 @@ def both(group: str, key: str | None, *, procedure: str | None = None) -> str:
     return zh if zh == en else f"{zh} / {en}"
 
 
+#: A stored field (the last part of its path) → the label group of its values, so the audit
+#: record reads "order.status: 评审中 / in review → 已签约 / contracted".
+VALUE_GROUPS = {
+    "status": "order_status",
+    "kind": "order_kind",
+    "procedure": "procedure",
+    "decision": "decision",
+    "customer_class": "customer_class",
+}
+
+
+def value_words(path: str, value: object) -> object:
+    """A stored value of the field ``path`` in both languages when it is a known key."""
+    group = VALUE_GROUPS.get(path.rsplit(".", 1)[-1])
+    if group and isinstance(value, str) and pair(group, value) is not None:
+        return both(group, value)
+    return value
+
+
+def labelled_changes(changes: dict) -> dict:
+    """An audit event's changes (or detail) with known key values in words; field paths stay
+    as recorded (Choice: they name the record's own fields, which the auditor searches by)."""
+    out: dict = {}
+    for key, val in changes.items():
+        if isinstance(val, dict) and "old" in val and "new" in val:
+            out[key] = {
+                **val,
+                "old": value_words(key, val["old"]),
+                "new": value_words(key, val["new"]),
+            }
+        elif isinstance(val, dict):
+            out[key] = {k: value_words(f"{key}.{k}", v) for k, v in val.items()}
+        else:
+            out[key] = value_words(key, val)
+    return out
+
+
 def groups() -> tuple[str, ...]:
     """Every group ``label`` knows (for tests that sweep pages for raw keys)."""
     return (*_STATIC, "procedure", "form", "document", "document_kind", "role", "state", "decision")

@@ -54,9 +54,12 @@ def render_svg(proc: type[Procedure], current: str | None = None, lang: str = "z
             if y1 == y2:
                 sy, ty = y1 + BOX_H // 2, y2 + BOX_H // 2
                 sx, tx = (x1 + BOX_W, x2) if x2 > x1 else (x1, x2 + BOX_W)
+            step = proc.steps.get(str(t.event))
+            words = (step.label_zh if lang == "zh" else step.label_en) if step else str(t.event)
             parts.append(
                 f'<line x1="{sx}" y1="{sy}" x2="{tx}" y2="{ty}" stroke="#555" '
-                f'marker-end="url(#arrow)"><title>{escape(str(t.event))}</title></line>'
+                f'marker-end="url(#arrow)" data-event="{escape(str(t.event))}">'
+                f"<title>{escape(words)}</title></line>"
             )
     for s in proc.states:
         x, y = pos[s.id]

@@ -203,7 +203,7 @@ def test_trail_shows_old_and_new_values_reasons_and_signatures(server: str, rt: 
     assert page.status_code == 200
     body = html.unescape(page.text)
     assert f"order.delivery_date: {old} → {new}" in body
-    assert "order.status: reviewing → declined" in body
+    assert "order.status: 评审中 / in review → 不接订单 / declined" in body  # keys in words
     assert "产能不足，客户不同意延期" in body
     assert "黄总 (总经理), 2026-11-23 10:00:00, 批准 / approved" in body  # local time
     assert "与客户协商交期 / Negotiating the date → 总经理核准不接订单" in body
