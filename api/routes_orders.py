@@ -122,7 +122,7 @@ def orders_page(
         "sort_keys": list(SORT_COLUMNS),
         "statuses": ORDER_STATUSES,
         "procedures": PROCEDURES,
-        "first_page": bool(after),
+        "first_page": "/orders?" + urlencode(kept) if after else None,
     }
     return render(request, "orders.html", ctx)
 
