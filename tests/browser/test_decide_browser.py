@@ -13,7 +13,14 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from gendan.demo import DEMO_PASSWORD, Driver, change_request, order_form, step_forms
+from gendan.demo import (
+    DEMO_PASSWORD,
+    Driver,
+    change_request,
+    order_form,
+    review_to_release,
+    step_forms,
+)
 from gendan.runtime import Runtime
 from tests.browser.conftest import log_in, new_page
 from tests.conftest import MONDAY_10
@@ -174,7 +181,7 @@ def test_errors_are_summarized_at_the_top_with_focus(
     browser: Browser, server: str, rt: Runtime, artifacts: Path, lang: str
 ) -> None:
     d = Driver(rt, MONDAY_10)
-    iid = d.start("order_review", "clerk", order_form("SO-E1", "regular", now=MONDAY_10))
+    d.start("order_review", "clerk", order_form("SO-E1", "regular", now=MONDAY_10))
     page = new_page(browser, **PHONE)
     log_in(page, server, "clerk", DEMO_PASSWORD)
     if lang == "en":
@@ -188,9 +195,8 @@ def test_errors_are_summarized_at_the_top_with_focus(
     summary = page.locator("#error-summary")
     expect(summary).to_be_visible()
     expect(summary).to_contain_text("请更正" if lang == "zh" else "Please correct")
-    assert page.evaluate("document.activeElement && document.activeElement.id") == (
-        "error-summary"
-    )
+    focused = page.evaluate("document.activeElement && document.activeElement.id")
+    assert focused == "error-summary", f"focus is on {focused!r}, not the error summary"
     links = summary.locator("a")
     hrefs = {links.nth(i).get_attribute("href") for i in range(links.count())}
     assert {
@@ -203,14 +209,11 @@ def test_errors_are_summarized_at_the_top_with_focus(
     summary.locator("a[href='#f-requirements_confirmation-quantity']").click()
     expect(page).to_have_url(re.compile("#f-requirements_confirmation-quantity$"))
     page.screenshot(path=str(artifacts / f"task-error-summary-phone-{lang}.png"), full_page=True)
-    assert iid
 
 
 def test_change_classification_is_one_form_with_a_category(
     browser: Browser, server: str, rt: Runtime, artifacts: Path
 ) -> None:
-    from gendan.demo import review_to_release
-
     d = Driver(rt, MONDAY_10)
     form = order_form("SO-C1", "regular", now=MONDAY_10)
     review_to_release(d, d.start("order_review", "clerk", form), form)
