@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from starlette.concurrency import run_in_threadpool
 
 import forms
-from api.decided import decided_view, decision_groups, error_links
+from api.decided import decided_view, decision_groups, error_links, form_error_links
 from api.deps import Db, Now, Rt, client_source
 from api.facts import deadline_view, order_facts, stock_view
 from api.web import Me, PageUser, form_with_csrf, render
@@ -22,6 +22,7 @@ from gendan import sessions
 from gendan.accounts import login as check_login
 from gendan.assignment import claim_task, may_reassign
 from gendan.db import unit_of_work
+from gendan.decisions import task_decisions
 from gendan.errors import InvalidForm, NotAllowed, NotFound
 from gendan.models import Department, Document, Instance, Task, User
 from gendan.org import role_holders
@@ -221,9 +222,9 @@ def _decisions(task: Any, inst: Any, tz: Any = None) -> list[dict[str, Any]]:
             }
         ]
     out = []
-    for event in proc.events_from(task.state):
-        if task.decisions and event not in task.decisions:
-            continue  # e.g. the customer's and engineering's classifications of one change
+    # the list complete_task accepts (the customer's and engineering's classifications of one
+    # change are two tasks' lists), as the API's /form and /api/procedures show it
+    for event in task_decisions(proc, task.state, task.decisions):
         step = proc.steps[event]
         out.append(
             {
@@ -381,18 +382,20 @@ async def start_submit(procedure: str, request: Request, me: Me, rt: Rt, now: No
     values = {k: v for k, v in data.items() if k != "csrf_token"}
     proc = _startable(procedure, me)
     try:
+        typed = typed_in_company_time(proc.start_form, values, rt.calendar.zone)
         with unit_of_work(rt.db) as s:
             inst = start_instance(
                 s,
                 procedure=procedure,
                 actor=me.actor,
-                form_data=values,
+                form_data=typed,
                 now=now,
                 calendar=rt.calendar,
             )
             iid = inst.id
     except InvalidForm as exc:
         ctx = {"me": me, "proc": proc, "forms": forms, "errors": exc.errors, "values": values}
+        ctx["summary"] = form_error_links(exc.errors, proc.start_form, me.user.language)
         return render(request, "start.html", ctx, 422)
     return RedirectResponse(f"/instances/{iid}", status_code=303)
 
