@@ -310,34 +310,49 @@ def decision_groups(
     return groups
 
 
-def error_links(
-    errors: dict[str, str], group: dict[str, Any] | None, lang: str
+def form_error_links(
+    errors: dict[str, str],
+    form_key: str | None,
+    lang: str,
+    *,
+    omit: Any = (),
+    anchors: dict[str, tuple[str, str]] | None = None,
+    fallback: str = "#main",
 ) -> list[dict[str, str]]:
-    """The error summary at the top of the form: one link per problem to its field."""
-    if group is None:
-        return [{"href": "#decisions", "text": msg} for msg in errors.values()]
-    labels = forms.field_labels(group["form"], lang) if group["form"] else {}
-    shown = set(labels) - set(group["omit"])
-    words = {
-        "reason": _pick("理由", "Reason", lang),
-        "password": _pick("电子签名（密码）", "Electronic signature (password)", lang),
-        "decision": _pick("决定", "Decision", lang),
-    }
-    anchors = {
-        "reason": f"#reason-{group['key']}",
-        "password": f"#pw-{group['key']}",
-        "decision": f"#choice-{group['key']}",
-    }
+    """An error summary: one link per problem to its field (``#f-<form>-<field>``, the id
+    the form machinery gives it; ``anchors``: other inputs → (href, word))."""
+    labels = forms.field_labels(form_key, lang) if form_key else {}
+    shown = set(labels) - set(omit)
     links = []
     for name, message in errors.items():
         if name in shown:
-            href, word = f"#f-{group['form']}-{name}", labels[name]
-        elif name in anchors:
-            href, word = anchors[name], words[name]
+            href, word = f"#f-{form_key}-{name}", labels[name]
+        elif anchors and name in anchors:
+            href, word = anchors[name]
         else:
-            href, word = f"#form-{group['key']}", labels.get(name, "")
+            href, word = fallback, labels.get(name, "")
         links.append({"href": href, "text": f"{word}: {message}" if word else message})
     return links
+
+
+def error_links(
+    errors: dict[str, str], group: dict[str, Any] | None, lang: str
+) -> list[dict[str, str]]:
+    """The error summary at the top of a decision's form: one link per problem to its field."""
+    if group is None:
+        return [{"href": "#decisions", "text": msg} for msg in errors.values()]
+    key = group["key"]
+    anchors = {
+        "reason": (f"#reason-{key}", _pick("理由", "Reason", lang)),
+        "password": (
+            f"#pw-{key}",
+            _pick("电子签名（密码）", "Electronic signature (password)", lang),
+        ),
+        "decision": (f"#choice-{key}", _pick("决定", "Decision", lang)),
+    }
+    return form_error_links(
+        errors, group["form"], lang, omit=group["omit"], anchors=anchors, fallback=f"#form-{key}"
+    )
 
 
 def amount(inst: Instance) -> str | None:

@@ -24,6 +24,7 @@ from gendan.demo import (
 from gendan.runtime import Runtime
 from tests.browser.conftest import log_in, new_page
 from tests.conftest import MONDAY_10
+from tests.engine.helpers import order
 
 PHONE = {
     "viewport": {"width": 390, "height": 844},
@@ -238,3 +239,30 @@ def test_change_classification_is_one_form_with_a_category(
     page.screenshot(path=str(artifacts / "task-change-classify-phone.png"), full_page=True)
     page.locator("form#form-classify_minor").get_by_role("button").click()
     expect(page).to_have_url(f"{server}/")
+
+
+def test_intake_errors_are_summarized_and_times_typed_in_company_time(
+    browser: Browser, server: str, rt: Runtime
+) -> None:
+    page = new_page(browser, **PHONE)
+    log_in(page, server, "clerk", DEMO_PASSWORD)
+    page.goto(f"{server}/start/order_review")
+    field = "#f-order_intake-{}".format
+    page.locator(field("order_no")).fill("SO-I1")
+    page.locator(field("customer")).fill("宁波华东机电有限公司")
+    page.locator(field("received_at")).fill("2026-11-23T09:40")  # company time, 20 min ago
+    page.locator(field("product")).fill("配电柜")
+    page.locator(field("model_spec")).fill("GGD-2200")
+    page.locator(field("quantity")).fill("0")
+    page.locator(field("delivery_date")).fill("2027-01-15")
+    page.get_by_role("button", name="提交").click()
+    summary = page.locator("#error-summary")
+    expect(summary).to_contain_text("数量")
+    focused = page.evaluate("document.activeElement && document.activeElement.id")
+    assert focused == "error-summary", f"focus is on {focused!r}, not the error summary"
+    expect(summary.locator("a[href='#f-order_intake-quantity']")).to_have_count(1)
+    expect(summary).not_to_contain_text("接单时间")  # 09:40 Shanghai is not in the future
+    page.locator(field("quantity")).fill("12")
+    page.get_by_role("button", name="提交").click()
+    expect(page).to_have_url(re.compile(r"/instances/\d+$"))
+    assert order(rt, "SO-I1").received_at == MONDAY_10 - timedelta(minutes=20)
