@@ -12,6 +12,8 @@ from fastapi.responses import PlainTextResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
+from api.docs import ASSETS, ASSETS_URL
+from api.docs import router as docs_router
 from api.errors import (
     engine_error_handler,
     http_error_handler,
@@ -78,6 +80,8 @@ def create_app(rt: Runtime | None = None, clock: Callable[[], datetime] = utcnow
         title="gendan 跟单",
         description="Order-to-delivery procedures: tasks, SLAs, escalations, audit trail.",
         version="0.1.0",
+        docs_url=None,  # served by api.docs from this server (no CDN, our CSP)
+        redoc_url=None,
     )
     app.state.rt = rt
     app.state.clock = clock
@@ -117,6 +121,8 @@ def create_app(rt: Runtime | None = None, clock: Callable[[], datetime] = utcnow
     # outermost: body size, NUL characters and out-of-range ids before anything reads them
     app.add_middleware(RequestGuard, large_bodies=upload_limits(rt.settings))
 
+    app.mount(ASSETS_URL, ASSETS, name="docs-assets")
+    app.include_router(docs_router)
     app.include_router(api_router)
     app.include_router(escalations_api_router)
     app.include_router(escalations_router)
