@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import httpx
 from sqlmodel import select
 
 from gendan.comments import add_comment
 from gendan.db import unit_of_work
-from gendan.demo import Driver, change_request, order_form, review_to_release
+from gendan.demo import Driver, change_request, order_form, review_to_release, step_forms
 from gendan.models import User
 from gendan.org import load_actor
 from gendan.runtime import Runtime
@@ -209,3 +209,27 @@ def test_each_reader_sees_only_the_procedures_they_may_read(server: str, rt: Run
         full = reader.get("/api/orders/SO-82").json()
         assert {p["instance_id"] for p in full["procedures"]} == {review, change}
         assert "PS-SO-82-01" in {doc["doc_no"] for doc in full["documents"]}
+
+
+def test_deadlines_met_missed_and_overdue_in_working_time(
+    server: str, rt: Runtime, clock: Clock
+) -> None:
+    form = order_form("SO-84", "regular", now=MONDAY_10)
+    iid = Driver(rt, MONDAY_10).start("order_review", "clerk", form)
+    wednesday = MONDAY_10 + timedelta(days=2)  # requirements were due Tuesday 10:00
+    Driver(rt, wednesday).act(iid, "clerk", "confirm", step_forms(form, MONDAY_10)["confirm"])
+    clock.now = MONDAY_10 + timedelta(days=4)  # Friday: the board's working day has passed
+    body = api_client(server, "clerk").get("/api/orders/SO-84").json()
+    by_outcome: dict[str, list[dict]] = {}
+    for row in body["deadlines"]:
+        by_outcome.setdefault(row["outcome"], []).append(row)
+    (missed,) = by_outcome["missed"]
+    assert (
+        missed["late_minutes"]
+        == rt.calendar.working_minutes_between(datetime.fromisoformat(missed["due_at"]), wednesday)
+        > 0
+    )
+    assert by_outcome["overdue"] and all(r["late_minutes"] > 0 for r in by_outcome["overdue"])
+    assert body["order"]["overdue"] is True
+    page = login(server, "clerk").get("/orders/SO-84").text
+    assert 'data-outcome="missed"' in page and "超期完成" in page and "已超期" in page

@@ -89,6 +89,10 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["attachment_id"], ["attachment.id"]),
         sa.PrimaryKeyConstraint("attachment_id"),
     )
+    # the order list's sorts (gendan/orders.py): keyset on (column, id)
+    op.create_index("ix_order_created_id", "order", ["created_at", "id"])
+    op.create_index("ix_order_delivery_id", "order", ["delivery_date", "id"])
+    op.create_index("ix_order_customer_id", "order", ["customer", "id"])
 
 
 def downgrade() -> None:
