@@ -10,6 +10,9 @@ from gendan.errors import NotAllowed, NotFound
 from gendan.models import Department, Task, User, UserRole
 
 SYSTEM_ACTOR = "system"
+#: The department head's role (tasks offered to the head, e.g. 报价审核): held by whoever the
+#: department's ``head_user_id`` names, never by a role row (see ``is_department_head``).
+HEAD_ROLE = "dept_head"
 
 
 @dataclass(frozen=True)
@@ -35,11 +38,13 @@ def load_actor(session: Session, user_id: int) -> Actor:
     if user is None or not user.is_active:
         raise NotAllowed("unknown or inactive user")
     rows = session.exec(select(UserRole).where(UserRole.user_id == user_id)).all()
+    roles = {(r.role, r.department_id) for r in rows if r.role != HEAD_ROLE}
+    roles |= {(HEAD_ROLE, d.id) for d in headed_departments(session, user_id) if d.id}
     return Actor(
         user_id=user_id,
         username=user.username,
         display_name=user.display_name,
-        roles=frozenset((r.role, r.department_id) for r in rows),
+        roles=frozenset(roles),
         password_hash=user.password_hash,
     )
 
@@ -66,6 +71,8 @@ def candidates(session: Session, task: Task) -> list[User]:
 
 def role_holders(session: Session, role: str, department_id: int) -> list[User]:
     """Active people holding ``role`` in the department (delegation and reassignment targets)."""
+    if role == HEAD_ROLE:
+        return _head_of(session, session.get(Department, department_id))
     stmt = (
         select(User)
         .join(UserRole, UserRole.user_id == User.id)
@@ -100,8 +107,10 @@ def level_targets(session: Session, task: Task, level: str) -> list[User]:
             if arg
             else session.get(Department, task.department_id)
         )
-        head = session.get(User, dep.head_user_id) if dep and dep.head_user_id else None
-        return [head] if head and head.is_active else []
+        return _head_of(session, dep)
+    if kind == "role" and arg == HEAD_ROLE:
+        deps = session.exec(select(Department).order_by(Department.id)).all()
+        return [u for dep in deps for u in _head_of(session, dep)]
     if kind == "role":
         stmt = (
             select(User)
@@ -111,6 +120,11 @@ def level_targets(session: Session, task: Task, level: str) -> list[User]:
         )
         return list(session.exec(stmt).unique().all())
     return gm_office(session)
+
+
+def _head_of(session: Session, dep: Department | None) -> list[User]:
+    head = session.get(User, dep.head_user_id) if dep and dep.head_user_id else None
+    return [head] if head and head.is_active else []
 
 
 def gm_office(session: Session) -> list[User]:

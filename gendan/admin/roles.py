@@ -13,7 +13,7 @@ from gendan.admin.people import get_user
 from gendan.admin.validation import REQUIRED, clean, parse_id, raise_errors
 from gendan.errors import NotFound
 from gendan.models import Department, UserRole
-from gendan.org import Actor
+from gendan.org import HEAD_ROLE, Actor
 
 #: Role key → (Chinese, English): PROCEDURES.md "Roles", plus the system's own two.
 ROLES: dict[str, tuple[str, str]] = {
@@ -83,6 +83,10 @@ def grant_role(
     """Give a person a role in a department (岗位); returns the grant's id."""
     user = get_user(session, user_id)
     assert user.id is not None
+    if str(role or "").strip() == HEAD_ROLE:  # the department's head field decides (org)
+        raise_errors(
+            {"role": "部门领导请在“部门”页设置 / set a department's head on the Departments page"}
+        )
     key, dep = _check_grant(session, user.id, role, department_id)
     before = _role_labels(session, user.id)
     grant = UserRole(user_id=user.id, role=key, department_id=dep.id)

@@ -16,7 +16,7 @@ from gendan.errors import InvalidForm, NotAllowed
 from gendan.escalation import escalate_due
 from gendan.escalation_view import escalation_view, sees_escalations
 from gendan.models import AuditEvent, Department, Notification, Task, User
-from gendan.org import Actor, load_actor
+from gendan.org import Actor, load_actor, role_holders
 from gendan.runtime import Runtime
 from gendan.transitions import complete_task
 from tests.engine.test_escalation import MONDAY_9, at_production_notice
@@ -120,6 +120,11 @@ def test_a_head_change_moves_the_heads_powers(rt: Runtime) -> None:
     with pytest.raises(NotAllowed):
         reassign(rt, "sales_head", task.id, "clerk", MONDAY_9)
     reassign(rt, "sales", task.id, "clerk", MONDAY_9)
+    # tasks offered to the head (报价审核) follow the field too
+    assert who(rt, "sales").has_role("dept_head", sales.id)
+    assert not who(rt, "sales_head").has_role("dept_head", sales.id)
+    with Session(rt.db) as s:
+        assert [u.username for u in role_holders(s, "dept_head", sales.id)] == ["sales"]
     escalate_due(rt, now=DEADLINE)
     with Session(rt.db) as s:
         new_head = escalation_view(s, who(rt, "sales"), now=DEADLINE, calendar=rt.calendar)
