@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import and_, func, or_
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from api.deps import ApiActor, Db, Now, Rt
@@ -26,6 +26,7 @@ from gendan.assignment import claim_task, reassign_task, urge_task
 from gendan.db import unit_of_work
 from gendan.errors import InvalidForm, NotAllowed
 from gendan.escalation_view import EscalationRow, escalation_view, sees_escalations
+from gendan.inbox_tabs import todo_condition
 from gendan.limits import MAX_TEXT, parse_id
 from gendan.models import Task
 from gendan.org import Actor
@@ -77,17 +78,8 @@ def _require_view(session: Session, actor: Actor) -> None:
 
 
 def todo_count(session: Session, actor: Actor) -> int:
-    """Open tasks the inbox lists as to do: claimed by the actor, or their roles' queues."""
-    queues = [
-        and_(Task.role == r, Task.department_id == d, Task.assignee_id.is_(None))
-        for r, d in sorted(actor.roles)
-    ]
-    stmt = select(func.count(Task.id)).where(
-        Task.status == "open",
-        Task.due_at.is_not(None),
-        or_(Task.assignee_id == actor.user_id, *queues),
-    )
-    return int(session.exec(stmt).one())
+    """The inbox's "to do" count (``gendan.inbox_tabs.todo_condition``: mine or my queues)."""
+    return int(session.exec(select(func.count(Task.id)).where(todo_condition(actor))).one())
 
 
 def _note(value: object) -> str:
