@@ -47,6 +47,8 @@ def test_one_trail_per_order_across_its_procedures(server: str, rt: Runtime) -> 
     assert f'<code title="{last.hash}" data-hash="{last.hash}"' in page.text
     assert f">{last.hash[:10]}…</code>" in page.text
     assert f'data-copy="{last.hash}"' in page.text and "/audit/copy-hash.js" in page.text
+    printed = c.get(f"/audit/instances/{change}/print").text  # paper: the whole hash
+    assert f">{last.hash}</code>" in printed and "copy-hash" not in printed
     script = c.get("/audit/copy-hash.js")
     assert script.status_code == 200 and "clipboard" in script.text
 
