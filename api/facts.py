@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from forms.order import CHANNELS, ORDER_KINDS
 from gendan.describe import chain_label, chain_words, task_spec
 from gendan.models import Department, Task
-from gendan.timespec import BASIS
+from gendan.timespec import BASIS, Sla
 from notifications import times
 from states import get_procedure
 
@@ -128,6 +128,17 @@ def stock_view(data: dict[str, Any]) -> dict[str, Any] | None:
     }
 
 
+def sla_zh(sla: str) -> str:
+    """A task of release 0.1 kept only the bare length in English ("1 working day"): its
+    Chinese words ("1 个工作日"), so a Chinese page never shows the English."""
+    if not sla:
+        return ""
+    try:
+        return Sla.parse(sla).label_zh
+    except ValueError:
+        return sla
+
+
 def deadline_view(
     task: Task, department: Department | None, procedure: str, tz: ZoneInfo
 ) -> dict[str, Any]:
@@ -139,7 +150,7 @@ def deadline_view(
         get_procedure(procedure), task.state, task.role, department.key if department else ""
     )
     return {
-        "label_zh": task.deadline_zh or task.sla or "—",
+        "label_zh": task.deadline_zh or sla_zh(task.sla) or "—",
         "label_en": task.deadline_en or task.sla or "—",
         "kind_zh": kind_zh,
         "kind_en": kind_en,

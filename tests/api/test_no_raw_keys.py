@@ -17,7 +17,7 @@ import re
 import httpx
 from sqlmodel import Session, select
 
-from gendan.db import reader
+from gendan.db import reader, unit_of_work
 from gendan.demo import Driver, order_form
 from gendan.labels import AUDIT_ACTIONS, ORDER_KINDS, ORDER_STATUSES, TASK_STATUSES
 from gendan.models import Task
@@ -108,3 +108,20 @@ def test_no_raw_keys_on_any_page_in_either_language(server: str, rt: Runtime) ->
                 assert r.status_code == 200, (who, url, r.status_code)
                 problems += [f"{who} {lang} {url}: {o}" for o in offenders(r.text, keys)]
     assert not problems, "\n".join(problems[:40])
+
+
+def test_a_release_0_1_deadline_reads_in_chinese(server: str, rt: Runtime) -> None:
+    """Tasks made before deadlines had words kept only "1 working day" (Task.sla)."""
+    iid = Driver(rt, MONDAY_10).start(
+        "order_review", "clerk", order_form("SO-97", "regular", now=MONDAY_10)
+    )
+    with unit_of_work(rt.db) as s:
+        task = s.exec(select(Task).where(Task.instance_id == iid)).one()
+        task.deadline_zh, task.deadline_en, task.sla = "", "", "1 working day"
+        s.add(task)
+        task_id = task.id
+    client = login(server, "clerk")
+    zh = client.get(f"/tasks/{task_id}").text
+    assert "1 个工作日" in zh and not offenders(zh, {"working day"})
+    switch_to_english(client)
+    assert "1 working day" in client.get(f"/tasks/{task_id}").text
