@@ -57,13 +57,19 @@ from notifications.channels import DeliveryResult, Message
 from notifications.messages import (
     ack_missed_message,
     audit_seal_message,
+    fact_lines,
     mention_message,
     message_id,
     sms_text,
     waiting_reminder_message,
 )
 from notifications.quiet_hours import sms_allowed_at
-from notifications.task_messages import TASK_TEMPLATES, is_stale, render_task_message
+from notifications.task_messages import (
+    TASK_TEMPLATES,
+    facts_for,
+    is_stale,
+    render_task_message,
+)
 from notifications.times import local
 
 __all__ = [
@@ -367,6 +373,7 @@ def render(
             state_name=str(ctx.get("state_name", ctx.get("state", ""))),
             link=link,
             lang=lang,
+            facts=facts_for(ctx, tz),
         )
         return subject, body, link
     if row.template == "ack_missed":
@@ -380,6 +387,7 @@ def render(
             due_at_local=_local(ctx.get("due_at"), tz),
             link=link,
             lang=lang,
+            facts=facts_for(ctx, tz),
         )
         return subject, body, link
     if row.template == "waiting_reminder":
@@ -396,6 +404,7 @@ def render(
             waited_minutes=int(ctx.get("waited_minutes") or 0),
             link=link,
             lang=lang,
+            facts=facts_for(ctx, tz),
         )
         return subject, body, link
     if row.template == "audit_seal":
@@ -442,6 +451,7 @@ def inform_message(
     state_name: str,
     link: str,
     lang: str = "zh",
+    facts: dict[str, object] | None = None,
 ) -> tuple[str, str]:
     """``(subject, body)`` telling a department head that an order change concerns them.
 
@@ -453,6 +463,7 @@ def inform_message(
     body_zh = "\n".join(
         [
             f"订单 {order_no} 的更改需要您知悉。",
+            *fact_lines(facts)[0],
             f"流程：{procedure_zh}",
             f"当前环节：{state_name}",
             f"查看链接：{link}",
@@ -461,6 +472,7 @@ def inform_message(
     body_en = "\n".join(
         [
             f"A change to order {order_no} needs your attention.",
+            *fact_lines(facts)[1],
             f"Procedure: {procedure_en or procedure_zh}",
             f"Current step: {state_name}",
             f"Link: {link}",

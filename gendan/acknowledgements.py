@@ -51,6 +51,7 @@ from gendan.batches import BusyHook, batch_size, write_batch
 from gendan.calendar import BusinessCalendar
 from gendan.db import UTCDateTime
 from gendan.errors import NotAllowed, NotFound
+from gendan.message_context import message_facts
 from gendan.models import Instance, Notification, Task, User
 from gendan.org import Actor, gm_office, may_work_on
 from gendan.outbox import enqueue
@@ -301,6 +302,7 @@ def escalate_unacknowledged(
     """
     done: list[AckMissed] = []
     size = batch_size(rt.db, batch)
+    calendar = rt.calendar  # read once, outside the write transactions
 
     def one_batch(session: Session) -> tuple[int, list[AckMissed]]:
         acks = session.exec(
@@ -310,7 +312,7 @@ def escalate_unacknowledged(
             .limit(size)
             .with_for_update(skip_locked=True)
         ).all()
-        missed = [_miss(session, ack, now=now) for ack in acks]
+        missed = [_miss(session, ack, now=now, calendar=calendar) for ack in acks]
         return len(acks), [m for m in missed if m]
 
     while True:
@@ -322,7 +324,9 @@ def escalate_unacknowledged(
             return done
 
 
-def _miss(session: Session, ack: SmsAck, *, now: datetime) -> AckMissed | None:
+def _miss(
+    session: Session, ack: SmsAck, *, now: datetime, calendar: BusinessCalendar
+) -> AckMissed | None:
     task, inst = _task_and_instance(session, ack)
     if task is None or inst is None or task.status != "open":
         ack.status = "void"
@@ -351,6 +355,7 @@ def _miss(session: Session, ack: SmsAck, *, now: datetime) -> AckMissed | None:
             "sent_at": ack.sent_at,
             "due_at": ack.due_at,
             "timezone": sms.get("timezone") or _DEFAULT_TZ,
+            **message_facts(session, task, calendar=calendar, now=now, inst=inst),
         },
         now=now,
         urgent=True,

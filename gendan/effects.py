@@ -175,6 +175,9 @@ def enter_state(
                 "instance_id": inst.id,
                 "state": inst.state,
                 "state_name": proc.states_map[inst.state].name,
+                "customer": order.customer,
+                "product": " ".join(p for p in (order.product, order.model_spec) if p),
+                "delivery_date": order.delivery_date.isoformat(),
             },
             now=now,
         )

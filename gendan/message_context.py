@@ -38,6 +38,24 @@ def late_minutes(calendar: BusinessCalendar, task: Task, now: datetime) -> int:
     return calendar.working_minutes_between(task.due_at, now)
 
 
+#: What other messages (waiting reminder, missed acknowledgement) add about the task.
+FACT_KEYS = ("customer", "product", "delivery_date", "holder_zh", "holder_en", "late_minutes")
+
+
+def message_facts(
+    session: Session,
+    task: Task,
+    *,
+    calendar: BusinessCalendar,
+    now: datetime,
+    inst: Instance | None = None,
+) -> dict[str, Any]:
+    """Order and task facts for a message whose own ``due_at`` may be another deadline: the
+    task's due time goes under ``task_due_at`` (``notifications.task_messages.facts_for``)."""
+    ctx = task_context(session, task, calendar=calendar, now=now, inst=inst)
+    return {**{k: ctx[k] for k in FACT_KEYS}, "task_due_at": task.due_at}
+
+
 def task_context(
     session: Session,
     task: Task,

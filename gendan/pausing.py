@@ -31,6 +31,7 @@ from gendan import audit
 from gendan.calendar import BusinessCalendar
 from gendan.errors import Conflict, InvalidForm, NotAllowed
 from gendan.limits import MAX_TEXT, check_text
+from gendan.message_context import message_facts
 from gendan.models import Instance, Task, Timer
 from gendan.org import Actor, escalation_targets
 from gendan.outbox import enqueue
@@ -249,6 +250,7 @@ def remind_waiting(
             "since": task.paused_at,
             "waited_minutes": waited,
             "timezone": str(calendar.zone),
+            **message_facts(session, task, calendar=calendar, now=now, inst=inst),
         },
         now=now,
     )

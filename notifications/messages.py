@@ -18,6 +18,7 @@ __all__ = [
     "audit_seal_message",
     "digest_message",
     "escalation_message",
+    "fact_lines",
     "lateness",
     "new_task_message",
     "message_id",
@@ -190,6 +191,30 @@ def sms_text(subject: str, link: str, ack_link: str = "") -> str:
     return f"{subject} {tail}" if subject else tail
 
 
+def fact_lines(facts: dict[str, object] | None) -> tuple[list[str], list[str]]:
+    """Lines naming the order's customer, product and delivery date, the task's holder, its
+    due time (company time, ``due_local``) and lateness in working time, in both languages;
+    empty for what ``facts`` does not know."""
+    if not facts:
+        return [], []
+    zh, en = _item_facts(facts)
+    late_zh, late_en = lateness(int(facts.get("late_minutes") or 0))  # type: ignore[call-overload]
+    due = str(facts.get("due_local") or "")
+    lines_zh = [
+        zh,
+        f"当前处理人：{facts['holder_zh']}" if facts.get("holder_zh") else "",
+        f"任务截止：{due}（公司时间）" if due else "",
+        f"超时：{late_zh.removeprefix('超时 ')}（按工作时间计）" if late_zh else "",
+    ]
+    lines_en = [
+        en,
+        f"Held by: {facts['holder_en']}" if facts.get("holder_en") else "",
+        f"Task due: {due} (company time)" if due else "",
+        f"Late: {late_en.removesuffix(' late')} (working time)" if late_en else "",
+    ]
+    return [line for line in lines_zh if line], [line for line in lines_en if line]
+
+
 def ack_missed_message(
     *,
     order_no: str,
@@ -200,6 +225,7 @@ def ack_missed_message(
     due_at_local: str,
     link: str,
     lang: str = "zh",
+    facts: dict[str, object] | None = None,
 ) -> tuple[str, str]:
     """``(subject, body)`` telling the GM office that an urgent SMS was not acknowledged.
 
@@ -209,12 +235,14 @@ def ack_missed_message(
     if lang not in ("zh", "en"):
         raise ValueError(f"lang must be 'zh' or 'en', got {lang!r}")
     who = recipient or "—"
+    more_zh, more_en = fact_lines(facts)
     subject_zh = f"【未确认】订单 {order_no} {task_title_zh} 紧急短信未获确认"
     subject_en = f"[Unacknowledged] Order {order_no} {task_title_en}: urgent SMS not confirmed"
     body_zh = "\n".join(
         [
             f"发给 {who} 的紧急短信（订单 {order_no}「{task_title_zh}」）"
             f"在 30 分钟内未确认收到，请总经办批示。",
+            *more_zh,
             f"发送时间：{sent_at_local}",
             f"确认期限：{due_at_local}",
             f"处理链接：{link}",
@@ -224,6 +252,7 @@ def ack_missed_message(
         [
             f'The urgent SMS to {who} about "{task_title_en}" of order {order_no} '
             "was not acknowledged within 30 minutes; the GM office decides.",
+            *more_en,
             f"Sent: {sent_at_local}",
             f"Acknowledgement due: {due_at_local}",
             f"Link: {link}",
@@ -247,6 +276,7 @@ def waiting_reminder_message(
     waited_minutes: int,
     link: str,
     lang: str = "zh",
+    facts: dict[str, object] | None = None,
 ) -> tuple[str, str]:
     """``(subject, body)`` reminding the holder of a paused task that an answer is awaited.
 
@@ -269,6 +299,7 @@ def waiting_reminder_message(
             f"订单 {order_no} 的任务「{task_title_zh}」自 {since_local} 起暂停计时，"
             f"等待{party_zh}答复，已等待 {h} 小时 {m:02d} 分（工作时间）。",
             f"请跟进{party_zh}；收到答复后恢复计时或直接处理任务。",
+            *fact_lines(facts)[0],
             f"流程：{procedure_zh}",
             f"处理链接：{link}",
         ]
@@ -278,6 +309,7 @@ def waiting_reminder_message(
             f'Task "{task_title_en}" of order {order_no} has been paused since {since_local}, '
             f"waiting for {party_en}'s answer: {h}h{m:02d}m of working time so far.",
             f"Please chase {party_en}; once the answer is in, resume the clock or decide the task.",
+            *fact_lines(facts)[1],
             f"Procedure: {procedure_en or procedure_zh}",
             f"Link: {link}",
         ]

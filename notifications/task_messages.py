@@ -61,6 +61,16 @@ def is_stale(template: str, context: Mapping[str, Any], now: datetime) -> bool:
     return not live_items(template, context, now)
 
 
+def facts_for(context: Mapping[str, Any], tz: ZoneInfo) -> dict[str, object]:
+    """The order and task facts of another template's context (``fact_lines`` shows them);
+    the task's due time is ``task_due_at`` there (``due_at`` may be another deadline)."""
+    keys = ("customer", "product", "delivery_date", "holder_zh", "holder_en", "late_minutes")
+    facts: dict[str, object] = {k: context[k] for k in keys if context.get(k)}
+    if context.get("task_due_at"):
+        facts["due_local"] = local_text(context["task_due_at"], tz)
+    return facts
+
+
 def _shown(item: dict[str, Any], base: str, tz: ZoneInfo) -> dict[str, Any]:
     return {
         **item,

@@ -190,6 +190,7 @@ def test_unacknowledged_sms_reaches_the_gm_office_once(
     assert (ack.status, ack.escalated_at) == ("escalated", sh(23, 18, 21))
     mail = next(m for m in smtp_sink.messages if "Unacknowledged" in m.subject)
     assert "SO-70" in mail.subject and f"{BASE_URL}/tasks/{ack.task_id}" in mail.body
+    assert "当前处理人" in mail.body and "超时" in mail.body  # the holder and how late
 
     sweep_and_deliver(rt, sh(23, 19, 30))  # later sweeps add nothing
     assert unacknowledged_mails(smtp_sink) == ["gm@demo.gendan.local"]
