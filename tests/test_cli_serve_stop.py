@@ -30,7 +30,7 @@ START_TIMEOUT = 240.0  # the Prefect server needs ~13 s alone; 2 shared cores ma
 class Gendan:
     """``gendan serve`` in a subprocess, its output read line by line."""
 
-    def __init__(self, tmp: Path, *args: str) -> None:
+    def __init__(self, tmp: Path, *args: str, **extra_env: str) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("GENDAN_", "PREFECT_"))}
         env |= {
             "GENDAN_DATABASE_URL": f"sqlite:///{tmp / 'serve.db'}",
@@ -39,6 +39,7 @@ class Gendan:
             "GENDAN_SEAL_ANCHOR": str(tmp / "anchor.jsonl"),
             "PREFECT_HOME": str(tmp / "prefect"),
             "PYTHONUNBUFFERED": "1",
+            **extra_env,
         }
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "gendan.cli", "serve", *args],
@@ -172,6 +173,17 @@ def test_port_zero_prints_and_links_the_port_it_really_listens_on(
     run.proc.send_signal(signal.SIGTERM)
     assert run.proc.wait(timeout=60) == 0, run.rest()
     assert not alive(descendants(run.proc.pid))
+
+
+def test_base_url_setting_wins_for_links(tmp_path: Path, started: list[Gendan]) -> None:
+    run = Gendan(
+        tmp_path, "--port", "0", "--no-flows", GENDAN_BASE_URL="https://gendan.example.com"
+    )
+    started.append(run)
+    run.wait_for(r"gendan is running at http://127\.0\.0\.1:\d+$")
+    run.wait_for(r"Links in messages use https://gendan\.example\.com$")
+    run.proc.send_signal(signal.SIGTERM)
+    assert run.proc.wait(timeout=60) == 0, run.rest()
 
 
 def test_sink_prints_the_mail_and_sms_it_receives(tmp_path: Path, started: list[Gendan]) -> None:
