@@ -255,7 +255,8 @@ def task_form(task_id: ObjectId, actor: ApiActor, db: Db) -> dict[str, Any]:
     if task.status == "open":
         order = db.exec(select(Order).where(Order.order_no == inst.order_no)).one()
         proc = get_procedure(inst.procedure)
-        decisions = task_forms(proc, task.state, task.decisions, locked_facts(order, inst))
+        facts = locked_facts(order, inst)
+        decisions = task_forms(proc, task.state, task.decisions, facts, inst.data)
     return {
         "task_id": task.id,
         "state": task.state,

@@ -174,6 +174,10 @@ class DecisionForm(BaseModel):
     bulk: bool
     fixed: dict[str, Any] = Field(description="form values the decision itself sets")
     locked: dict[str, Any] = Field(description="form values that must equal the order's")
+    prefill: dict[str, Any] = Field(
+        description="what the form starts with: values the instance already knows (earlier "
+        "forms, the order), as the task page shows them; send them back or change them"
+    )
     json_schema: dict[str, Any] = Field(
         alias="schema",
         description="JSON Schema (2020-12) of the body of POST /api/tasks/{id}/complete",

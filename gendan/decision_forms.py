@@ -21,6 +21,7 @@ from typing import Any
 import forms
 from gendan.decisions import OPINION, OPINION_LABEL, task_decisions
 from gendan.limits import MAX_TEXT
+from gendan.prefill import prefill
 from states.base import Procedure, Step
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -93,12 +94,20 @@ def completion_schema(
 
 
 def describe_decision(
-    proc: type[Procedure], state: str, decision: str, locked: dict[str, Any] | None = None
+    proc: type[Procedure],
+    state: str,
+    decision: str,
+    locked: dict[str, Any] | None = None,
+    known: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """One decision in words (labels, what it demands) with its completion schema."""
+    """One decision in words (labels, what it demands) with its completion schema;
+    ``known`` is the instance data its form is prefilled from (``gendan.prefill``)."""
     step = _step(proc, decision)
     form_key = _form_key(proc, state, decision, step)
     form = forms.get_form(form_key) if form_key else None
+    fixed = dict(step.fixed) if step else {}
+    start = prefill(proc.key, known, form_key) if known is not None and form_key else {}
+    start = {k: v for k, v in {**start, **(locked or {})}.items() if k not in fixed}
     zh, en = (step.label_zh, step.label_en) if step else OPINION_LABEL
     return {
         "decision": decision,
@@ -112,22 +121,28 @@ def describe_decision(
         "password_required": bool(step and step.signature),
         "four_eyes": list(step.four_eyes) if step else [],
         "bulk": bool(step and step.bulk),
-        "fixed": dict(step.fixed) if step else {},
+        "fixed": fixed,
         "locked": dict(locked or {}),
+        "prefill": start,
         "schema": completion_schema(proc, state, decision, locked),
     }
 
 
 def task_forms(
-    proc: type[Procedure], state: str, limit: list[str], facts: dict[str, dict[str, Any]]
+    proc: type[Procedure],
+    state: str,
+    limit: list[str],
+    facts: dict[str, dict[str, Any]],
+    data: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """Every decision an open task in ``state`` accepts; ``facts`` are what locked fields must
-    equal (``gendan.transitions.locked_facts``: the order, and what was agreed)."""
+    equal (``gendan.transitions.locked_facts``: the order, and what was agreed); ``data``
+    (the instance's) gives each form's prefill."""
     out = []
     for decision in task_decisions(proc, state, limit):
         step = _step(proc, decision)
         locked = _locked_values(step, facts) if step else {}
-        out.append(describe_decision(proc, state, decision, locked))
+        out.append(describe_decision(proc, state, decision, locked, data))
     return out
 
 

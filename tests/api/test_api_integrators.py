@@ -186,7 +186,13 @@ def test_form_schema_validates_a_real_completion_and_the_api_takes_it(
         "Delivery date",
         "date",
     )
+    # the form starts from what the intake said (as the task page does)
+    start = confirm["prefill"]
+    assert (start["model_spec"], start["quantity"]) == (form["model_spec"], form["quantity"])
+    assert start["delivery_date"] == form["delivery_date"]
+    assert start["technical_requirements"] == form["technical_requirements"]
     body = body_for(confirm)
+    body["form"] |= start  # sent back as prefilled: still valid
     validate(confirm, body)
     r = clerk.post(f"/api/tasks/{task['id']}/complete", json=body)
     assert r.status_code == 200, r.text
@@ -255,6 +261,8 @@ def test_locked_fields_are_constants_of_the_order_and_the_built_body_is_accepted
     assert props["order_no"]["const"] == "SO-IF-2" and props["order_no"]["readOnly"]
     assert props["delivery_date"]["const"] == form["delivery_date"]
     assert notice["locked"]["quantity"] == 12
+    assert notice["prefill"]["quality_requirements"] == form["quality_requirements"]
+    assert notice["prefill"]["order_no"] == "SO-IF-2"  # locked values are in the prefill
     body = body_for(notice)
     validate(notice, body)
     other = {**body, "form": {**body["form"], "quantity": 13}}
@@ -297,6 +305,7 @@ def test_fixed_values_are_left_to_the_step_and_a_task_lists_only_its_own_decisio
         if x["decision"] == "classify_minor"
     ]
     assert minor["fixed"] == {"category": "minor"}
+    assert "category" not in minor["prefill"]  # the step sets it, whatever is sent
     assert "category" not in minor["schema"]["properties"]["form"]["properties"]
 
 
