@@ -128,24 +128,31 @@ def _move_timers(
     period = plan.period
     changes: list[dict[str, object]] = []
     timers = session.exec(
-        select(Timer)
-        .where(Timer.task_id == task.id, Timer.status.in_(("pending", "paused")))
-        .order_by(Timer.level)
+        select(Timer).where(Timer.task_id == task.id).order_by(Timer.level)
     ).all()
+    previous: datetime | None = None  # the point of the escalation level before
     for timer in timers:
         if timer.level < 0:
             continue  # the daily reminder while paused runs on its own
+        movable = timer.status in ("pending", "paused")
         if timer.level == 0:
+            if not movable:
+                continue
             if plan.remind is None:
                 changes.append({"level": 0, "old": timer.due_at, "new": None})
                 timer.status = "cancelled"
                 session.add(timer)
                 continue
             new = later(plan.remind)
+        elif not movable:
+            previous = timer.due_at  # fired: what was sent was sent; the next level counts on
+            continue
         else:
-            new = task.due_at
-            for _ in range(timer.level - 1):
-                new = calendar.add_working(new, period)
+            # The first level at the due time, each next one a deadline-length later (in the
+            # order the sweep set them, so a level skipped because its targets held the task
+            # does not leave a gap).
+            new = task.due_at if previous is None else calendar.add_working(previous, period)
+            previous = new
         if new != timer.due_at:
             changes.append({"level": timer.level, "old": timer.due_at, "new": new})
             timer.due_at = new

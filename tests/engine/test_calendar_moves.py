@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlmodel import Session, select
@@ -135,3 +135,26 @@ def test_a_paused_task_moves_too_and_keeps_its_clock_stopped(
     with Session(rt.db) as s:
         (event,) = s.exec(select(AuditEvent).where(AuditEvent.action == "deadline_moved")).all()
     assert event.detail["paused"] is True
+
+
+def test_after_level_one_fired_the_next_level_counts_from_it_on_the_new_calendar(
+    rt: Runtime,
+) -> None:
+    from tests.engine.test_escalation import at_production_notice
+
+    friday_15 = datetime(2026, 11, 20, 7, 0, tzinfo=UTC)  # Friday 15:00 Shanghai
+    task = at_production_notice(rt, friday_15)
+    monday_9 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
+    assert task.due_at == monday_9  # 4 working hours: Fri 15-18, Mon 08-09
+    assert [e.level for e in escalate_due(rt, now=monday_9)] == [1]
+    monday_14 = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
+    assert timers_of(rt, task.id)[2] == (monday_14, "pending")
+    # The factory shuts on that Monday (announced at 10:00 the same day).
+    assert announce(rt, date(2026, 11, 23), False, monday_9 + timedelta(hours=1)) == 1
+    tuesday_9 = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)
+    tuesday_12 = datetime(2026, 11, 24, 4, 0, tzinfo=UTC)
+    timers = timers_of(rt, task.id)
+    assert timers[1] == (monday_9, "fired")  # what was sent was sent
+    assert timers[2] == (tuesday_12, "pending")  # 4 working hours after Mon 09:00: Tue 8-12
+    with Session(rt.db) as s:
+        assert s.get(Task, task.id).due_at == tuesday_9  # type: ignore[union-attr]
