@@ -154,6 +154,7 @@ async def reassign_page(task_id: int, request: Request, me: Me, rt: Rt, now: Now
             to_user_id=to_user_id,
             now=now,
             reason=_note(data.get("reason")),
+            calendar=rt.calendar,  # the new holder is told by e-mail
         )
     return RedirectResponse("/escalations?done=reassigned", status_code=303)
 

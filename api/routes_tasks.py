@@ -54,6 +54,7 @@ async def _hand_over(
             now=now,
             to_user_id=_int(data.get("to_user_id"), "to_user_id"),
             reason=str(data.get("reason", "")),
+            calendar=rt.calendar,  # the new holder is told by e-mail
         )
 
 

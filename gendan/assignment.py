@@ -22,7 +22,7 @@ from gendan.org import (
     load_actor,
     may_act_on,
 )
-from gendan.task_notices import notify_urge
+from gendan.task_notices import notify_new_task, notify_urge
 from gendan.tasks import open_task
 
 
@@ -72,12 +72,13 @@ def delegate_task(
     to_user_id: int,
     now: datetime,
     reason: str = "",
+    calendar: BusinessCalendar | None = None,
 ) -> Task:
     """The assignee hands the task to a colleague holding the same role in the department."""
     task = open_task(session, task_id)
     if task.assignee_id != actor.user_id:
         raise NotAllowed("claim the task before delegating it / 请先认领再转交")
-    return _assign(session, task, actor, to_user_id, "delegate", now, reason)
+    return _assign(session, task, actor, to_user_id, "delegate", now, reason, calendar)
 
 
 def reassign_task(
@@ -88,6 +89,7 @@ def reassign_task(
     to_user_id: int,
     now: datetime,
     reason: str = "",
+    calendar: BusinessCalendar | None = None,
 ) -> Task:
     """The head of the task's department (or the GM office, once the task is escalated to
     it) gives it to someone else with the role."""
@@ -96,7 +98,7 @@ def reassign_task(
         raise NotAllowed(
             "only the head of the task's department can reassign it / 仅部门领导可改派"
         )
-    return _assign(session, task, actor, to_user_id, "reassign", now, reason)
+    return _assign(session, task, actor, to_user_id, "reassign", now, reason, calendar)
 
 
 def may_reassign(session: Session, actor: Actor, task: Task) -> bool:
@@ -165,7 +167,9 @@ def _assign(
     action: str,
     now: datetime,
     reason: str,
+    calendar: BusinessCalendar | None = None,
 ) -> Task:
+    """Hand the task over (audited); with ``calendar``, the new holder is e-mailed too."""
     require_text("reason", reason, MAX_TEXT)
     target = load_actor(session, to_user_id)
     if not target.has_role(task.role, task.department_id):
@@ -184,6 +188,10 @@ def _assign(
         reason=reason,
         changes={"assignee_id": {"old": old, "new": to_user_id}},
     )
+    holder = session.get(User, to_user_id)
+    if calendar is not None and holder is not None and old != to_user_id:
+        cause = f"{action}:{now.isoformat()}"
+        notify_new_task(session, task, calendar=calendar, now=now, to=[holder], cause=cause)
     return task
 
 

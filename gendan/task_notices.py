@@ -58,6 +58,7 @@ def notify_new_task(
     now: datetime,
     inst: Instance | None = None,
     to: list[User] | None = None,
+    cause: str = "new_task",
 ) -> list[Notification]:
     """E-mail the task's holder(s) that it arrived.
 
@@ -74,7 +75,7 @@ def notify_new_task(
     for user in people:
         row = _email_once(
             session,
-            cause=f"new_task:{task.id}:u{user.id}",
+            cause=f"{cause}:{task.id}:u{user.id}",
             user=user,
             template="new_task",
             context=context,

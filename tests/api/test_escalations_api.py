@@ -66,6 +66,10 @@ def test_urge_and_reassign_from_the_view(server: str, rt: Runtime, clock: Clock)
     with Session(rt.db) as s:
         assert s.get(Task, task.id).assignee_id == clerk_id  # type: ignore[union-attr]
         assert s.exec(select(AuditEvent).where(AuditEvent.action == "reassign")).first()
+        told = s.exec(
+            select(Notification).where(Notification.cause.startswith("reassign:"))
+        ).all()
+        assert [(n.template, n.address) for n in told] == [("new_task", "clerk@demo.gendan.local")]
     stranger = api_client(server, "logistics").post(f"/api/escalations/{task.id}/urge", json={})
     assert stranger.status_code == 403  # who may urge is decided before the note is read
     api = api_client(server, "sales_head")
