@@ -8,7 +8,9 @@ Every decision listed is accepted — proved by construction, not by walking eve
 catalogue's list of a task *is* ``gendan.decisions.task_decisions``, the function
 ``complete_task`` checks; every listed event has its step and a transition without a guard
 (so the state machine cannot refuse it); the join events are the rest. Over HTTP the engine's
-409 names, as allowed, exactly the catalogue's list of that task.
+409 names, as allowed, exactly the catalogue's list of that task; and four procedures walk to
+their end through HTTP on bodies built from /form alone (schema, prefill, and the few answers
+only a person can give).
 """
 
 from __future__ import annotations
@@ -415,3 +417,89 @@ def test_an_escalation_target_may_claim_through_pages_and_api_alike(
     token = csrf_of(page.get("/").text)
     assert page.post(f"/tasks/{by_page}/claim", data={"csrf_token": token}).status_code == 303
     assert head.get(f"/api/tasks/{by_page}").json()["assignee_id"] is not None
+
+
+# --- a walk driven by the schemas alone ----------------------------------------------------
+
+#: Who in the demo company holds each role (one person per role there).
+HOLDER = {
+    roles[0][0]: user
+    for user, (_, roles) in __import__("gendan.demo", fromlist=["PEOPLE"]).PEOPLE.items()
+    if roles and roles[0][0] != "dept_head"
+} | {"dept_head": "sales_head"}
+
+
+#: Answers a person gives that no schema can: the content of the decision.
+WHAT_PEOPLE_DECIDE: dict[str, dict[str, Any]] = {
+    "review_opinion": {"feasible": True},
+    "contract": {"payment_received": True},
+}
+
+
+def walk(server: str, iid: int) -> tuple[str, list[str]]:
+    """Complete the instance's open tasks until it ends, as an integrator reading only /form
+    would: the first decision each task offers, its body built from the schema and prefill.
+    Returns the final state and the decisions made."""
+    clients: dict[str, httpx.Client] = {}
+    auditor = api_client(server, "auditor")
+    made: list[str] = []
+    for _ in range(40):
+        inst = auditor.get(f"/api/instances/{iid}").json()
+        if inst["closed_at"]:
+            return inst["state"], made
+        task = next(t for t in inst["tasks"] if t["status"] == "open")
+        who = HOLDER[task["role"]]
+        c = clients.setdefault(who, api_client(server, who))
+        first = c.get(f"/api/tasks/{task['id']}/form").json()["decisions"][0]
+        body = body_for(first)
+        if "form" in body or first["prefill"]:
+            # the shape from the schema, known values from the prefill, and what the person
+            # decides (the schema cannot say a reviewer finds the date feasible)
+            decided = WHAT_PEOPLE_DECIDE.get(first["form"], {})
+            body["form"] = {**body.get("form", {}), **first["prefill"], **decided}
+        validate(first, body)
+        r = c.post(f"/api/tasks/{task['id']}/complete", json=body)
+        assert r.status_code == 200, (first["decision"], body, r.text)
+        made.append(first["decision"])
+    raise AssertionError(f"instance {iid} did not end: {made}")
+
+
+def test_procedures_walk_to_their_end_on_bodies_built_from_the_form_schemas(
+    server: str, rt: Runtime
+) -> None:
+    """A regular order to release, a change on it (minor: a new notice revision), a
+    make-to-stock order, a design correction — every move through HTTP from /form."""
+    from gendan.demo import change_request
+
+    d = Driver(rt, MONDAY_10)
+    iid = d.start("order_review", "clerk", order_form("SO-IF-8", "regular", now=MONDAY_10))
+    state, made = walk(server, iid)
+    assert state == "released", made
+    assert {"confirm", OPINION, "submit_quote", "approve_quote", "contract_signed"} <= set(made)
+    assert {"issue_notice", "confirm_notice"} <= set(made)
+
+    what = "铭牌改为英文 / English nameplate"
+    change = d.start("order_change", "clerk", change_request("SO-IF-8", MONDAY_10, what))
+    state, made = walk(server, change)
+    assert (state, made[:2]) == ("done", ["classify_minor", "adjusted"]), made
+
+    stock = {
+        "order_no": "KC-IF-1",
+        "product": "配电柜",
+        "model_spec": "GGD-1600",
+        "quantity": 20,
+        "unit": "台",
+        "delivery_date": LATER,
+        "stock_basis": "低于最低库存 / below the minimum",
+    }
+    state, made = walk(server, d.start("stock_order", "merch_lead", stock))
+    assert (state, made[0]) == ("released", "approve"), made
+
+    correction = {
+        "order_no": "SO-IF-8",
+        "drawing_no": "DWG-8",
+        "cause": "尺寸标注错误 / wrong dimension",
+        "correction": "改为 600 mm / 600 mm",
+    }
+    state, made = walk(server, d.start("design_correction", "engineer", correction))
+    assert (state, made) == ("done", [OPINION] * 3), made
