@@ -24,7 +24,14 @@ import pytest
 
 from api.routes_api import router as api_router
 from gendan.decisions import OPINION, task_decisions
-from gendan.demo import DEMO_PASSWORD, Driver, order_form, review_to_notice, step_forms
+from gendan.demo import (
+    DEMO_PASSWORD,
+    PEOPLE,
+    Driver,
+    order_form,
+    review_to_notice,
+    step_forms,
+)
 from gendan.runtime import Runtime
 from states import PROCEDURES
 from tests.api.conftest import api_client
@@ -423,9 +430,7 @@ def test_an_escalation_target_may_claim_through_pages_and_api_alike(
 
 #: Who in the demo company holds each role (one person per role there).
 HOLDER = {
-    roles[0][0]: user
-    for user, (_, roles) in __import__("gendan.demo", fromlist=["PEOPLE"]).PEOPLE.items()
-    if roles and roles[0][0] != "dept_head"
+    roles[0][0]: user for user, (_, roles) in PEOPLE.items() if roles[0][0] != "dept_head"
 } | {"dept_head": "sales_head"}
 
 
