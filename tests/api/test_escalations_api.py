@@ -107,3 +107,26 @@ def test_the_calendar_page_says_how_many_deadlines_moved(
     assert 'id="moved-count"' in page.text and "1" in page.text
     with Session(rt.db) as s:
         assert s.get(Task, task.id).due_at > DEADLINE  # type: ignore[union-attr,operator]
+
+
+def test_the_gm_acts_on_a_level_two_escalation_from_the_view(
+    server: str, rt: Runtime, clock: Clock
+) -> None:
+    from tests.engine.test_escalation_actions import LEVEL_2
+
+    task = escalated(rt, clock)
+    escalate_due(rt, now=LEVEL_2)
+    clock.now = LEVEL_2
+    gm = login(server, "gm")
+    page = gm.get("/escalations")
+    assert f'action="/escalations/{task.id}/claim"' in page.text
+    claimed = gm.post(f"/escalations/{task.id}/claim", data={"csrf_token": csrf_of(page.text)})
+    assert claimed.status_code == 303 and claimed.headers["location"] == f"/tasks/{task.id}"
+    assert gm.get(f"/tasks/{task.id}").status_code == 200
+    with Session(rt.db) as s:
+        gm_id = s.exec(select(User.id).where(User.username == "gm")).one()
+        assert s.get(Task, task.id).assignee_id == gm_id  # type: ignore[union-attr]
+    # claimed now: the view offers "decide it", not a second claim
+    again = gm.get("/escalations").text
+    assert f'action="/escalations/{task.id}/claim"' not in again
+    assert f'href="/tasks/{task.id}"' in again
