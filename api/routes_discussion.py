@@ -32,7 +32,7 @@ from gendan.attachments import (
 )
 from gendan.comments import add_comment
 from gendan.db import reader, unit_of_work
-from gendan.discussion import DiscussionItem, for_instance, for_order
+from gendan.discussion import DiscussionItem, for_instance, for_order, readable_instance
 from gendan.errors import InvalidForm, NotAllowed, NotFound
 from gendan.limits import MAX_TEXT
 from gendan.org import Actor
@@ -64,6 +64,13 @@ def _back(value: Any, instance_id: int) -> str:
     if not target.startswith(("/instances/", "/tasks/", "/orders/")) or "//" in target:
         target = f"/instances/{instance_id}"
     return target.split("#", 1)[0] + "#discussion"
+
+
+def _check_reader(rt: Any, instance_id: int, actor: Actor) -> None:
+    """Refuse a stranger (403) or a missing instance (404) before looking at what they sent:
+    whatever the body, someone who may not read the instance learns nothing else."""
+    with Session(reader(rt.db)) as s:
+        readable_instance(s, instance_id, actor)
 
 
 async def _file_of(upload: Any, limit: int) -> tuple[str, bytes]:
@@ -107,6 +114,7 @@ async def attachment_page(instance_id: int, request: Request, me: Me, rt: Rt, no
     data = await form_with_csrf(request)
     back = _back(data.get("next"), instance_id)
     limit = max_file_bytes(rt.settings)
+    _check_reader(rt, instance_id, me.actor)
     try:
         filename, content = await _file_of(data.get("file"), limit)
         with unit_of_work(rt.db) as s:
@@ -188,8 +196,11 @@ templates.env.filters["file_size"] = file_size
 
 
 class CommentIn(BaseModel):
+    """Choice: an empty or missing text is refused by the engine (422 naming ``body``) after
+    the read check, because a stranger must get 403 whatever they send."""
+
     body: str = Field(
-        min_length=1,
+        default="",
         max_length=MAX_TEXT,
         description="the text; @username mentions an active colleague (copied in, notified)",
         examples=["请 @sales_head 确认价格 / please check the price"],
@@ -256,15 +267,18 @@ def comment_api(
 )
 async def attachment_api(
     instance_id: ObjectId,
-    file: Annotated[UploadFile, File(description="pdf, images, dwg/dxf, Office, csv, txt, zip")],
     actor: ApiActor,
     rt: Rt,
     now: Now,
+    file: Annotated[
+        UploadFile | None, File(description="pdf, images, dwg/dxf, Office, csv, txt, zip")
+    ] = None,
     note: Annotated[str, Form(max_length=MAX_TEXT)] = "",
 ) -> DiscussionOut:
     """Attach a file to the instance: stored with its SHA-256; the type is checked from the
     file's own bytes (422 if not allowed or not what its extension says)."""
     limit = max_file_bytes(rt.settings)
+    _check_reader(rt, instance_id, actor)
     filename, content = await _file_of(file, limit)
     with unit_of_work(rt.db) as s:
         att = add_attachment(

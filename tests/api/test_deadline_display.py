@@ -270,4 +270,4 @@ def test_superseded_notice_says_recalled_and_by_which_revision(server: str, rt: 
     new = _text(c.get("/documents/SC-SO-DL5-02").text)
     assert "版次 / Revision 2" in new and "recalled" not in new
     record = _text(c.get(f"/instances/{change}").text)
-    assert "SC-SO-DL5-01 production_notice 第1版 — 已收回, 已被 SC-SO-DL5-02 取代" in record
+    assert "SC-SO-DL5-01 生产通知单 第1版 — 已收回, 已被 SC-SO-DL5-02 取代" in record
