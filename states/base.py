@@ -71,8 +71,61 @@ class Countersign:
 
 
 @dataclass(frozen=True)
+class Child:
+    """A sub-procedure an instance starts on entering a state (``OnEnter.starts``).
+
+    The engine starts it in the same transaction, as the system actor, on the parent's order:
+    the child's start form is ``data(parent_data)`` (default: just the order number), validated
+    like a person's start form; the parent/child link is stored (``gendan.links``), audited on
+    both instances (``child_started`` / ``started_by``) and shown on both pages and the order's.
+    ``urgent`` marks the child urgent (its escalations go out at once and are acknowledged, as
+    an urgent order's). ``when`` names a predicate of the PARENT procedure (its ``predicates``):
+    the child starts only when it holds (§4: §1b only for a special order). A child procedure
+    that is not registered in ``states.PROCEDURES`` is skipped and the skip audited, so a parent
+    can be declared before its child procedure exists.
+    """
+
+    procedure: str
+    urgent: bool = False
+    #: Parent instance data → the child's start form values (order_no is filled in if missing).
+    data: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    when: str | None = None
+
+
+@dataclass(frozen=True)
+class Automatic:
+    """A step done by a Prefect flow, not a person (``Wait(automatic=...)``).
+
+    Entering the state writes a job row in the same transaction; the ``automatic-steps`` flow
+    claims it (a lease; SKIP LOCKED on PostgreSQL), runs the function registered under ``job``
+    (``gendan.jobs``: ``@job("rank_displaced") def f(session, inst, now) -> (event, data)``)
+    and fires the returned event — one of ``outcomes`` — through the transition service as the
+    system actor, exactly once per job (the job's status and the move commit together).
+    A failure is retried ``attempts`` times in all with back-off (``gendan.jobs.BACKOFF``) and
+    shown on the instance page; after the last an incident task is offered to ``owner_role``
+    in ``owner_department`` (the process owner), who may fire one of ``outcomes`` by hand.
+    """
+
+    job: str
+    outcomes: tuple[str, ...]
+    attempts: int = 3
+    owner_role: str = "production_manager"
+    owner_department: str = "production"
+    #: The incident task's title; default "自动步骤失败：<job>" / "Automatic step failed: <job>".
+    title_zh: str = ""
+    title_en: str = ""
+    seed: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.outcomes:
+            raise ValueError(f"automatic step {self.job!r} declares no outcomes")
+        if self.attempts < 1:
+            raise ValueError(f"automatic step {self.job!r}: attempts must be at least 1")
+
+
+@dataclass(frozen=True)
 class Wait:
-    tasks: tuple[TaskSpec, ...]
+    tasks: tuple[TaskSpec, ...] = ()
     countersign: Countersign | None = None
     #: Urgent procedures may send SMS outside 08:00-22:00.
     urgent: bool = False
@@ -81,6 +134,18 @@ class Wait:
     #: start form) or "doc:<kind>" (the order's current document of that kind). Empty: the
     #: move that entered the state (the start form in the initial state).
     shows: tuple[str, ...] = ()
+    #: Sub-procedures (keys of ``Child.procedure``) this state waits for: once every child of
+    #: those procedures this instance started is closed (finished or stopped), the engine fires
+    #: ``when_done`` as the system actor. The children's outcomes are in the instance data
+    #: under ``children`` ({procedure: {"id", "state", "stopped"}}) for the machine's guards.
+    children: tuple[str, ...] = ()
+    when_done: str | None = None
+    #: The state is done by a flow (see :class:`Automatic`); its events are the outcomes.
+    automatic: Automatic | None = None
+
+    def __post_init__(self) -> None:
+        if bool(self.children) != bool(self.when_done):
+            raise ValueError("Wait.children and Wait.when_done go together")
 
 
 class Waiting(State):
@@ -141,6 +206,8 @@ class OnEnter:
     #: [A] Issue a new revision of the order's document of this kind from the order's current
     #: facts; the earlier revision is recalled (a change supersedes the production notice).
     reissue: str | None = None
+    #: Sub-procedures started on entering (see :class:`Child`), linked to this instance.
+    starts: tuple[Child, ...] = ()
 
 
 class Procedure(StateMachine):
