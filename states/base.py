@@ -31,6 +31,35 @@ OUTSIDE_PARTIES = {
 
 
 @dataclass(frozen=True)
+class OpensAt:
+    """A task that opens on a business date counted back in working days (提前N个工作日).
+
+    ``field`` names the date: ``"order.<field>"`` (read from the order as it is now, e.g.
+    ``"order.delivery_date"``) or ``"<form>.<field>"``, a date field of a form the instance
+    holds: the start form (``Procedure.start_key``) or the latest form of an event (e.g.
+    ``"plan.packing_date"`` after the event ``plan``). At state entry the task is created
+    ``scheduled``; the SLA sweep opens it at the start of the working day ``days_before``
+    WD before the date (Choice: the start of that day, as PROCEDURES.md "date-anchored"
+    says: the holder gets the whole day), and its deadline's clock starts then. An opening
+    instant already past at entry opens it at once. A date not set yet keeps it scheduled
+    until the date is set. When the date moves, the opening, the due time and the timers
+    move (one ``deadline_moved`` audit event per task); a task already open stays open.
+    A date-anchored deadline of the same task names the field the same way
+    (``Deadline.before_date("order.delivery_date", 3, 2)``).
+    """
+
+    field: str
+    days_before: int = 0
+
+    def __post_init__(self) -> None:
+        scope, _, name = self.field.partition(".")
+        if not scope or not name:
+            raise ValueError(f"OpensAt needs '<order|form>.<field>', not {self.field!r}")
+        if self.days_before < 0:
+            raise ValueError("OpensAt counts back: days_before >= 0")
+
+
+@dataclass(frozen=True)
 class TaskSpec:
     """One task a waiting state opens: offered to ``role`` in ``department``."""
 
@@ -49,8 +78,23 @@ class TaskSpec:
     seed: str = ""
     #: The events this task may fire (empty: every event leaving the state).
     decisions: tuple[str, ...] = ()
+    #: Opens on a business date instead of at state entry (created ``scheduled``).
+    opens: OpensAt | None = None
+    #: ``"form:<field>"``: offered to whom a form field of the move that entered the state
+    #: names (the start form in the initial state): one task per name. A username → a task
+    #: assigned to that person; a department key → offered to ``role`` there when someone
+    #: there holds it, else to that department's head (Choice: the declared role first, so
+    #: the step's own role answers; a department without one still answers, by its head).
+    #: The field may hold one name or a list of names.
+    participants: str | None = None
+    #: ``"form:<field>"``: due at the instant a datetime field of the entering move's form
+    #: names (the 跨部门工作联系单's due time), instead of ``deadline``.
+    due: str | None = None
 
     def __post_init__(self) -> None:
+        for name, value in (("participants", self.participants), ("due", self.due)):
+            if value is not None and not (value.startswith("form:") and len(value) > 5):
+                raise ValueError(f"TaskSpec.{name} is 'form:<field>', not {value!r}")
         if self.pauses_for is not None and self.pauses_for not in OUTSIDE_PARTIES:
             raise ValueError(f"unknown outside party {self.pauses_for!r}")
         for level in self.chain:
@@ -123,12 +167,36 @@ class Automatic:
             raise ValueError(f"automatic step {self.job!r}: attempts must be at least 1")
 
 
+#: The trail's words when a window closes because nobody objected.
+SILENCE_ZH, SILENCE_EN = "无异议视为接受", "no objection: accepted by silence"
+
+
+@dataclass(frozen=True)
+class Window:
+    """A window that closes by itself (异议期): silence is consent.
+
+    Every task of the state goes to a recipient who may use it to object (its decisions
+    are ``(objection,)`` unless the spec names others); the tasks are due when the window
+    closes and do not escalate. An objection fires ``objection`` at once (the others' tasks
+    close with the state). If nobody objected by ``deadline`` (counted from state entry),
+    the SLA sweep fires ``on_silence`` as the system actor; the trail says so
+    (``SILENCE_ZH`` / ``SILENCE_EN``, ``detail.by_silence``).
+    """
+
+    deadline: Deadline
+    on_silence: str
+    objection: str
+
+
 @dataclass(frozen=True)
 class Wait:
     tasks: tuple[TaskSpec, ...] = ()
     countersign: Countersign | None = None
-    #: Urgent procedures may send SMS outside 08:00-22:00.
+    #: Urgent procedures may send SMS outside 08:00-22:00; their SMS acknowledgement runs on
+    #: ``gendan.acknowledgements.urgent_calendar`` (08:00-22:00 every day).
     urgent: bool = False
+    #: A window that closes by itself as ``on_silence`` unless someone objects.
+    window: Window | None = None
     #: What the people of this state judge, shown above their decision (oldest first):
     #: an event's form (a countersign event: the round's opinions as a table), "start" (the
     #: start form) or "doc:<kind>" (the order's current document of that kind). Empty: the
