@@ -488,3 +488,50 @@ class AttachmentBlob(SQLModel, table=True):
         sa_column=Column(Integer, ForeignKey("attachment.id"), primary_key=True)
     )
     content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class InstanceLink(SQLModel, table=True):
+    """A sub-procedure an instance started (``states.base.Child``): parent → child, on the
+    same order. The child's own row says whether it is still running (``closed_at``)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    parent_id: int = Field(foreign_key="instance.id", index=True)
+    child_id: int = Field(foreign_key="instance.id", unique=True)
+    order_no: str = Field(index=True)
+    #: The child's procedure key and the parent's state whose entry started it.
+    procedure: str
+    parent_state: str
+    urgent: bool = False
+    created_at: datetime = _ts(nullable=False)
+
+
+class Job(SQLModel, table=True):
+    """An automatic step's work (``states.base.Automatic``), written on entering its state and
+    done by the ``automatic-steps`` flow (``gendan.jobs``).
+
+    pending → running (claimed: ``lease_until``; a crashed runner's job is retaken after it)
+    → done (its outcome fired in the same transaction) | pending again after a failure
+    (``next_attempt_at``, back-off) | incident (the last attempt failed: a task for the
+    process owner) | void (the instance moved on without it)."""
+
+    __table_args__ = (
+        UniqueConstraint("instance_id", "state", "round"),
+        Index("ix_job_due", "status", "next_attempt_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    instance_id: int = Field(foreign_key="instance.id", index=True)
+    #: The state it does and the instance version on entering it (a loop back is a new job).
+    state: str
+    round: int
+    job: str
+    #: pending | running | done | failed | incident | void
+    status: str = "pending"
+    attempts: int = 0
+    max_attempts: int = 3
+    lease_until: datetime | None = _ts(nullable=True)
+    next_attempt_at: datetime = _ts(nullable=False)
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    #: The event fired and the data the job returned.
+    result: dict = _json()
+    created_at: datetime = _ts(nullable=False)
+    done_at: datetime | None = _ts(nullable=True)

@@ -24,7 +24,51 @@ T = gendan.db.UTCDateTime
 
 def upgrade() -> None:
     # Each part of issue 9 adds its tables and columns below, in the order of the models.
+    _links_and_jobs()
     pass
+
+
+def _links_and_jobs() -> None:
+    """Sub-procedure links and automatic-step jobs (gendan.links, gendan.jobs)."""
+    op.create_table(
+        "instancelink",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("parent_id", sa.Integer(), nullable=False),
+        sa.Column("child_id", sa.Integer(), nullable=False),
+        sa.Column("order_no", S(), nullable=False),
+        sa.Column("procedure", S(), nullable=False),
+        sa.Column("parent_state", S(), nullable=False),
+        sa.Column("urgent", sa.Boolean(), nullable=False),
+        sa.Column("created_at", T(), nullable=False),
+        sa.ForeignKeyConstraint(["parent_id"], ["instance.id"]),
+        sa.ForeignKeyConstraint(["child_id"], ["instance.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("child_id"),
+    )
+    op.create_index(op.f("ix_instancelink_parent_id"), "instancelink", ["parent_id"])
+    op.create_index(op.f("ix_instancelink_order_no"), "instancelink", ["order_no"])
+    op.create_table(
+        "job",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("instance_id", sa.Integer(), nullable=False),
+        sa.Column("state", S(), nullable=False),
+        sa.Column("round", sa.Integer(), nullable=False),
+        sa.Column("job", S(), nullable=False),
+        sa.Column("status", S(), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("max_attempts", sa.Integer(), nullable=False),
+        sa.Column("lease_until", T(), nullable=True),
+        sa.Column("next_attempt_at", T(), nullable=False),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("result", sa.JSON(), nullable=False),
+        sa.Column("created_at", T(), nullable=False),
+        sa.Column("done_at", T(), nullable=True),
+        sa.ForeignKeyConstraint(["instance_id"], ["instance.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("instance_id", "state", "round"),
+    )
+    op.create_index(op.f("ix_job_instance_id"), "job", ["instance_id"])
+    op.create_index("ix_job_due", "job", ["status", "next_attempt_at"])
 
 
 def downgrade() -> None:
