@@ -72,6 +72,8 @@ PEOPLE: dict[str, tuple[str, list[tuple[str, str]]]] = {
     "gm": ("黄总 (总经理)", [("general_manager", "gm_office"), ("dept_head", "gm_office")]),
     "auditor": ("审核员 (ISO 审核)", [("auditor", "gm_office")]),
     "admin": ("系统管理员", [("admin", "gm_office")]),
+    "deputy": ("钱副总 (副总经理)", [("deputy_gm", "gm_office")]),
+    "fg_keeper": ("邓玲 (成品收料员)", [("fg_keeper", "warehouse")]),
 }
 HEADS = {
     "sales": "sales_head",
