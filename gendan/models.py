@@ -215,6 +215,8 @@ class Task(SQLModel, table=True):
         Index("ix_task_instance_status", "instance_id", "status"),
         #: "Done by me": a person's closed tasks, newest first.
         Index("ix_task_closed_by", "closed_by_id", "closed_at", "id"),
+        #: The sweep opens scheduled tasks whose day has come (gendan.dated_tasks).
+        Index("ix_task_opens", "status", "opens_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -227,7 +229,7 @@ class Task(SQLModel, table=True):
     title_zh: str
     title_en: str
     assignee_id: int | None = Field(default=None, foreign_key="user.id")
-    #: open | done | cancelled
+    #: scheduled (a date-anchored task not open yet: ``opens_at``) | open | done | cancelled
     status: str = "open"
     #: The deadline in words, with its kind and start (e.g. "4 working hours from signing +
     #: payment"); ``sla`` keeps the bare length ("4 hours") for older readers.
@@ -238,6 +240,9 @@ class Task(SQLModel, table=True):
     created_at: datetime = _ts(nullable=False)
     #: When the deadline's clock started (the opening, the received-at, an event).
     clock_start: datetime | None = _ts(nullable=True)
+    #: A date-anchored task (``states.base.OpensAt``): when it opens (None: not anchored, or
+    #: its date is not set yet); it is ``scheduled`` until then.
+    opens_at: datetime | None = _ts(nullable=True)
     due_at: datetime | None = _ts(nullable=True)
     #: Working minutes of one deadline length: each next escalation level fires that much later.
     period_minutes: int = 0

@@ -25,6 +25,7 @@ T = gendan.db.UTCDateTime
 def upgrade() -> None:
     # Each part of issue 9 adds its tables and columns below, in the order of the models.
     _links_and_jobs()
+    _dated_tasks()
     pass
 
 
@@ -69,6 +70,12 @@ def _links_and_jobs() -> None:
     )
     op.create_index(op.f("ix_job_instance_id"), "job", ["instance_id"])
     op.create_index("ix_job_due", "job", ["status", "next_attempt_at"])
+
+
+def _dated_tasks() -> None:
+    """Date-anchored tasks (states.base.OpensAt): scheduled until ``opens_at``."""
+    op.add_column("task", sa.Column("opens_at", T(), nullable=True))
+    op.create_index("ix_task_opens", "task", ["status", "opens_at"])
 
 
 def downgrade() -> None:
