@@ -374,6 +374,7 @@ def render(
             link=link,
             lang=lang,
             facts=facts_for(ctx, tz),
+            about=(str(ctx.get("about_zh", "更改")), str(ctx.get("about_en", "change"))),
         )
         return subject, body, link
     if row.template == "ack_missed":
@@ -452,17 +453,21 @@ def inform_message(
     link: str,
     lang: str = "zh",
     facts: dict[str, object] | None = None,
+    about: tuple[str, str] = ("更改", "change"),
 ) -> tuple[str, str]:
     """``(subject, body)`` telling a department head that an order change concerns them.
 
     The procedure asks that the head be informed (知会), not that they act,
-    so the text says "for your attention" and links the instance, not a task.
+    so the text says "for your attention" and links the instance, not a task. ``about``
+    names what concerns them (zh, en): a change unless the procedure says otherwise (a
+    quality exception).
     """
-    subject_zh = f"订单 {order_no} 的更改需要您知悉"
-    subject_en = f"Order {order_no}: change needs your attention"
+    about_zh, about_en = about
+    subject_zh = f"订单 {order_no} 的{about_zh}需要您知悉"
+    subject_en = f"Order {order_no}: {about_en} needs your attention"
     body_zh = "\n".join(
         [
-            f"订单 {order_no} 的更改需要您知悉。",
+            f"订单 {order_no} 的{about_zh}需要您知悉。",
             *fact_lines(facts)[0],
             f"流程：{procedure_zh}",
             f"当前环节：{state_name}",
@@ -471,7 +476,7 @@ def inform_message(
     )
     body_en = "\n".join(
         [
-            f"A change to order {order_no} needs your attention.",
+            f"Order {order_no}: the {about_en} needs your attention.",
             *fact_lines(facts)[1],
             f"Procedure: {procedure_en or procedure_zh}",
             f"Current step: {state_name}",

@@ -45,6 +45,7 @@ from forms.production import (
     ShippingNote,
     StockOrder,
 )
+from forms.quality import QualityException, QualityResolution
 from forms.render import (
     input_fragment,
     labels_of,
@@ -107,6 +108,8 @@ _FORMS: tuple[type[FormModel], ...] = (
     PurchaseAdjustment,
     DesignCorrection,
     ReviewRecord,
+    QualityException,
+    QualityResolution,
 )
 
 REGISTRY: dict[str, type[FormModel]] = {form.key: form for form in _FORMS}

@@ -11,11 +11,11 @@ from sqlmodel import Session, select
 
 from gendan import audit
 from gendan.copies import copy_to
-from gendan.models import Document, FinishedStock, Instance, Order
+from gendan.models import Document, FinishedStock, Instance, Order, User, UserRole
 from gendan.org import Actor, department_heads
 from gendan.outbox import enqueue
 from gendan.tasks import close_open_tasks
-from states.base import Procedure, Step
+from states.base import Inform, Procedure, Step
 
 #: Document number prefixes: 生产通知单 SC, 更改通知单 GG, 技术更改通知单 JG, 发货单 FH.
 DOC_PREFIX = {
@@ -163,10 +163,64 @@ def enter_state(
             changes["instances.stopped"] = stopped
     if effect.inform_heads:
         heads = department_heads(session, effect.inform_heads)
+        cause = f"inform:{inst.id}:{inst.version}:{inst.state}"
+        changes.update(
+            _inform(session, inst=inst, proc=proc, order=order, people=heads, cause=cause, now=now)
+        )
+    for n, group in enumerate(effect.informs):
+        if group.when and not proc.predicates[group.when](inst.data):
+            continue
+        people = informed_people(session, group)
+        cause = f"inform:{inst.id}:{inst.version}:{inst.state}:{n}"
+        about = {"about_zh": proc.title_zh, "about_en": proc.title_en.lower()}
+        told = _inform(
+            session,
+            inst=inst,
+            proc=proc,
+            order=order,
+            people=people,
+            cause=cause,
+            now=now,
+            about=about,
+        )
+        if told:
+            old = changes.get("copied", {}).get("new") or []
+            changes["copied"] = {"old": None, "new": old + told["copied"]["new"]}
+    return changes
+
+
+def informed_people(session: Session, group: Inform) -> list[User]:
+    """The active heads of ``group.heads`` and holders of ``group.roles``, each once."""
+    people = department_heads(session, group.heads)
+    for role in group.roles:
+        stmt = (
+            select(User)
+            .join(UserRole, UserRole.user_id == User.id)
+            .where(UserRole.role == role, User.is_active == True)  # noqa: E712
+            .order_by(User.username)
+        )
+        people += [u for u in session.exec(stmt).unique().all() if u not in people]
+    return people
+
+
+def _inform(
+    session: Session,
+    *,
+    inst: Instance,
+    proc: type[Procedure],
+    order: Order,
+    people: list[User],
+    cause: str,
+    now: datetime,
+    about: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """E-mail (and SMS) ``people`` that the instance entered its state, and copy it to them."""
+    changes: dict[str, Any] = {}
+    if people:
         enqueue(
             session,
-            cause=f"inform:{inst.id}:{inst.version}:{inst.state}",
-            users=heads,
+            cause=cause,
+            users=people,
             template="inform",
             context={
                 "order_no": inst.order_no,
@@ -178,15 +232,16 @@ def enter_state(
                 "customer": order.customer,
                 "product": " ".join(p for p in (order.product, order.model_spec) if p),
                 "delivery_date": order.delivery_date.isoformat(),
+                **(about or {}),
             },
             now=now,
         )
-        # 抄送: the informed heads find the instance under "copied to me".
+        # 抄送: the informed people find the instance under "copied to me".
         copied = copy_to(
-            session, inst, [h.id for h in heads if h.id is not None], reason="informed", now=now
+            session, inst, [h.id for h in people if h.id is not None], reason="informed", now=now
         )
         if copied:  # by username in the record: the auditor reads who, not a row id
-            names = [h.username for h in heads if h.id in copied]
+            names = [h.username for h in people if h.id in copied]
             changes["copied"] = {"old": None, "new": names}
     return changes
 

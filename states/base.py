@@ -258,6 +258,20 @@ class Step:
 
 
 @dataclass(frozen=True)
+class Inform:
+    """[A] People told on entering a state (e-mail, 抄送), when the predicate ``when`` holds.
+
+    ``heads``: department keys whose heads are told; ``roles``: role keys whose holders are
+    told (e.g. the inspectors hear a quality exception's resolution). ``when`` names one of
+    ``Procedure.predicates`` (None: always), e.g. a batch defect that threatens delivery.
+    """
+
+    heads: tuple[str, ...] = ()
+    roles: tuple[str, ...] = ()
+    when: str | None = None
+
+
+@dataclass(frozen=True)
 class OnEnter:
     """Engine effects on entering a state: the order's status, recalling issued documents."""
 
@@ -265,6 +279,8 @@ class OnEnter:
     recall_documents: bool = False
     #: Departments whose heads are informed (报告部门领导), by e-mail and SMS.
     inform_heads: tuple[str, ...] = ()
+    #: Further people informed, each group under its own condition (see :class:`Inform`).
+    informs: tuple[Inform, ...] = ()
     #: Stop the order's other running procedures (their open tasks are cancelled).
     stop_order_procedures: bool = False
     #: Record the instant of entering under this name (e.g. "gate": the payment gate passed).

@@ -39,6 +39,8 @@ ALL_KEYS = {
     "purchase_adjustment",
     "design_correction",
     "review_record",
+    "quality_exception",
+    "quality_resolution",
 }
 
 ORDER_HTML = {
