@@ -472,3 +472,6 @@ def demo_orders(d: Driver) -> None:
     review_to_release(d, d.start("order_review", "clerk", tech), tech)
     what = "母排规格由 TMY-60×6 改为 TMY-80×8 / busbar upsized"
     d.start("order_change", "engineer", change_request("SO-2026-0007", now, what, "engineering"))
+    from gendan.demo_quality import quality_exceptions  # the demo's §9, one per branch
+
+    quality_exceptions(d)

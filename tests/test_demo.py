@@ -33,6 +33,11 @@ def test_demo_has_an_order_on_every_path_and_loads_once(tmp_path: Path) -> None:
         ("stock_order", "KC-2026-0001"): "gm_approval",  # make to stock
         ("order_review", "SO-2026-0007"): "released",
         ("order_change", "SO-2026-0007"): "received",  # raised by engineering
+        ("quality_exception", "SO-2026-0002"): "rework",  # ①
+        ("quality_exception", "SO-2026-0007"): "cross_company",  # ②
+        ("quality_exception", "SO-2026-0004"): "purchased_general",  # ③ buyer
+        ("quality_exception", "SO-2026-0005"): "purchased_serious",  # ③ < 95 %
+        ("quality_exception", "SO-2026-0003"): "gm_decides",  # ④ referred to the GM
     }
     assert orders["SO-2026-0001"].kind == "non_regular" and orders["SO-2026-0004"].special
     assert orders["SO-2026-0003"].repeat_of == "SO-2025-0001"
