@@ -247,15 +247,21 @@ def _inform(
 
 
 def stop_other_instances(session: Session, *, inst: Instance, now: datetime) -> list[int]:
-    """The order was cancelled: its other running procedures stop and their tasks close."""
+    """The order was cancelled: its other running procedures stop and their tasks close, and
+    so do the sub-procedures they started (``gendan.links``; on this order, or another)."""
+    from gendan.jobs import void_open
+    from gendan.links import running_descendants
+
     others = session.exec(
         select(Instance).where(
             Instance.order_no == inst.order_no, Instance.id != inst.id, Instance.closed_at.is_(None)
         )
     ).all()
+    others += running_descendants(session, [inst, *others])
     for other in others:
         assert other.id is not None
         close_open_tasks(session, instance_id=other.id, now=now, status="cancelled")
+        void_open(session, instance_id=other.id, now=now)
         other.closed_at = now
         other.data = {**other.data, "stopped_by": inst.id}
         session.add(other)

@@ -127,7 +127,11 @@ def _fire(
     context = _context(session, task, inst, calendar, level=level, now=now)
     # Urgent: the step says so, or the order was flagged urgent at intake (PROCEDURES.md
     # "Escalation": tasks flagged urgent go at once, day or night, and are acknowledged).
-    urgent = bool(wait and wait.urgent) or bool(inst.data.get("order", {}).get("urgent"))
+    urgent = (
+        bool(wait and wait.urgent)
+        or bool(inst.data.get("order", {}).get("urgent"))
+        or bool(inst.data.get("urgent"))  # a sub-procedure started urgent (states.base.Child)
+    )
     _notify(session, timer, users, context, now=now, urgent=urgent, run=run)
     audit.on_instance(
         session,

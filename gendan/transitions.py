@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 from statemachine.exceptions import TransitionNotAllowed
 
 import forms
-from gendan import audit
+from gendan import audit, jobs, links
 from gendan.calendar import BusinessCalendar
 from gendan.decisions import OPINION, task_decisions
 from gendan.effects import apply_order_fields, enter_state, issue_document, reserve_stock
@@ -32,7 +32,7 @@ from states.base import Countersign, Procedure, Step
 COUNTERSIGN_DECISION = OPINION
 #: Keys of ``Instance.data`` the engine writes: the order's facts, each move's form, marked
 #: instants, agreed values, the stock snapshot. A start form kept under one would be lost.
-ENGINE_KEYS = frozenset({"order", "forms", "at", "agreed", "stock"})
+ENGINE_KEYS = frozenset({"order", "forms", "at", "agreed", "stock", "children", "urgent"})
 
 
 def validate(form_key: str, data: dict[str, Any], now: datetime | None = None) -> dict[str, Any]:
@@ -112,26 +112,78 @@ def start_instance(
         raise InvalidForm({"order_no": f"order {order_no} is {order.status}"})
     if proc.exclusive:
         _one_open(session, proc, order_no)
+    detail: dict[str, Any] = {}
+    late = _late_entry(values, proc, now, calendar)
+    if late:
+        detail["entered_late"] = late
+    return _create(
+        session, proc=proc, values=values, order=order, created_by_id=actor.user_id,
+        actor=actor, now=now, calendar=calendar, detail=detail,
+    )
+
+
+def create_instance(
+    session: Session,
+    *,
+    proc: type[Procedure],
+    form_data: dict[str, Any],
+    order_no: str,
+    created_by_id: int,
+    actor: Actor | None,
+    now: datetime,
+    calendar: BusinessCalendar,
+    detail: dict[str, Any],
+    urgent: bool = False,
+    link: tuple[Instance, Any] | None = None,
+) -> Instance:
+    """A sub-procedure started by the system on an existing order (``gendan.links``): its
+    start form is validated like a person's; no role is needed (the parent's move is the
+    authority). ``link`` = (parent, Child): the link is recorded before the child's tasks
+    open."""
+    values = {**validate(proc.start_form, form_data, now), **proc.start_fixed}
+    order = session.exec(
+        select(Order).where(Order.order_no == order_no).with_for_update()
+    ).one()
+    return _create(
+        session, proc=proc, values=values, order=order, created_by_id=created_by_id,
+        actor=actor, now=now, calendar=calendar, detail=detail, urgent=urgent, link=link,
+    )
+
+
+def _create(
+    session: Session,
+    *,
+    proc: type[Procedure],
+    values: dict[str, Any],
+    order: Order,
+    created_by_id: int,
+    actor: Actor | None,
+    now: datetime,
+    calendar: BusinessCalendar,
+    detail: dict[str, Any],
+    urgent: bool = False,
+    link: tuple[Instance, Any] | None = None,
+) -> Instance:
     if proc.start_key in ENGINE_KEYS:  # a declaration error: the start form would be lost
         raise ValueError(f"{proc.key}.start_key {proc.start_key!r} is a key the engine writes")
     data: dict[str, Any] = {"order": _order_facts(order), "at": {}, proc.start_key: values}
+    if urgent:  # a child flagged urgent (§4): escalations go out at once and are acknowledged
+        data["urgent"] = True
     if proc.checks_stock:
         data["stock"] = finished_stock(session, order)
     inst = Instance(
         procedure=proc.key,
-        order_no=order_no,
+        order_no=order.order_no,
         state=next(s.id for s in proc.states if s.initial),
         data=data,
-        created_by_id=actor.user_id,
+        created_by_id=created_by_id,
         created_at=now,
         updated_at=now,
     )
     session.add(inst)
     session.flush()
-    detail: dict[str, Any] = {"procedure": proc.key}
-    late = _late_entry(values, proc, now, calendar)
-    if late:
-        detail["entered_late"] = late
+    if link is not None:
+        links.record_link(session, parent=link[0], child_inst=inst, child=link[1], now=now)
     audit.on_instance(
         session,
         inst,
@@ -140,9 +192,10 @@ def start_instance(
         at=now,
         from_state=None,
         changes={proc.start_key: values},
-        detail=detail,
+        detail={"procedure": proc.key, **detail},
     )
     open_tasks(session, inst=inst, proc=proc, now=now, calendar=calendar)
+    links.entered(session, inst=inst, proc=proc, now=now, calendar=calendar)
     return inst
 
 
@@ -433,14 +486,15 @@ def _fire(
     inst: Instance,
     proc: type[Procedure],
     event: str,
-    actor: Actor,
+    actor: Actor | None,
     values: dict[str, Any],
     reason: str,
     now: datetime,
     calendar: BusinessCalendar,
     *,
-    task: Task,
+    task: Task | None,
     signature: dict[str, Any] | None,
+    extra: dict[str, Any] | None = None,
 ) -> None:
     source = inst.state
     machine = proc(model=inst, state_field="state")
@@ -461,6 +515,7 @@ def _fire(
     detail: dict[str, Any] = {"event": event, "step_zh": step.label_zh, "step_en": step.label_en}
     if signature:
         detail["signature"] = signature
+    detail.update(extra or {})
     if step.issues:
         doc, superseded = issue_document(
             session,
@@ -484,16 +539,49 @@ def _fire(
         action="transition",
         actor=actor,
         at=now,
-        task_id=task.id,
+        task_id=task.id if task else None,
         from_state=source,
         changes=changes,
         reason=reason,
         detail=detail,
     )
     close_open_tasks(session, instance_id=inst.id, now=now, status="cancelled")
-    if proc.states_map[inst.state].final:
+    jobs.void_open(session, instance_id=inst.id, now=now)  # the state's automatic step, if any
+    final = proc.states_map[inst.state].final
+    if final:
         inst.closed_at = now
     open_tasks(session, inst=inst, proc=proc, now=now, calendar=calendar)
+    # Children, automatic step; a state whose children are all done moves on at once (nested).
+    links.entered(session, inst=inst, proc=proc, now=now, calendar=calendar)
+    if final:
+        links.closed(session, inst=inst, now=now, calendar=calendar)  # a parent may resume
+
+
+def fire_system(
+    session: Session,
+    inst: Instance,
+    event: str,
+    values: dict[str, Any],
+    *,
+    now: datetime,
+    calendar: BusinessCalendar,
+    detail: dict[str, Any],
+    bump: bool = True,
+) -> None:
+    """The system moves ``inst`` (children done, an automatic step's outcome): the event
+    must leave the current state; a step's form is validated as a person's would be (422).
+    ``bump=False`` inside a move of the same instance (its caller bumps the version)."""
+    proc = get_procedure(inst.procedure)
+    if event not in proc.events_from(inst.state):
+        raise IllegalTransition(inst.state, event, proc.events_from(inst.state))
+    step = proc.steps[event]
+    if step.form:
+        values = validate(step.form, {**values, **step.fixed}, now)
+    version = inst.version
+    _fire(session, inst, proc, event, None, values, "", now, calendar, task=None,
+          signature=None, extra=detail)  # fmt: skip
+    if bump:
+        _bump_version(session, inst, version, now)
 
 
 def _bump_version(session: Session, inst: Instance, version: int, now: datetime) -> None:
