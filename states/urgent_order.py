@@ -1,0 +1,575 @@
+"""Urgent order insertion 紧急插单 (PROCEDURES.md §4).
+
+Seeds: 004R 紧急订单处理规范 HLT-WI-701 (3.1-3.3, 4, 四, 五), 004P PMC紧急订单作业流程 (1-9),
+001W 3.4 紧急插单管理流程, 000/3 排期原则. Every waiting state is urgent: its SMS go out at
+night and the acknowledgement runs on the urgent calendar (08:00-22:00 every day, 004R 四).
+
+Path: the urgent need taken in with its problem points → leadership approval (the GM or
+the deputy, signed: other orders' dates may move, 001W 3.4.1) → the review meeting on the
+紧急订单评审记录表 (004R 3.1.2) → production cannot make it: production explains to sales,
+sales to the customer (004R 3.2.1, 3.1.3) → or materials agreed with the suppliers (3.2.2),
+a late material on a 材料交期延迟申请单 that production accepts or replans around (五) →
+the line (001W 3.4.3) → [A] the displaced orders ranked (000/3 排期原则) → the planner
+adjusts their plans and reports; each moved date → [A] a §2 delivery change on that order
+(001W 3.4.4) → the 紧急订单生产通知单 (004P 4) → production; a process exception goes to
+生产办 at once, a threatened date to 总经办 in writing, whose instruction is relayed to 经营课
+(004R 4) → the 急单 stock-in alerts the 经营课 head, who arranges shipping → the temporary
+drawings come back within 24 hours of completion (004R 4, 四) → [A] the closing data summary
+(004P 9).
+
+Choice (PROCEDURES.md §4): every deadline the seeds leave open is 4 WH where it would be
+1 WD or more, because no seed gives a figure for "fast".
+Choice: the review meeting runs here as a countersign of the regular board (and engineering
+and QA for a non-regular order), compiled into the 紧急订单评审记录表, because 004R 3.1.2 has
+sales organise one meeting and record it; the §1 review, §1b and §3 started as children
+flagged urgent (001W 3.4.2) come with the linked-instance engine (``OnEnter.starts``).
+Choice: every approved urgent order is "must take" for materials (the leadership approved
+it knowing other orders may move), so the buyer always agrees materials with the suppliers.
+Choice: completion is the stock-in (生产各组...完成,并入库): the 24 hours for the drawings
+and the 30 minutes for the shipping arrangement count from it.
+Choice: production refusing → sales explains to the customer, who keeps the order as a
+normal one (the urgent flag is cleared; §1 reviews it as any order) or withdraws it
+(declined with the reason), since the seed stops at explaining.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from statemachine import State
+
+from gendan.timespec import RECV, Deadline, event
+from states.base import (
+    Automatic,
+    Child,
+    Countersign,
+    OnEnter,
+    Procedure,
+    Step,
+    TaskSpec,
+    Wait,
+    Waiting,
+)
+from states.order_review import PREDICATES, review_board
+
+#: 4 WH* to check or sign a prepared document; and every open "fast" deadline (§4 Choice).
+FAST = Deadline.wh(4, assumed=True)
+NOW = Deadline.immediate(seed="立即")
+
+LINE_EVENTS = ("to_sample_group", "to_dedicated_team")
+
+
+def line_for(customer_class: str | None, quantity: int | None) -> str:
+    """001W 3.4.3: an A-class customer's small order → 样品组; otherwise a dedicated team.
+
+    Choice: "small" is at most ``urgent_small_order_max`` units (gendan.settings; the seed
+    gives no figure), and a small order of a B or C customer also gets a dedicated team, the
+    only other line the seed names.
+    """
+    from gendan.settings import get_settings  # configuration, read when the need is submitted
+
+    small = (quantity or 0) <= get_settings().urgent_small_order_max
+    return "sample_group" if customer_class == "A" and small else "dedicated_team"
+
+
+def _t(role: str, dep: str, zh: str, en: str, dl: Deadline, seed: str, **kw: Any) -> TaskSpec:
+    return TaskSpec(role, dep, zh, en, dl, seed=seed, **kw)
+
+
+def _urgent(*tasks: TaskSpec, **kw: Any) -> Wait:
+    return Wait(tuple(tasks), urgent=True, **kw)
+
+
+def review_join(opinions: list[dict[str, Any]]) -> str:
+    """One department that cannot make it decides (004R 3.2.1: 无法完成的紧急订单)."""
+    return "can_make" if all(o.get("feasible") for o in opinions) else "cannot_make"
+
+
+def urgent_review_record(
+    rows: list[dict[str, Any]], data: dict[str, Any], event_name: str
+) -> dict[str, Any]:
+    """紧急订单评审记录表 (004R 3.1.2, 五): rows [department, opinion, signer]."""
+    return {
+        "outcome": "feasible" if event_name == "can_make" else "infeasible",
+        "delivery_date": data.get("order", {}).get("delivery_date"),
+        "rows": [
+            {
+                "department": r.get("department"),
+                "opinion": r.get("opinion"),
+                "signer": r.get("reviewer"),
+                "feasible": bool(r.get("feasible")),
+                "signed_at": r.get("signed_at"),
+            }
+            for r in rows
+        ],
+    }
+
+
+def _plan_start(data: dict[str, Any]) -> dict[str, Any]:
+    """§3's start form: the urgent notice received when it was issued."""
+    return {"received_at": data.get("at", {}).get("notice"), "remarks": "紧急插单 / urgent order"}
+
+
+#: Sub-procedures started flagged urgent when the urgent notice is out (001W 3.4.2).
+CHILDREN = (
+    Child("production_plan", urgent=True, data=_plan_start),
+    Child("order_coordination", urgent=True, when="special"),
+)
+
+URGENT_BOARD = Countersign(
+    form="urgent_opinion",
+    join=review_join,
+    compiles=("urgent_review_record", urgent_review_record),
+)
+
+
+class UrgentOrder(Procedure):
+    key = "urgent_order"
+    title_zh = "紧急插单"
+    title_en = "Urgent order insertion"
+    start_form = "order_intake"
+    start_roles = ("sales_clerk", "salesperson")
+    start_key = "intake"
+    creates_order = True
+    start_fixed = {"urgent": True}
+
+    need = Waiting(
+        "紧急需求受理 / Urgent need taken in",
+        initial=True,
+        wait=_urgent(
+            _t(
+                "sales_clerk",
+                "sales",
+                "听取客户意见，了解需求，找出问题点",
+                "Hear the customer's need and find the problem points",
+                Deadline.wh(4, start=RECV, assumed=True),
+                "004R 3.1.1",
+            )
+        ),
+    )
+    approval = Waiting(
+        "领导批准启动 / Leadership approval",
+        wait=_urgent(
+            _t(
+                "general_manager",
+                "gm_office",
+                "批准启动紧急插单（可能影响其它订单交期）",
+                "Approve the urgent insertion (other orders' dates may move)",
+                FAST,
+                "001W 3.4.1",
+            ),
+            _t(
+                "deputy_gm",
+                "gm_office",
+                "批准启动紧急插单（可能影响其它订单交期）",
+                "Approve the urgent insertion (other orders' dates may move)",
+                FAST,
+                "001W 3.4.1",
+            ),
+            shows=("start", "submit_need"),
+        ),
+    )
+    urgent_review = Waiting(
+        "紧急订单评审会 / Urgent review meeting",
+        wait=Wait(
+            review_board(FAST, "紧急订单评审（记入紧急订单评审记录表）", "Review the urgent order"),
+            countersign=URGENT_BOARD,
+            urgent=True,
+            shows=("start", "submit_need", "approve"),
+        ),
+    )
+    production_explains = Waiting(
+        "生产部向业务解释 / Production explains to sales",
+        wait=_urgent(
+            _t(
+                "production_manager",
+                "production",
+                "无法完成：立即向业务解释和通报生产状况",
+                "Cannot be made: explain the production situation to sales at once",
+                NOW,
+                "004R 3.2.1",
+            ),
+            shows=("cannot_make",),
+        ),
+    )
+    sales_explains = Waiting(
+        "业务向客户解释 / Sales explains to the customer",
+        wait=_urgent(
+            _t(
+                "sales_clerk",
+                "sales",
+                "向客户解释，力争取得谅解（转常规订单或退单）",
+                "Explain to the customer: a normal order instead, or declined",
+                NOW,
+                "004R 3.1.3",
+            ),
+            shows=("cannot_make", "explained"),
+        ),
+    )
+    materials = Waiting(
+        "落实材料 / Materials agreed with suppliers",
+        wait=_urgent(
+            _t(
+                "buyer",
+                "purchasing",
+                "追踪采购与供应商就材料问题达成一致",
+                "Agree the materials with the suppliers",
+                Deadline.wh(4),
+                "004R 3.2.2",
+            ),
+            shows=("can_make",),
+        ),
+    )
+    material_delay = Waiting(
+        "材料交期延迟 / Material late",
+        wait=_urgent(
+            _t(
+                "production_manager",
+                "production",
+                "材料交期延迟：接受新交期或重新安排生产",
+                "A material is late: accept its date or replan",
+                Deadline.wh(4),
+                "004R 五",
+            ),
+            shows=("material_late",),
+        ),
+    )
+    line_choice = Waiting(
+        "安排专线 / Line chosen",
+        wait=_urgent(
+            _t(
+                "production_manager",
+                "production",
+                "A级客户小型订单安排样品组，大型订单组织专线生产队伍",
+                "A-class small order → sample group; large → a dedicated team",
+                Deadline.wh(4),
+                "001W 3.4.3",
+            ),
+            shows=("start",),
+        ),
+    )
+    ranking = Waiting(
+        "被挤占订单排序（建议） / Displaced orders ranked",
+        wait=Wait(
+            automatic=Automatic(
+                job="rank_displaced",
+                outcomes=("ranked",),
+                owner_role="production_planner",
+                seed="000/3 排期原则",
+            ),
+            urgent=True,
+        ),
+    )
+    plan_adjust = Waiting(
+        "调整被挤占订单计划 / Displaced plans adjusted",
+        wait=_urgent(
+            _t(
+                "production_planner",
+                "production",
+                "调整受影响订单的计划并报管理层；交期变动的订单转交期更改",
+                "Adjust the displaced orders' plans, report; moved dates go to a change",
+                Deadline.wh(4),
+                "001W 3.4.4",
+            ),
+            shows=("ranked", "to_sample_group", "to_dedicated_team"),
+        ),
+    )
+    notice_issue = Waiting(
+        "下达紧急订单生产通知单 / Urgent production notice",
+        wait=_urgent(
+            _t(
+                "production_planner",
+                "production",
+                "下达紧急订单生产通知单（设紧急标志）",
+                "Issue the urgent production notice (flagged urgent)",
+                Deadline.wh(4),
+                "004P 4",
+            ),
+            shows=("to_sample_group", "to_dedicated_team", "plans_adjusted"),
+        ),
+    )
+    in_production = Waiting(
+        "生产中 / In production",
+        wait=_urgent(
+            _t(
+                "workshop_director",
+                "workshop",
+                "按期完成并入库（入库单注明急单）；制程异常立即上报",
+                "Make it and stock it in, marked 急单; report any process exception at once",
+                Deadline.before_date("delivery_date", 1, seed="订单规定期限内完成,并入库"),
+                "004R 4",
+            ),
+            shows=("issue_urgent_notice",),
+        ),
+    )
+    exception_report = Waiting(
+        "制程异常申报 / Process exception reported",
+        wait=_urgent(
+            _t(
+                "workshop_director",
+                "workshop",
+                "制程异常：立即书面上报生产办（紧急订单制程异常申报单）",
+                "Process exception: report it to 生产办 in writing at once",
+                Deadline.immediate(start=event("found"), seed="立即"),
+                "004R 4",
+            )
+        ),
+    )
+    production_office = Waiting(
+        "生产办处理 / Production office handles",
+        wait=_urgent(
+            _t(
+                "production_manager",
+                "production",
+                "处理制程异常；耽误交期须立即书面向总经办申请批示",
+                "Handle the exception; a threatened date goes to 总经办 in writing at once",
+                Deadline.immediate(start=event("reported"), seed="立即"),
+                "004R 4",
+            ),
+            shows=("report_exception",),
+        ),
+    )
+    gm_instruction = Waiting(
+        "总经办批示 / GM office instructs",
+        wait=_urgent(
+            _t(
+                "general_manager",
+                "gm_office",
+                "对制程异常耽误交期的申请作出批示",
+                "Instruct on the exception that threatens the date",
+                Deadline.wh(4, start=event("asked"), assumed=True),
+                "004R 4",
+                chain=(),
+            ),
+            shows=("report_exception", "ask_gm"),
+        ),
+    )
+    instructed = Waiting(
+        "按批示执行 / Instruction carried out",
+        wait=_urgent(
+            _t(
+                "production_manager",
+                "production",
+                "按总经办批示执行（批示已分发经营课）",
+                "Carry out the GM office's instruction (relayed to sales)",
+                FAST,
+                "004R 4",
+            ),
+            shows=("instruct",),
+        ),
+    )
+    shipping = Waiting(
+        "急单入库，安排出货 / Stocked in: arrange shipping",
+        wait=_urgent(
+            _t(
+                "dept_head",
+                "sales",
+                "急单成品已入库：立即安排出货",
+                "Urgent goods stocked in: arrange shipping at once",
+                Deadline.immediate(start=event("completed"), seed="立即"),
+                "004R 4",
+            ),
+            shows=("stock_in",),
+        ),
+    )
+    drawings_return = Waiting(
+        "临时图纸收回 / Temporary drawings returned",
+        wait=_urgent(
+            _t(
+                "fg_keeper",
+                "warehouse",
+                "收回临时图纸/工程资料交技术课负责人（完成后24小时内）",
+                "Collect the temporary drawings, hand them to the engineering head (24 h)",
+                Deadline.day_hours(24, start=event("completed"), seed="24小时"),
+                "004R 4, 四",
+            ),
+            _t(
+                "dept_head",
+                "engineering",
+                "订单完成：向成品收料员索要临时图纸/工程资料",
+                "Order complete: ask the finished goods keeper for the drawings",
+                Deadline.day_hours(24, start=event("completed"), seed="24小时"),
+                "004R 4, 四",
+            ),
+        ),
+    )
+    summary = Waiting(
+        "数据汇总 / Data summary",
+        wait=Wait(
+            automatic=Automatic(
+                job="urgent_summary",
+                outcomes=("summarized",),
+                owner_role="production_planner",
+                seed="004P 9",
+            ),
+            urgent=True,
+        ),
+    )
+    closed = State("已完成 / Closed", final=True)
+    not_approved = State("领导未批准 / Not approved", final=True)
+    normal_order = State("转常规订单 / Taken as a normal order", final=True)
+    declined = State("退单 / Declined", final=True)
+
+    submit_need = need.to(approval)
+    approve = approval.to(urgent_review)
+    refuse = approval.to(not_approved)
+    can_make = urgent_review.to(materials)
+    cannot_make = urgent_review.to(production_explains)
+    explained = production_explains.to(sales_explains)
+    as_normal_order = sales_explains.to(normal_order)
+    decline = sales_explains.to(declined)
+    materials_agreed = materials.to(line_choice)
+    material_late = materials.to(material_delay)
+    accept_late_date = material_delay.to(line_choice)
+    replan = material_delay.to(line_choice)
+    to_sample_group = line_choice.to(ranking)
+    to_dedicated_team = line_choice.to(ranking)
+    ranked = ranking.to(plan_adjust)
+    plans_adjusted = plan_adjust.to(notice_issue)
+    issue_urgent_notice = notice_issue.to(in_production)
+    exception_found = in_production.to(exception_report)
+    report_exception = exception_report.to(production_office)
+    exception_handled = production_office.to(in_production)
+    ask_gm = production_office.to(gm_instruction)
+    instruct = gm_instruction.to(instructed)
+    carry_on = instructed.to(in_production)
+    stock_in = in_production.to(shipping)
+    shipping_arranged = shipping.to(drawings_return)
+    drawings_returned = drawings_return.to(summary)
+    summarized = summary.to(closed)
+
+    steps = {
+        "submit_need": Step("提交领导批准", "Submit for approval", form="urgent_need"),
+        "approve": Step("批准启动紧急插单", "Approve the urgent insertion", signature="approved"),
+        "refuse": Step("不批准", "Refuse", signature="rejected", reason_required=True),
+        "can_make": Step("评审：可完成", "Review: can be made"),
+        "cannot_make": Step("评审：无法完成", "Review: cannot be made"),
+        "explained": Step("已向业务解释生产状况", "Explained to sales", reason_required=True),
+        "as_normal_order": Step(
+            "客户同意按常规订单处理", "Customer takes it as a normal order", reason_required=True
+        ),
+        "decline": Step("退单（客户不接受）", "Declined (customer refuses)", reason_required=True),
+        "materials_agreed": Step("材料已与供应商落实", "Materials agreed with the suppliers"),
+        "material_late": Step(
+            "材料交期延迟：提交申请单",
+            "Material late: file the delay request",
+            form="material_delay",
+        ),
+        "accept_late_date": Step(
+            "接受材料新交期",
+            "Accept the material's new date",
+            form="material_delay",
+            fixed={"decision": "accept"},
+        ),
+        "replan": Step(
+            "重新安排生产",
+            "Replan production",
+            form="material_delay",
+            fixed={"decision": "replan"},
+        ),
+        "to_sample_group": Step(
+            "安排样品组", "To the sample group", form="line_choice", fixed={"line": "sample_group"}
+        ),
+        "to_dedicated_team": Step(
+            "组织专线生产队伍",
+            "To a dedicated team",
+            form="line_choice",
+            fixed={"line": "dedicated_team"},
+        ),
+        "ranked": Step("排序建议已生成", "Ranking suggested"),
+        "plans_adjusted": Step(
+            "计划已调整并报管理层", "Plans adjusted and reported", form="displaced_adjustment"
+        ),
+        "issue_urgent_notice": Step(
+            "下达紧急订单生产通知单",
+            "Issue the urgent production notice",
+            form="urgent_notice",
+            issues="urgent_notice",
+            marks="notice",
+            fixed={"urgent": True},
+            locked={"order_no": "order.order_no", "delivery_date": "order.delivery_date"},
+        ),
+        "exception_found": Step(
+            "发现制程异常", "Process exception found", reason_required=True, marks="found"
+        ),
+        "report_exception": Step(
+            "书面上报生产办",
+            "Report to 生产办 in writing",
+            form="process_exception",
+            marks="reported",
+        ),
+        "exception_handled": Step(
+            "生产办已处理（不影响交期）",
+            "Handled by 生产办 (date not threatened)",
+            form="process_exception",
+        ),
+        "ask_gm": Step(
+            "书面向总经办申请批示",
+            "Ask 总经办 in writing",
+            form="process_exception",
+            marks="asked",
+        ),
+        "instruct": Step(
+            "总经办批示",
+            "GM office's instruction",
+            form="process_exception",
+            issues="process_exception",
+            signature="approved",
+        ),
+        "carry_on": Step("已按批示执行", "Instruction carried out"),
+        "stock_in": Step(
+            "成品入库（急单）",
+            "Stocked in (urgent)",
+            form="urgent_stock_in",
+            issues="urgent_stock_in",
+            marks="completed",
+            locked={"order_no": "order.order_no"},
+        ),
+        "shipping_arranged": Step("已安排出货", "Shipping arranged"),
+        "drawings_returned": Step(
+            "临时图纸已全部交回", "Temporary drawings returned", form="temp_drawings"
+        ),
+        "summarized": Step("数据汇总完成", "Data summary done"),
+    }
+    entering = {
+        # 001W 3.4.4: the adjusted plans are reported to management
+        "notice_issue": OnEnter(inform_heads=("gm_office",)),
+        # 001W 3.4.2: the plan (§3) and, for a special order, the coordination (§1b) start
+        # flagged urgent once the urgent notice is out
+        "in_production": OnEnter(order_status="released", starts=CHILDREN),
+        "instructed": OnEnter(inform_heads=("sales",)),
+        "shipping": OnEnter(inform_heads=("sales",)),
+        "not_approved": OnEnter(order_status="declined"),
+        "declined": OnEnter(order_status="declined"),
+    }
+    predicates = {**PREDICATES}
+
+    @classmethod
+    def agreed(cls, event: str, values: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+        """The line the rule gives, fixed when the need is submitted (the order's customer
+        class and quantity are known then): the line step must follow it."""
+        if event != "submit_need":
+            return {}
+        order = data.get("order", {})
+        return {"line": line_for(order.get("customer_class"), order.get("quantity"))}
+
+    @classmethod
+    def step_errors(
+        cls, event: str, values: dict[str, Any], data: dict[str, Any]
+    ) -> dict[str, str]:
+        """The line follows the configured rule (001W 3.4.3); each path fills its part of the
+        申报单; the 成品入库单's rows are this order's product."""
+        if event in LINE_EVENTS:
+            wanted = data.get("agreed", {}).get("line")
+            chosen = values.get("line")
+            if wanted and chosen != wanted:
+                return {"line": f"the rule gives {wanted} for this order / 按规则应安排 {wanted}"}
+        if event in ("exception_handled", "ask_gm") and not values.get("handling"):
+            return {"handling": "生产办's handling is required / 须填写生产办处理"}
+        if event == "exception_handled" and values.get("threatens_delivery"):
+            return {"threatens_delivery": "a threatened date goes to 总经办 / 耽误交期须报总经办"}
+        if event == "ask_gm" and not values.get("threatens_delivery"):
+            return {"threatens_delivery": "only a threatened date goes to 总经办 / 仅耽误交期时"}
+        if event == "instruct" and not values.get("gm_instruction"):
+            return {"gm_instruction": "the instruction is required / 须填写批示"}
+        return {}
