@@ -25,7 +25,7 @@ from gendan.calendar import BusinessCalendar
 from gendan.deadlines import Schedule, schedule
 from gendan.models import Department, Instance, Task, Timer
 from gendan.org import Actor
-from gendan.tasks import business_dates, clock_anchors
+from gendan.tasks import business_dates, clock_anchors, order_of, spec_of
 from gendan.timespec import Deadline
 from states import get_procedure
 
@@ -57,35 +57,55 @@ def move_open_deadlines(
         inst = session.get(Instance, task.instance_id)
         if inst is None:
             continue
-        deadline = _declared_deadline(session, task, inst)
-        if deadline is None:
-            continue  # a step no longer declared as it was: leave its time alone
-        try:
-            plan = _plan(calendar, deadline, task, inst)
-        except ValueError:
-            continue  # a date it counts back from is no longer set
-        waited = timedelta(minutes=task.waited_minutes or 0)
-        new_due = calendar.add_working(plan.due, waited) if waited else plan.due
-        if new_due == task.due_at:
-            continue
-        old_due = task.due_at
-        task.due_at = new_due
-        task.period_minutes = int(plan.period.total_seconds() // 60)
-        session.add(task)
-        timers = _move_timers(session, task, plan, calendar, waited)
-        audit.on_instance(
-            session,
-            inst,
-            action="deadline_moved",
-            actor=actor,
-            at=now,
-            task_id=task.id,
-            changes={"due_at": {"old": old_due, "new": new_due}},
-            detail={"calendar": cause, "timers": timers, "paused": task.paused_at is not None},
-        )
-        assert task.id is not None
-        moved.append(Moved(task.id, old_due, new_due))
+        done = move_task(
+            session, task, inst, calendar=calendar, now=now, actor=actor,
+            detail={"calendar": cause},
+        )  # fmt: skip
+        if done is not None:
+            moved.append(done)
     return moved
+
+
+def move_task(
+    session: Session,
+    task: Task,
+    inst: Instance,
+    *,
+    calendar: BusinessCalendar,
+    now: datetime,
+    actor: Actor | None,
+    detail: dict[str, object],
+) -> Moved | None:
+    """Recompute one open task's due time and pending timers; audit ``deadline_moved`` with
+    ``detail`` (the cause: a calendar change, a moved business date) if it changed."""
+    deadline = _declared_deadline(session, task, inst)
+    if deadline is None:
+        return None  # a step no longer declared as it was: leave its time alone
+    try:
+        plan = _plan(calendar, deadline, task, inst, session)
+    except ValueError:
+        return None  # a date it counts back from is no longer set
+    waited = timedelta(minutes=task.waited_minutes or 0)
+    new_due = calendar.add_working(plan.due, waited) if waited else plan.due
+    if new_due == task.due_at:
+        return None
+    old_due = task.due_at
+    task.due_at = new_due
+    task.period_minutes = int(plan.period.total_seconds() // 60)
+    session.add(task)
+    timers = _move_timers(session, task, plan, calendar, waited)
+    audit.on_instance(
+        session,
+        inst,
+        action="deadline_moved",
+        actor=actor,
+        at=now,
+        task_id=task.id,
+        changes={"due_at": {"old": old_due, "new": new_due}},
+        detail={**detail, "timers": timers, "paused": task.paused_at is not None},
+    )
+    assert task.id is not None
+    return Moved(task.id, old_due, new_due)
 
 
 def _declared_deadline(session: Session, task: Task, inst: Instance) -> Deadline | None:
@@ -95,21 +115,24 @@ def _declared_deadline(session: Session, task: Task, inst: Instance) -> Deadline
     wait = proc.wait_for(task.state)
     if wait is None or dep is None:
         return None
-    for spec in wait.tasks:
-        if (spec.role, spec.department, spec.title_zh) == (task.role, dep.key, task.title_zh):
-            return spec.deadline
-    return None
+    if wait.window is not None:
+        return None  # a window's close is the window's, not the task's
+    spec = spec_of(proc, task, dep.key)
+    return spec.deadline if spec is not None and spec.due is None else None
 
 
-def _plan(calendar: BusinessCalendar, deadline: Deadline, task: Task, inst: Instance) -> Schedule:
-    """The schedule from the task's stored opening and clock start (not from today's data)."""
+def _plan(
+    calendar: BusinessCalendar, deadline: Deadline, task: Task, inst: Instance, session: Session
+) -> Schedule:
+    """The schedule from the task's stored opening and clock start (not from today's data);
+    business dates as the order and the instance's forms hold them now."""
     proc = get_procedure(inst.procedure)
     anchors = clock_anchors(inst, proc)
     if task.clock_start is not None:
         anchors[deadline.start] = task.clock_start
-    return schedule(
-        calendar, deadline, opened=task.created_at, anchors=anchors, dates=business_dates(inst)
-    )
+    dates = business_dates(inst, order_of(session, inst), start_key=proc.start_key)
+    opened = task.opens_at if task.opens_at is not None else task.created_at
+    return schedule(calendar, deadline, opened=opened, anchors=anchors, dates=dates)
 
 
 def _move_timers(

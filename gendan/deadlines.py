@@ -7,10 +7,14 @@ turns it into instants on the business calendar. Pure: no database.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from gendan.calendar import BusinessCalendar
 from gendan.timespec import OPEN, Deadline, Sla, Unit
+
+if TYPE_CHECKING:
+    from states.base import OpensAt
 
 #: Reminder point of a deadline of one working day or more (PROCEDURES.md, Escalation).
 REMINDER_FRACTION = 0.75
@@ -101,6 +105,29 @@ def opens_at(calendar: BusinessCalendar, deadline: Deadline, dates: dict[str, da
     a, _ = deadline.before
     like = datetime.now(calendar.zone)
     return calendar.day_start(calendar.working_days_before(dates[field], a), like)
+
+
+def opening(calendar: BusinessCalendar, opens: OpensAt, dates: dict[str, date]) -> datetime | None:
+    """When a date-anchored task opens: the start of the working day ``days_before`` WD
+    before its date (None while the date is not set). Kept in UTC."""
+    day = dates.get(opens.field)
+    if day is None:
+        return None
+    like = datetime(2000, 1, 1, tzinfo=UTC)
+    return calendar.day_start(calendar.working_days_before(day, opens.days_before), like)
+
+
+def schedule_until(calendar: BusinessCalendar, *, start: datetime, due: datetime) -> Schedule:
+    """A deadline given as an instant (a form's due time): reminded at 75 % of the working
+    time to it when that is a working day or more; the next level one such length later."""
+    period = calendar.working_between(calendar.next_working_instant(start), due)
+    long = period >= _working_day(calendar)
+    remind = _fraction(calendar, start, due, REMINDER_FRACTION) if long else None
+    if period <= timedelta():
+        period = MIN_PERIOD
+    if remind is not None and remind >= due:
+        remind = None
+    return Schedule(start=start, due=due, remind=remind, period=period)
 
 
 def _working_day(calendar: BusinessCalendar) -> timedelta:

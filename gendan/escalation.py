@@ -12,15 +12,24 @@ from gendan import audit
 from gendan.acknowledgements import escalate_unacknowledged, request_acks
 from gendan.batches import BusyHook, batch_size, one_at_a_time, write_batch
 from gendan.calendar import BusinessCalendar
+from gendan.dated_tasks import open_scheduled
 from gendan.digests import add_to_digest
 from gendan.message_context import task_context
 from gendan.models import Instance, Task, Timer, User
 from gendan.org import escalation_targets, holders
 from gendan.outbox import enqueue
 from gendan.runtime import Runtime
+from gendan.tasks import WINDOW_CLOSES
 from states import get_procedure
 
-LEVEL_NAMES = {-1: "waiting reminder", 0: "reminder", 1: "level 1", 2: "level 2", 3: "level 3"}
+LEVEL_NAMES = {
+    -2: "window closes",
+    -1: "waiting reminder",
+    0: "reminder",
+    1: "level 1",
+    2: "level 2",
+    3: "level 3",
+}
 
 
 @dataclass(frozen=True)
@@ -49,6 +58,9 @@ def escalate_due(
     with one_at_a_time(rt.db, "sweep") as alone:
         if not alone:
             return []
+        # Date-anchored tasks whose day has come open first: one already past due escalates
+        # in this same sweep (gendan.dated_tasks).
+        open_scheduled(rt, now=now, batch=batch, on_busy=on_busy, pause=pause)
         return _sweep(rt, now=now, batch=batch, on_busy=on_busy, pause=pause)
 
 
@@ -91,6 +103,10 @@ def _fire(
         from gendan.pausing import remind_waiting  # (gendan.pausing imports Escalation)
 
         return remind_waiting(session, timer, now=now, calendar=calendar)
+    if timer.level == WINDOW_CLOSES:  # a window nobody objected in: accepted by silence
+        from gendan.windows import close_window  # (gendan.windows fires through transitions)
+
+        return close_window(session, timer, now=now, calendar=calendar)
     task = session.get(Task, timer.task_id)
     timer.status, timer.fired_at = "fired", now
     session.add(timer)

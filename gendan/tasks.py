@@ -2,31 +2,37 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import update
 from sqlmodel import Session, select
 
 from gendan.calendar import BusinessCalendar
-from gendan.deadlines import schedule
-from gendan.errors import Conflict, NotFound
-from gendan.models import Instance, Task, Timer
-from gendan.org import department_id
+from gendan.deadlines import Schedule, opening, schedule, schedule_until
+from gendan.errors import Conflict, InvalidForm, NotFound
+from gendan.models import Department, Instance, Order, Task, Timer, User, UserRole
+from gendan.org import HEAD_ROLE, department_id, role_holders
 from gendan.task_notices import notify_new_task
 from gendan.timespec import RECV
-from states.base import Procedure
+from states.base import Procedure, TaskSpec, Wait
+
+#: Timer level of a window's close (``states.base.Window``): the sweep fires ``on_silence``.
+WINDOW_CLOSES = -2
+#: Task statuses still waiting on the state: closed with it when it is left.
+WAITING = ("open", "scheduled")
 
 
-def _instant(value: Any) -> datetime | None:
+def _instant(value: Any, zone: tzinfo = UTC) -> datetime | None:
+    """An instant from a form value; a naive one is read in ``zone``."""
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
+        return value if value.tzinfo else value.replace(tzinfo=zone)
     if isinstance(value, str) and value:
         try:
             parsed = datetime.fromisoformat(value)
         except ValueError:
             return None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
     return None
 
 
@@ -43,15 +49,128 @@ def clock_anchors(inst: Instance, proc: type[Procedure]) -> dict[str, datetime]:
     return anchors
 
 
-def business_dates(inst: Instance) -> dict[str, date]:
+def _as_date(value: Any) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and len(value) == 10:
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+def business_dates(
+    inst: Instance, order: Order | None = None, *, start_key: str | None = None
+) -> dict[str, date]:
+    """Dates a deadline or an opening counts back from (``Deadline.before_date``, ``OpensAt``).
+
+    The order's ``*_date`` fields, bare (``delivery_date``) and as ``order.<field>``, from
+    ``order`` (the row as it is now: another procedure may have moved the date) when given,
+    else from the instance's copy; and ``<form>.<field>`` for every date of the start form
+    (under ``start_key``) and of each event's latest form (``plan.packing_date``).
+    """
     out: dict[str, date] = {}
-    for name, value in inst.data.get("order", {}).items():
-        if isinstance(value, str) and name.endswith("_date"):
-            try:
-                out[name] = date.fromisoformat(value)
-            except ValueError:
-                continue
+    facts = order.model_dump() if order is not None else inst.data.get("order", {})
+    for name, value in facts.items():
+        day = _as_date(value) if name.endswith("_date") else None
+        if day is not None:
+            out[name] = out[f"order.{name}"] = day
+    scopes: dict[str, Any] = dict(inst.data.get("forms", {}))
+    if start_key and isinstance(inst.data.get(start_key), dict):
+        scopes.setdefault(start_key, inst.data[start_key])
+    for scope, values in scopes.items():
+        for name, value in (values or {}).items():
+            day = _as_date(value) if isinstance(value, str) and len(value) == 10 else None
+            if day is not None:
+                out[f"{scope}.{name}"] = day
     return out
+
+
+def entering_form(inst: Instance, proc: type[Procedure], entered_by: str | None) -> dict[str, Any]:
+    """The form of the move that entered the state: ``entered_by``'s, else the start form."""
+    if entered_by:
+        return dict(inst.data.get("forms", {}).get(entered_by) or {})
+    return dict(inst.data.get(proc.start_key) or {})
+
+
+def _form_value(inst: Instance, proc: type[Procedure], field: str, values: dict[str, Any]) -> Any:
+    """A field of the entering form; else of any form the instance holds (latest first)."""
+    if field in values:
+        return values[field]
+    for form in reversed(list(inst.data.get("forms", {}).values())):
+        if isinstance(form, dict) and field in form:
+            return form[field]
+    return (inst.data.get(proc.start_key) or {}).get(field)
+
+
+def order_of(session: Session, inst: Instance) -> Order | None:
+    return session.exec(select(Order).where(Order.order_no == inst.order_no)).first()
+
+
+def spec_of(proc: type[Procedure], task: Task, department_key: str | None) -> TaskSpec | None:
+    """The declaration a task was opened from (by title; role and department unless the
+    spec's participants were chosen at run time)."""
+    wait = proc.wait_for(task.state)
+    for spec in wait.tasks if wait else ():
+        if spec.title_zh != task.title_zh:
+            continue
+        if spec.participants or (spec.role, spec.department) == (task.role, department_key):
+            return spec
+    return None
+
+
+def recipients(
+    session: Session, spec: TaskSpec, values: dict[str, Any]
+) -> list[tuple[int, int | None, str]]:
+    """(department id, assignee id, role) of each task ``spec`` opens.
+
+    ``participants="form:<field>"``: one task per name in the field — a username (a task
+    assigned to that person, in the department where they hold the spec's role, else their
+    first) or a department key (offered to the spec's role there if anyone holds it, else
+    to its head). Choice: a name that is both is the department (fields naming departments
+    are choice lists of their keys; a person is named by a free username, which an
+    administrator can keep apart). An unknown name is a 422 on that field (nothing is
+    written); an empty
+    field leaves the task with the declared role and department (Choice: nobody named means
+    the step's own holder, never a task for no one).
+    """
+    if spec.participants is None:
+        return [(department_id(session, spec.department), None, spec.role)]
+    field = spec.participants.removeprefix("form:")
+    raw = values.get(field)
+    names = [raw] if isinstance(raw, str) else list(raw or [])
+    out: list[tuple[int, int | None, str]] = []
+    for name in dict.fromkeys(str(n).strip() for n in names if n and str(n).strip()):
+        dep = session.exec(select(Department).where(Department.key == name)).first()
+        if dep is not None and dep.id is not None:
+            role = spec.role if role_holders(session, spec.role, dep.id) else HEAD_ROLE
+            out.append((dep.id, None, role))
+            continue
+        user = session.exec(
+            select(User).where(User.username == name, User.is_active == True)  # noqa: E712
+        ).first()
+        if user is None or user.id is None:
+            raise InvalidForm({field: f"{name}: no such person or department / 无此人员或部门"})
+        out.append((_home_department(session, user, spec), user.id, spec.role))
+    return out or [(department_id(session, spec.department), None, spec.role)]
+
+
+def _home_department(session: Session, user: User, spec: TaskSpec) -> int:
+    rows = session.exec(
+        select(UserRole).where(UserRole.user_id == user.id).order_by(UserRole.id)
+    ).all()
+    for row in rows:
+        if row.role == spec.role:
+            return row.department_id
+    if rows:
+        return rows[0].department_id
+    headed = session.exec(select(Department).where(Department.head_user_id == user.id)).first()
+    if headed is not None and headed.id is not None:
+        return headed.id
+    return department_id(session, spec.department)
 
 
 def open_tasks(
@@ -61,44 +180,164 @@ def open_tasks(
     proc: type[Procedure],
     now: datetime,
     calendar: BusinessCalendar,
+    entered_by: str | None = None,
 ) -> list[Task]:
-    """Open the tasks the instance's new state waits for, each with its due time and timers."""
+    """Open the tasks the instance's new state waits for, each with its due time and timers.
+
+    ``entered_by``: the event that entered the state (its form names run-time participants
+    and form-given due times; None: the start form). A date-anchored task (``OpensAt``)
+    whose day has not come is created ``scheduled`` and opened by the sweep
+    (``gendan.dated_tasks``); a window's tasks are due when it closes (``gendan.windows``).
+    """
     tasks: list[Task] = []
     anchors = clock_anchors(inst, proc)
-    dates = business_dates(inst)
+    dates = business_dates(inst, order_of(session, inst), start_key=proc.start_key)
+    values = entering_form(inst, proc, entered_by)
+    wait = proc.wait_for(inst.state)
+    window = wait.window if wait else None
+    closes = (
+        schedule(calendar, window.deadline, opened=now, anchors=anchors, dates=dates)
+        if window
+        else None
+    )
     for spec in proc.tasks_for(inst.state, inst.data):
-        dl = spec.deadline
-        plan = schedule(calendar, dl, opened=now, anchors=anchors, dates=dates) if dl else None
-        task = Task(
-            instance_id=inst.id,
-            state=inst.state,
-            round=inst.version,
-            role=spec.role,
-            department_id=department_id(session, spec.department),
-            title_zh=spec.title_zh,
-            title_en=spec.title_en,
-            sla=str(dl.sla) if dl and dl.sla else "",
-            deadline_zh=dl.label("zh") if dl else "",
-            deadline_en=dl.label("en") if dl else "",
-            deadline_kind=dl.basis if dl else "",
-            chain=list(spec.chain),
-            decisions=list(spec.decisions),
-            pauses_for=spec.pauses_for,
-            created_at=now,
-            clock_start=plan.start if plan else None,
-            due_at=plan.due if plan else None,
-            period_minutes=int(plan.period.total_seconds() // 60) if plan else 0,
-        )
-        session.add(task)
-        session.flush()
-        if plan is not None:
-            # A received-at long past makes the task overdue at once: the next sweep escalates.
-            session.add(Timer(task_id=task.id, level=1, due_at=plan.due))
-            if plan.remind is not None and plan.remind > now:
-                session.add(Timer(task_id=task.id, level=0, due_at=plan.remind))
-        notify_new_task(session, task, calendar=calendar, now=now, inst=inst)  # e-mail holders
-        tasks.append(task)
+        for dep_id, assignee_id, role in recipients(session, spec, values):
+            task = Task(
+                instance_id=inst.id,
+                state=inst.state,
+                round=inst.version,
+                role=role,
+                department_id=dep_id,
+                assignee_id=assignee_id,
+                title_zh=spec.title_zh,
+                title_en=spec.title_en,
+                chain=list(spec.chain),
+                decisions=list(spec.decisions),
+                pauses_for=spec.pauses_for,
+                created_at=now,
+            )
+            if wait is not None and closes is not None:
+                _as_window_task(session, task, wait, closes)
+                notify_new_task(session, task, calendar=calendar, now=now, inst=inst)
+            elif spec.opens is not None:
+                task.opens_at = opening(calendar, spec.opens, dates)
+                if task.opens_at is None or task.opens_at > now:
+                    _schedule_later(session, task, spec, calendar, anchors, dates)
+                else:
+                    start_clock(session, task, spec, inst=inst, proc=proc, now=now,
+                                calendar=calendar, values=values, opened=now)  # fmt: skip
+            else:
+                start_clock(session, task, spec, inst=inst, proc=proc, now=now,
+                            calendar=calendar, values=values, opened=now)  # fmt: skip
+            tasks.append(task)
     return tasks
+
+
+def _deadline_words(task: Task, spec: TaskSpec) -> None:
+    dl = spec.deadline
+    task.sla = str(dl.sla) if dl and dl.sla else ""
+    task.deadline_zh = dl.label("zh") if dl else ""
+    task.deadline_en = dl.label("en") if dl else ""
+    task.deadline_kind = dl.basis if dl else ""
+    if spec.due is not None:
+        task.deadline_zh, task.deadline_en = "按联系单要求时间", "by the time the form asks"
+
+
+def plan_of(
+    spec: TaskSpec,
+    *,
+    inst: Instance,
+    proc: type[Procedure],
+    calendar: BusinessCalendar,
+    opened: datetime,
+    anchors: dict[str, datetime],
+    dates: dict[str, date],
+    values: dict[str, Any],
+) -> Schedule | None:
+    """The task's deadline instants: its declared deadline, or the form-given due time."""
+    if spec.due is not None:
+        field = spec.due.removeprefix("form:")
+        due = _instant(_form_value(inst, proc, field, values), zone=calendar.zone)
+        if due is None:
+            raise InvalidForm({field: "a due time is required / 须填写要求完成时间"})
+        return schedule_until(calendar, start=opened, due=due)
+    if spec.deadline is None:
+        return None
+    return schedule(calendar, spec.deadline, opened=opened, anchors=anchors, dates=dates)
+
+
+def start_clock(
+    session: Session,
+    task: Task,
+    spec: TaskSpec,
+    *,
+    inst: Instance,
+    proc: type[Procedure],
+    now: datetime,
+    calendar: BusinessCalendar,
+    values: dict[str, Any],
+    opened: datetime,
+) -> None:
+    """Open ``task`` now: its clock starts at ``opened``, its timers are set, holders told."""
+    dates = business_dates(inst, order_of(session, inst), start_key=proc.start_key)
+    anchors = clock_anchors(inst, proc)
+    plan = plan_of(spec, inst=inst, proc=proc, calendar=calendar, opened=opened,
+                   anchors=anchors, dates=dates, values=values)  # fmt: skip
+    _deadline_words(task, spec)
+    task.status = "open"
+    task.clock_start = plan.start if plan else None
+    task.due_at = plan.due if plan else None
+    task.period_minutes = int(plan.period.total_seconds() // 60) if plan else 0
+    session.add(task)
+    session.flush()
+    if plan is not None:
+        # A received-at long past makes the task overdue at once: the next sweep escalates.
+        session.add(Timer(task_id=task.id, level=1, due_at=plan.due))
+        if plan.remind is not None and plan.remind > now:
+            session.add(Timer(task_id=task.id, level=0, due_at=plan.remind))
+    notify_new_task(session, task, calendar=calendar, now=now, inst=inst)  # e-mail holders
+
+
+def _schedule_later(
+    session: Session,
+    task: Task,
+    spec: TaskSpec,
+    calendar: BusinessCalendar,
+    anchors: dict[str, datetime],
+    dates: dict[str, date],
+) -> None:
+    """A date-anchored task not open yet: no timers, nobody told; its planned due time is
+    kept so the order page can show it (None while its date is not set)."""
+    _deadline_words(task, spec)
+    task.status = "scheduled"
+    if task.opens_at is not None and spec.deadline is not None and spec.due is None:
+        try:
+            plan = schedule(
+                calendar, spec.deadline, opened=task.opens_at, anchors=anchors, dates=dates
+            )
+            task.due_at, task.clock_start = plan.due, plan.start
+        except ValueError:
+            task.due_at = None
+    session.add(task)
+    session.flush()
+
+
+def _as_window_task(session: Session, task: Task, wait: Wait, closes: Schedule) -> None:
+    """A recipient's task in a window: due at the close, no escalation; it may object."""
+    assert wait.window is not None
+    dl = wait.window.deadline
+    task.status = "open"
+    task.clock_start, task.due_at = closes.start, closes.due
+    task.period_minutes = int(closes.period.total_seconds() // 60)
+    task.chain = []
+    task.decisions = task.decisions or [wait.window.objection]
+    task.sla = str(dl.sla) if dl.sla else ""
+    task.deadline_zh = f"异议期 {dl.label('zh')}（逾期无异议视为接受）"
+    task.deadline_en = f"objection window {dl.label('en')} (silence is consent)"
+    task.deadline_kind = dl.basis
+    session.add(task)
+    session.flush()
+    session.add(Timer(task_id=task.id, level=WINDOW_CLOSES, due_at=closes.due))
 
 
 def open_task(session: Session, task_id: int) -> Task:
@@ -124,7 +363,7 @@ def cancel_timers(session: Session, *, task_ids: list[int]) -> None:
 def close_open_tasks(session: Session, *, instance_id: int, now: datetime, status: str) -> None:
     """Close what is still open on the instance (the state it waited in is left)."""
     open_ = session.exec(
-        select(Task).where(Task.instance_id == instance_id, Task.status == "open")
+        select(Task).where(Task.instance_id == instance_id, Task.status.in_(WAITING))
     ).all()
     for task in open_:
         task.status = status

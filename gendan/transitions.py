@@ -17,15 +17,17 @@ from statemachine.exceptions import TransitionNotAllowed
 import forms
 from gendan import audit, jobs, links
 from gendan.calendar import BusinessCalendar
+from gendan.dated_tasks import move_dated_tasks
 from gendan.decisions import OPINION, task_decisions
 from gendan.effects import apply_order_fields, enter_state, issue_document, reserve_stock
 from gendan.errors import Conflict, IllegalTransition, InvalidForm, NotAllowed, NotFound
 from gendan.limits import MAX_TEXT, check_text
+from gendan.masterdata import customer_class_of
 from gendan.models import Department, FinishedStock, Instance, Order, Task, User
 from gendan.org import Actor, may_act_on
 from gendan.pausing import resume_if_paused
 from gendan.security import verify_password
-from gendan.tasks import cancel_timers, close_open_tasks, open_task, open_tasks
+from gendan.tasks import WAITING, cancel_timers, close_open_tasks, open_task, open_tasks
 from states import PROCEDURES, get_procedure
 from states.base import Countersign, Procedure, Step
 
@@ -103,6 +105,8 @@ def start_instance(
         order = Order.model_validate(
             {**{k: v for k, v in values.items() if k in fields}, "created_at": now}
         )
+        # a known customer's class comes from the master data; the form's value otherwise
+        order.customer_class = customer_class_of(session, order.customer) or order.customer_class
         session.add(order)
     elif order is None:
         raise InvalidForm({"order_no": f"no order {order_no}"})
@@ -402,7 +406,7 @@ def _round_opinions(session: Session, task: Task) -> list[dict[str, Any]] | None
             Task.instance_id == task.instance_id, Task.state == task.state, Task.round == task.round
         )
     ).all()
-    if any(t.status == "open" for t in siblings):
+    if any(t.status in WAITING for t in siblings):
         return None
     return [
         {**t.form_data, "role": t.role, "by": t.closed_by_id}
@@ -550,7 +554,11 @@ def _fire(
     final = proc.states_map[inst.state].final
     if final:
         inst.closed_at = now
-    open_tasks(session, inst=inst, proc=proc, now=now, calendar=calendar)
+    open_tasks(session, inst=inst, proc=proc, now=now, calendar=calendar, entered_by=event)
+    # A date this move set (the order's delivery date, a plan's packing date) moves the
+    # order's date-anchored tasks, audited (gendan.dated_tasks).
+    move_dated_tasks(session, order_no=inst.order_no, calendar=calendar, now=now, actor=actor,
+                     cause={"event": event, "instance": inst.id})  # fmt: skip
     # Children, automatic step; a state whose children are all done moves on at once (nested).
     links.entered(session, inst=inst, proc=proc, now=now, calendar=calendar)
     if final:
