@@ -42,6 +42,8 @@ audit_app = typer.Typer(help="The hash-chained audit trail.", no_args_is_help=Tr
 app.add_typer(audit_app, name="audit")
 keys_app = typer.Typer(help="The key that signs the audit trail's seals.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+jobs_app = typer.Typer(help="Automatic steps (jobs) of the procedures.", no_args_is_help=True)
+app.add_typer(jobs_app, name="jobs")
 
 #: How long ``gendan serve`` waits for its local Prefect server to answer (it needs ~13 s).
 PREFECT_START_TIMEOUT = 90.0
@@ -151,6 +153,22 @@ def sweep(at: AtOpt = None, replay: ReplayOpt = False) -> None:
         )
     local = now.astimezone(ZoneInfo(rt.settings.timezone)).strftime("%Y-%m-%d %H:%M %Z")
     typer.echo(f"{len(done)} escalation(s) as of {local}")
+
+
+@jobs_app.command("run")
+def jobs_run(at: AtOpt = None, replay: ReplayOpt = False) -> None:
+    """Run every automatic step due now (or as of --at) once and print each attempt."""
+    from gendan.jobs import run_due
+
+    rt = build_runtime()
+    runs = run_due(rt, now=_instant(at, rt, replay=replay))
+    for run in runs:
+        what = run.event or run.error or ""
+        typer.echo(
+            f"job {run.job_id} {run.job}  instance {run.instance_id}  "
+            f"attempt {run.attempt}: {run.outcome}  {what}"
+        )
+    typer.echo(f"{len(runs)} automatic step attempt(s)")
 
 
 @app.command()

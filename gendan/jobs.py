@@ -172,17 +172,15 @@ def claim_next(rt: Runtime, *, now: datetime, lease_from: datetime) -> Claim | N
         if row.status == "running" and row.attempts >= row.max_attempts:
             return Claim(row.id, row.attempts, exhausted=True)  # its runner died on the last try
         lease = lease_from + LEASE
+        job_id, status, attempts = row.id, row.status, row.attempts  # before the UPDATE syncs
         took = session.execute(
             update(Job)
-            .where(Job.id == row.id, Job.status == row.status, Job.attempts == row.attempts)
+            .where(Job.id == job_id, Job.status == status, Job.attempts == attempts)
             .values(
-                status="running",
-                attempts=row.attempts + 1,
-                lease_until=lease,
-                next_attempt_at=lease,
+                status="running", attempts=attempts + 1, lease_until=lease, next_attempt_at=lease
             )  # fmt: skip
         )
-        return Claim(row.id, row.attempts + 1) if took.rowcount == 1 else False
+        return Claim(job_id, attempts + 1) if took.rowcount == 1 else False
 
     while True:
         got = write_batch(rt.db, work, pause=False)
