@@ -540,3 +540,52 @@ class Job(SQLModel, table=True):
     result: dict = _json()
     created_at: datetime = _ts(nullable=False)
     done_at: datetime | None = _ts(nullable=True)
+
+
+class Customer(SQLModel, table=True):
+    """A customer of the master data (PROCEDURES.md "Master data"): the class sales gives it
+    (A/B/C, 000/3 排期原则 2), the credit terms the sales head grants, a contact."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True, index=True)
+    #: The name orders carry (订单登记's customer): how intake finds the class.
+    name: str = Field(unique=True, index=True)
+    customer_class: str = "B"
+    credit_terms: str = ""
+    contact_name: str = ""
+    contact_phone: str = ""
+    contact_email: str = ""
+    updated_at: datetime = _ts(nullable=False)
+
+
+class ProductionLine(SQLModel, table=True):
+    """A production line (生产线), run by a department (e.g. the workshop)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, index=True)
+    name_zh: str
+    name_en: str
+    department_key: str = ""
+    updated_at: datetime = _ts(nullable=False)
+
+
+class ProductionTeam(SQLModel, table=True):
+    """A team (班组) of a line; its kind: sample team (样品组), dedicated, regular."""
+
+    __table_args__ = (UniqueConstraint("line_id", "key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    line_id: int = Field(foreign_key="productionline.id", index=True)
+    key: str
+    name_zh: str
+    name_en: str
+    #: sample | dedicated | regular
+    kind: str = "regular"
+    updated_at: datetime = _ts(nullable=False)
+
+
+class MasterSetting(SQLModel, table=True):
+    """A setting planning reads (e.g. the urgent-order size threshold), never hard-coded."""
+
+    key: str = Field(primary_key=True)
+    value: str
+    updated_at: datetime = _ts(nullable=False)

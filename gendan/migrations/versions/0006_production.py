@@ -26,6 +26,7 @@ def upgrade() -> None:
     # Each part of issue 9 adds its tables and columns below, in the order of the models.
     _links_and_jobs()
     _dated_tasks()
+    _master_data()
     pass
 
 
@@ -76,6 +77,57 @@ def _dated_tasks() -> None:
     """Date-anchored tasks (states.base.OpensAt): scheduled until ``opens_at``."""
     op.add_column("task", sa.Column("opens_at", T(), nullable=True))
     op.create_index("ix_task_opens", "task", ["status", "opens_at"])
+
+
+def _master_data() -> None:
+    """Master data planning reads (gendan.masterdata): customers, lines, teams, settings."""
+    op.create_table(
+        "customer",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("code", S(), nullable=False),
+        sa.Column("name", S(), nullable=False),
+        sa.Column("customer_class", S(), nullable=False),
+        sa.Column("credit_terms", S(), nullable=False),
+        sa.Column("contact_name", S(), nullable=False),
+        sa.Column("contact_phone", S(), nullable=False),
+        sa.Column("contact_email", S(), nullable=False),
+        sa.Column("updated_at", T(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index(op.f("ix_customer_code"), "customer", ["code"], unique=True)
+    op.create_index(op.f("ix_customer_name"), "customer", ["name"], unique=True)
+    op.create_table(
+        "productionline",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("key", S(), nullable=False),
+        sa.Column("name_zh", S(), nullable=False),
+        sa.Column("name_en", S(), nullable=False),
+        sa.Column("department_key", S(), nullable=False),
+        sa.Column("updated_at", T(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index(op.f("ix_productionline_key"), "productionline", ["key"], unique=True)
+    op.create_table(
+        "productionteam",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("line_id", sa.Integer(), nullable=False),
+        sa.Column("key", S(), nullable=False),
+        sa.Column("name_zh", S(), nullable=False),
+        sa.Column("name_en", S(), nullable=False),
+        sa.Column("kind", S(), nullable=False),
+        sa.Column("updated_at", T(), nullable=False),
+        sa.ForeignKeyConstraint(["line_id"], ["productionline.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("line_id", "key"),
+    )
+    op.create_index(op.f("ix_productionteam_line_id"), "productionteam", ["line_id"])
+    op.create_table(
+        "mastersetting",
+        sa.Column("key", S(), nullable=False),
+        sa.Column("value", S(), nullable=False),
+        sa.Column("updated_at", T(), nullable=False),
+        sa.PrimaryKeyConstraint("key"),
+    )
 
 
 def downgrade() -> None:
