@@ -38,7 +38,10 @@ def entered(
 
     effect = proc.entering.get(inst.state)
     for child in effect.starts if effect else ():
-        start_child(session, parent=inst, proc=proc, child=child, now=now, calendar=calendar)
+        for form in child.each(inst.data) if child.each else (None,):
+            start_child(
+                session, parent=inst, proc=proc, child=child, now=now, calendar=calendar, form=form
+            )
     wait = proc.wait_for(inst.state)
     if wait is not None and wait.automatic is not None:
         jobs.queue(session, inst=inst, automatic=wait.automatic, now=now)
@@ -54,8 +57,11 @@ def start_child(
     child: Child,
     now: datetime,
     calendar: BusinessCalendar,
+    form: dict[str, Any] | None = None,
 ) -> Instance | None:
     """Start one declared child on the parent's order, as the system; link and audit it.
+
+    ``form``: one of ``Child.each``'s start forms; the child runs on the order it names.
 
     Skipped (None) when its procedure is not registered (a parent declared before its child
     procedure exists), when the parent's ``when`` predicate does not hold, or when the order
@@ -68,23 +74,25 @@ def start_child(
         return None
     if child.when is not None and not proc.predicates[child.when](parent.data):
         return None
+    order_no = str(form["order_no"]) if form and form.get("order_no") else parent.order_no
     running = session.exec(
         select(Instance.id).where(
-            Instance.order_no == parent.order_no,
+            Instance.order_no == order_no,
             Instance.procedure == child.procedure,
             Instance.closed_at.is_(None),
         )
     ).first()
     if running is not None:
         return None
-    form = dict(child.data(parent.data)) if child.data else {}
+    if form is None:
+        form = dict(child.data(parent.data)) if child.data else {}
     if "order_no" in forms.get_form(child_proc.start_form).model_fields:
-        form.setdefault("order_no", parent.order_no)
+        form.setdefault("order_no", order_no)
     created = create_instance(
         session,
         proc=child_proc,
         form_data=form,
-        order_no=parent.order_no,
+        order_no=order_no,
         created_by_id=parent.created_by_id,
         actor=None,
         now=now,

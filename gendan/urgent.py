@@ -24,8 +24,6 @@ DISPLACEABLE = ("contracted", "released")
 #: Choice: orders due up to this many days after the urgent order's date compete with it
 #: for the same capacity (the seed gives no horizon; a month covers a planning cycle).
 HORIZON_DAYS = 30
-#: The procedure whose delivery path (§2 (2)) takes each moved date.
-CHANGE_PROCEDURE = "order_change"
 
 
 def _date(value: Any) -> date | None:
@@ -71,25 +69,6 @@ def rank_job(session: Session, inst: Instance, now: datetime) -> tuple[str, dict
     chosen.update(inst.data.get("forms", {}).get("to_dedicated_team", {}))
     ranked = rank_displaced(displaced_candidates(session, inst), urgent_line=chosen.get("team"))
     return "ranked", {"ranking": [r.as_dict() for r in ranked], "at": now.isoformat()}
-
-
-def moved_dates(inst: Instance) -> list[dict[str, Any]]:
-    """The rows of the planner's adjustment: each order whose delivery date moves."""
-    return list(inst.data.get("forms", {}).get("plans_adjusted", {}).get("rows", []))
-
-
-def change_request(inst: Instance, row: dict[str, Any], now: datetime) -> dict[str, Any]:
-    """客户更改通知登记 for one moved order: the urgent insertion asks for its new date."""
-    return {
-        "order_no": row["order_no"],
-        "received_at": now.isoformat(),
-        "requested_by": f"紧急插单 {inst.order_no} / urgent order {inst.order_no}",
-        "source": "customer",
-        "change_description": (
-            f"因紧急插单 {inst.order_no} 交期由 {row['old_date']} 改为 {row['new_date']} / "
-            f"urgent order {inst.order_no} moves the date {row['old_date']} → {row['new_date']}"
-        ),
-    }
 
 
 def summarize(trail: list[dict[str, Any]], data: dict[str, Any]) -> dict[str, Any]:

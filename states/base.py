@@ -134,6 +134,10 @@ class Child:
     #: Parent instance data → the child's start form values (order_no is filled in if missing).
     data: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     when: str | None = None
+    #: One child per start form this returns (parent data → forms), each on the order its
+    #: form's ``order_no`` names — another order than the parent's (§4: a §2 delivery change
+    #: for each displaced order whose date moved). Replaces ``data``.
+    each: Callable[[dict[str, Any]], list[dict[str, Any]]] | None = None
 
 
 @dataclass(frozen=True)

@@ -110,6 +110,34 @@ def _plan_start(data: dict[str, Any]) -> dict[str, Any]:
     return {"received_at": data.get("at", {}).get("notice"), "remarks": "紧急插单 / urgent order"}
 
 
+def moved_changes(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """001W 3.4.4: a §2 delivery change (客户更改通知登记) for each displaced order whose date
+    the planner moved, received when the plans were adjusted.
+
+    Choice: the change is raised as the customer's (source "customer"), since only sales may
+    move a date with the customer (001M 1.5.2); the sales clerk classifies it within 30 WM.
+    """
+    own = data.get("intake", {}).get("order_no", "")
+    at = data.get("at", {}).get("adjusted")
+    rows = data.get("forms", {}).get("plans_adjusted", {}).get("rows", [])
+    return [
+        {
+            "order_no": r["order_no"],
+            "received_at": at,
+            "requested_by": f"紧急插单 {own} / urgent order {own}",
+            "source": "customer",
+            "change_description": (
+                f"因紧急插单 {own} 交期由 {r['old_date']} 改为 {r['new_date']} / the urgent "
+                f"order {own} moves the delivery date {r['old_date']} → {r['new_date']}"
+            ),
+        }
+        for r in rows
+    ]
+
+
+#: Each moved delivery date goes through §2 (2) on its own order.
+DELIVERY_CHANGES = (Child("order_change", each=moved_changes),)
+
 #: Sub-procedures started flagged urgent when the urgent notice is out (001W 3.4.2).
 CHILDREN = (
     Child("production_plan", urgent=True, data=_plan_start),
@@ -478,7 +506,10 @@ class UrgentOrder(Procedure):
         ),
         "ranked": Step("排序建议已生成", "Ranking suggested"),
         "plans_adjusted": Step(
-            "计划已调整并报管理层", "Plans adjusted and reported", form="displaced_adjustment"
+            "计划已调整并报管理层",
+            "Plans adjusted and reported",
+            form="displaced_adjustment",
+            marks="adjusted",
         ),
         "issue_urgent_notice": Step(
             "下达紧急订单生产通知单",
@@ -533,7 +564,7 @@ class UrgentOrder(Procedure):
     }
     entering = {
         # 001W 3.4.4: the adjusted plans are reported to management
-        "notice_issue": OnEnter(inform_heads=("gm_office",)),
+        "notice_issue": OnEnter(inform_heads=("gm_office",), starts=DELIVERY_CHANGES),
         # 001W 3.4.2: the plan (§3) and, for a special order, the coordination (§1b) start
         # flagged urgent once the urgent notice is out
         "in_production": OnEnter(order_status="released", starts=CHILDREN),

@@ -1,0 +1,1 @@
+"""Job functions of automatic steps (``gendan.jobs``), one module per procedure."""
