@@ -24,12 +24,34 @@ DOC_PREFIX = {
     "tech_change": "JG",
     "shipping_note": "FH",
     "review_record": "PS",
+    # §4: 紧急订单评审记录表 JP, 紧急订单生产通知单 JT, 制程异常申报单 YC, 成品入库单（急单）JR
+    "urgent_review_record": "JP",
+    "urgent_notice": "JT",
+    "process_exception": "YC",
+    "urgent_stock_in": "JR",
+    # §3: 生产计划表 JH, 生产协作指令 XZ, 联系单 LX, 催促单 CC, 交期延误报告 YW, 成品入库单 RK,
+    # 发货通知单 FT
+    "production_plan": "JH",
+    "cooperation_instruction": "XZ",
+    "liaison_sheet": "LX",
+    "urge_note": "CC",
+    "delay_report": "YW",
+    "fg_receipt": "RK",
+    "shipping_notice": "FT",
 }
 
 
 #: Papers that instruct someone to make, buy or ship: what a cancellation recalls. Records
 #: (the compiled 订单评审表) stay as they were.
-RECALLABLE = ("production_notice", "shipping_note", "change_notice", "tech_change")
+RECALLABLE = (
+    "production_notice",
+    "shipping_note",
+    "change_notice",
+    "tech_change",
+    "production_plan",
+    "cooperation_instruction",
+    "shipping_notice",
+)
 
 
 def apply_order_fields(order: Order, step: Step, values: dict[str, Any]) -> dict[str, Any]:

@@ -32,9 +32,13 @@ ORDER_STATUSES: dict[str, Pair] = {
     "ready_to_ship": ("库存发货", "ready to ship from stock"),
     "declined": ("不接订单", "declined"),
     "cancelled": ("已取消", "cancelled"),
+    "shipped": ("已发运", "shipped"),
+    "delivered": ("已到货", "delivered"),
+    "paid": ("货款已收回", "paid"),
 }
 
 TASK_STATUSES: dict[str, Pair] = {
+    "scheduled": ("待开启", "scheduled"),
     "open": ("待办", "open"),
     "done": ("已完成", "done"),
     "cancelled": ("已取消", "cancelled"),
@@ -97,7 +101,9 @@ AUDIT_ACTIONS: dict[str, Pair] = {
     "comment": ("评论", "comment"),
     "attachment_added": ("上传附件", "attachment added"),
     "copied": ("抄送", "copied"),
-    "deadline_moved": ("期限随日历调整", "deadline moved by the calendar"),
+    "deadline_moved": ("期限调整（日历或业务日期）", "deadline moved (calendar or date)"),
+    "task_opened": ("按业务日期开启任务", "task opened on its date"),
+    "window_closed": ("异议期届满（无异议视为接受）", "window closed (silence is consent)"),
     "admin.create_user": ("新建用户", "user created"),
     "admin.update_user": ("修改用户", "user changed"),
     "admin.reset_password": ("重置密码", "password reset"),
@@ -137,6 +143,7 @@ DEADLINE_WORDS: dict[str, Pair] = {
     "missed": ("超期完成", "missed"),
     "no_deadline": ("无期限", "no deadline"),
     "not_yet_due": ("未到期", "not yet due"),
+    "scheduled": ("待开启", "opens later"),
     "paused": ("暂停计时", "paused"),
     "minute": ("工作分钟", "working minute"),
     "minutes": ("工作分钟", "working minutes"),

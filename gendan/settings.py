@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -63,6 +64,13 @@ class Settings(BaseSettings):
     #: The largest file (MB) one may attach to an instance (a drawing, a scanned contract);
     #: the upload routes alone accept bodies this large, every other route stays at 1 MB.
     attachment_max_mb: int = 20
+    #: §4 urgent insertion (001W 3.4.3): an A-class order of at most this many units is
+    #: "small" and goes to the sample group (样品组); larger ones to a dedicated team.
+    urgent_small_order_max: int = 50
+    #: §3 planning variant (Choice: one per factory, the seeds describe different companies):
+    #: "single" — the production manager decomposes the plan (001M 2.1.1); "pmc" — the
+    #: planner copies MC and distributes to plants, the PMC manager approves (003 5.3.2).
+    planning_variant: Literal["single", "pmc"] = "single"
     #: Sweep and delivery intervals for ``gendan serve`` (seconds).
     sweep_interval: int = 60
     delivery_interval: int = 30
