@@ -418,7 +418,7 @@ class CustomerConsent(FormModel):
 
     key = "customer_consent"
     title_zh = "客户意见（缺件发货）"
-    title_en = "Customer's answer (short shipment)"
+    title_en = "Customer answer (short shipment)"
 
     consents: bool = label("客户同意缺件发货", "Customer consents", default=False)
     contact: str = label("客户联系人", "Customer contact", max_length=SHORT)
@@ -548,7 +548,7 @@ class PaymentChase(FormModel):
     salesperson: str = label("业务员", "Salesperson", max_length=SHORT)
     invoice_checked: bool = label("已核对发票", "Invoice checked", default=False)
     customer_answer: str | None = label(
-        "客户答复", "Customer's answer", default=None, long=True, max_length=LONG
+        "客户答复", "Customer answer", default=None, long=True, max_length=LONG
     )
 
 

@@ -137,7 +137,7 @@ def _one(
 
 
 def all_signed(_opinions: list[dict[str, Any]]) -> str:
-    return "signed"
+    return "plan_signed"
 
 
 IN_PRODUCTION_PM = ("packing_notice", "cannot_make_in_time", "remedies_exhausted", "design_late")
@@ -293,7 +293,7 @@ class ProductionPlan(Procedure):
                 for role, dep in RECIPIENTS
             ),
             window=Window(WINDOW, on_silence="accepted", objection="objected"),
-            shows=("plan", "signed"),
+            shows=("plan", "plan_signed"),
         ),
     )
     settlement = _one(
@@ -663,7 +663,7 @@ class ProductionPlan(Procedure):
     distribute = distributing.to(pmc_approval)
     approve_plan = pmc_approval.to(signing)
     return_plan = pmc_approval.to(distributing)
-    signed = signing.to(objection_window)
+    plan_signed = signing.to(objection_window)
     accepted = objection_window.to(prestart)
     objected = objection_window.to(settlement)
     settle = settlement.to(date_referral, cond="moves_date") | settlement.to(prestart)
@@ -730,7 +730,7 @@ class ProductionPlan(Procedure):
         ),
         "approve_plan": Step("批准", "Approve", signature="approved"),
         "return_plan": Step("退回", "Return", reason_required=True, signature="rejected"),
-        "signed": Step("会签完成，计划下发", "Signed; the plan goes out", marks="plan_sent"),
+        "plan_signed": Step("会签完成，计划下发", "Signed; the plan goes out", marks="plan_sent"),
         "accepted": Step("无异议，计划生效", "No objection: the plan stands"),
         "objected": Step("提出异议", "Object", form="plan_objection"),
         "settle": Step("异议已协调", "Objection settled", form="objection_settlement"),
