@@ -80,7 +80,9 @@ class UrgentReviewRecord(FormModel):
         choices={"feasible": ("可行", "Feasible"), "infeasible": ("无法完成", "Cannot be made")},
     )
     delivery_date: date = label("要求交期", "Requested delivery date")
-    rows: list[UrgentReviewRow] = label("评审意见", "Opinions", min_length=1)
+    rows: list[UrgentReviewRow] = label(
+        "评审意见", "Opinions", min_length=1, json_schema_extra={"compiled": True}
+    )
 
 
 class MaterialDelay(FormModel):

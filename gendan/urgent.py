@@ -137,3 +137,20 @@ def trail_of(session: Session, inst: Instance) -> list[dict[str, Any]]:
 def summary_job(session: Session, inst: Instance, now: datetime) -> tuple[str, dict[str, Any]]:
     """[A] The closing data summary, stored on the instance as the ``summarized`` values."""
     return "summarized", summarize(trail_of(session, inst), inst.data)
+
+
+def line_rule_job(session: Session, inst: Instance, now: datetime) -> tuple[str, dict[str, Any]]:
+    """[A] 001W 3.4.3: the line the rule gives, from the order's customer class (taken from
+    the customer master at intake) and the master data's size threshold."""
+    from gendan.masterdata import setting
+    from states.urgent_order import line_for
+
+    order = inst.data.get("order", {})
+    small_max = setting(session, "urgent_small_order_max")
+    cls, qty = order.get("customer_class"), order.get("quantity")
+    return "line_suggested", {
+        "line": line_for(cls, qty, small_max),
+        "customer_class": cls,
+        "quantity": qty,
+        "small_order_max": small_max,
+    }

@@ -59,16 +59,14 @@ NOW = Deadline.immediate(seed="立即")
 LINE_EVENTS = ("to_sample_group", "to_dedicated_team")
 
 
-def line_for(customer_class: str | None, quantity: int | None) -> str:
+def line_for(customer_class: str | None, quantity: int | None, small_max: int) -> str:
     """001W 3.4.3: an A-class customer's small order → 样品组; otherwise a dedicated team.
 
-    Choice: "small" is at most ``urgent_small_order_max`` units (gendan.settings; the seed
-    gives no figure), and a small order of a B or C customer also gets a dedicated team, the
-    only other line the seed names.
+    Choice: "small" is at most ``small_max`` units — the master data's urgent-order size
+    threshold (the seed gives no figure) — and a small order of a B or C customer also gets
+    a dedicated team, the only other line the seed names.
     """
-    from gendan.settings import get_settings  # configuration, read when the need is submitted
-
-    small = (quantity or 0) <= get_settings().urgent_small_order_max
+    small = (quantity or 0) <= small_max
     return "sample_group" if customer_class == "A" and small else "dedicated_team"
 
 
@@ -262,6 +260,18 @@ class UrgentOrder(Procedure):
             shows=("material_late",),
         ),
     )
+    line_rule = Waiting(
+        "按规则确定生产线 / Line rule applied",
+        wait=Wait(
+            automatic=Automatic(
+                job="urgent_line_rule",
+                outcomes=("line_suggested",),
+                owner_role="production_manager",
+                seed="001W 3.4.3",
+            ),
+            urgent=True,
+        ),
+    )
     line_choice = Waiting(
         "安排专线 / Line chosen",
         wait=_urgent(
@@ -273,7 +283,7 @@ class UrgentOrder(Procedure):
                 Deadline.wh(4),
                 "001W 3.4.3",
             ),
-            shows=("start",),
+            shows=("start", "line_suggested"),
         ),
     )
     ranking = Waiting(
@@ -446,10 +456,11 @@ class UrgentOrder(Procedure):
     explained = production_explains.to(sales_explains)
     as_normal_order = sales_explains.to(normal_order)
     decline = sales_explains.to(declined)
-    materials_agreed = materials.to(line_choice)
+    materials_agreed = materials.to(line_rule)
     material_late = materials.to(material_delay)
-    accept_late_date = material_delay.to(line_choice)
-    replan = material_delay.to(line_choice)
+    accept_late_date = material_delay.to(line_rule)
+    replan = material_delay.to(line_rule)
+    line_suggested = line_rule.to(line_choice)
     to_sample_group = line_choice.to(ranking)
     to_dedicated_team = line_choice.to(ranking)
     ranked = ranking.to(plan_adjust)
@@ -504,6 +515,7 @@ class UrgentOrder(Procedure):
             form="line_choice",
             fixed={"line": "dedicated_team"},
         ),
+        "line_suggested": Step("规则给出生产线", "Line given by the rule"),
         "ranked": Step("排序建议已生成", "Ranking suggested"),
         "plans_adjusted": Step(
             "计划已调整并报管理层",
@@ -576,22 +588,13 @@ class UrgentOrder(Procedure):
     predicates = {**PREDICATES}
 
     @classmethod
-    def agreed(cls, event: str, values: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
-        """The line the rule gives, fixed when the need is submitted (the order's customer
-        class and quantity are known then): the line step must follow it."""
-        if event != "submit_need":
-            return {}
-        order = data.get("order", {})
-        return {"line": line_for(order.get("customer_class"), order.get("quantity"))}
-
-    @classmethod
     def step_errors(
         cls, event: str, values: dict[str, Any], data: dict[str, Any]
     ) -> dict[str, str]:
         """The line follows the configured rule (001W 3.4.3); each path fills its part of the
         申报单; the 成品入库单's rows are this order's product."""
         if event in LINE_EVENTS:
-            wanted = data.get("agreed", {}).get("line")
+            wanted = data.get("forms", {}).get("line_suggested", {}).get("line")
             chosen = values.get("line")
             if wanted and chosen != wanted:
                 return {"line": f"the rule gives {wanted} for this order / 按规则应安排 {wanted}"}

@@ -1,0 +1,427 @@
+"""Urgent order insertion 紧急插单 (§4) through the engine, a real database and injected time.
+
+Every row of PROCEDURES.md §4 that the machine builds: intake, the GM's or deputy's
+signed approval, the review meeting on the 紧急订单评审记录表, production's refusal
+explained to sales and the customer, materials agreed or late (材料交期延迟申请单), the
+line by the configured rule, the displaced orders ranked by the automatic step, the
+adjusted plans reported, the 紧急订单生产通知单, the process exception to 生产办 and 总经办
+with the instruction relayed to 经营课, the 急单 stock-in alerting the sales head, the
+temporary drawings and the closing summary.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlmodel import Session, select
+
+from gendan import jobs
+from gendan.db import unit_of_work
+from gendan.demo import Driver, order_form, review_to_release
+from gendan.errors import InvalidForm
+from gendan.models import (
+    AuditEvent,
+    Document,
+    Instance,
+    InstanceLink,
+    MasterSetting,
+    Notification,
+    Task,
+)
+from gendan.runtime import Runtime
+from tests.engine.helpers import instance, open_tasks, order
+
+URGENT = "UR-2026-001"
+
+
+def urgent_form(driver: Driver, *, quantity: int = 12, customer_class: str = "A") -> dict:
+    form = order_form(URGENT, "regular", days=10, now=driver.now)
+    form.update(quantity=quantity, customer_class=customer_class)
+    return form
+
+
+def start(driver: Driver, **kw: Any) -> int:
+    return driver.start("urgent_order", "clerk", urgent_form(driver, **kw))
+
+
+def need(driver: Driver, iid: int) -> None:
+    driver.act(
+        iid,
+        "clerk",
+        "submit_need",
+        {"customer_need": "客户展会急需 12 台", "problem_points": "交期 10 天，铜排缺料"},
+    )
+
+
+def approved(driver: Driver, iid: int, who: str = "deputy") -> None:
+    need(driver, iid)
+    driver.act(iid, who, "approve")
+
+
+def reviewed(driver: Driver, iid: int, *, feasible: bool = True) -> None:
+    approved(driver, iid)
+    for who in ("clerk", "prod_mgr", "mc"):
+        ok = feasible or who != "prod_mgr"
+        driver.act(iid, who, "opinion", {"feasible": ok, "opinion": "可安排" if ok else "排满"})
+
+
+def line_chosen(driver: Driver, iid: int) -> None:
+    reviewed(driver, iid)
+    driver.act(iid, "buyer", "materials_agreed")
+    run_jobs(driver.rt, driver.now)  # the line rule
+    driver.act(iid, "prod_mgr", "to_sample_group", {"team": "样品组一班"})
+
+
+def run_jobs(rt: Runtime, now: datetime) -> list[jobs.JobRun]:
+    return jobs.run_due(rt, now=now)
+
+
+def titles(rt: Runtime, iid: int) -> list[tuple[str, str]]:
+    return sorted((t.role, t.title_en) for t in open_tasks(rt, iid))
+
+
+def actions(rt: Runtime, iid: int) -> list[str]:
+    with Session(rt.db) as s:
+        rows = s.exec(select(AuditEvent).where(AuditEvent.instance_id == iid)).all()
+        return [e.action for e in rows]
+
+
+def released(driver: Driver, order_no: str, days: int, customer_class: str = "B") -> None:
+    form = order_form(order_no, "regular", days=days, now=driver.now)
+    form["customer_class"] = customer_class
+    review_to_release(driver, driver.start("order_review", "clerk", form), form)
+
+
+# -- rows ---------------------------------------------------------------------------------
+
+
+def test_intake_is_due_four_working_hours_from_receipt_and_flags_the_order(
+    rt: Runtime, driver: Driver
+) -> None:
+    iid = start(driver)
+    (task,) = open_tasks(rt, iid)
+    assert (task.role, instance(rt, iid).state) == ("sales_clerk", "need")
+    # received 09:40 Monday (company time) → 4 working hours later: 14:40 (lunch 12-13)
+    assert task.due_at is not None
+    assert task.due_at.replace(tzinfo=None) == datetime(2026, 11, 23, 6, 40)
+    assert order(rt, URGENT).urgent is True
+
+
+def test_approval_is_the_gm_or_the_deputy_signed(rt: Runtime, driver: Driver) -> None:
+    iid = start(driver)
+    need(driver, iid)
+    assert titles(rt, iid) == [
+        ("deputy_gm", "Approve the urgent insertion (other orders' dates may move)"),
+        ("general_manager", "Approve the urgent insertion (other orders' dates may move)"),
+    ]
+    driver.act(iid, "deputy", "approve")
+    assert instance(rt, iid).state == "urgent_review"
+    with Session(rt.db) as s:
+        move = s.exec(
+            select(AuditEvent).where(
+                AuditEvent.instance_id == iid, AuditEvent.to_state == "urgent_review"
+            )
+        ).one()
+    assert move.detail["signature"]["meaning"] == "approved"
+
+
+def test_refused_approval_declines_the_order(rt: Runtime, driver: Driver) -> None:
+    iid = start(driver)
+    need(driver, iid)
+    driver.act(iid, "gm", "refuse", reason="影响三个重点客户订单")
+    assert instance(rt, iid).state == "not_approved"
+    assert order(rt, URGENT).status == "declined"
+
+
+def test_review_meeting_compiles_the_urgent_review_record(rt: Runtime, driver: Driver) -> None:
+    iid = start(driver)
+    reviewed(driver, iid)
+    assert instance(rt, iid).state == "materials"
+    with Session(rt.db) as s:
+        doc = s.exec(select(Document).where(Document.kind == "urgent_review_record")).one()
+    assert doc.data["outcome"] == "feasible"
+    assert [r["department"] for r in doc.data["rows"]] == ["销售部", "生产部", "物控部"]
+    assert all(r["signer"] and r["opinion"] for r in doc.data["rows"])
+
+
+def test_production_cannot_make_it_explains_to_sales_then_the_customer(
+    rt: Runtime, driver: Driver
+) -> None:
+    iid = start(driver)
+    reviewed(driver, iid, feasible=False)
+    assert instance(rt, iid).state == "production_explains"
+    (task,) = open_tasks(rt, iid)
+    assert task.role == "production_manager" and task.sla == "30 minutes"
+    driver.act(iid, "prod_mgr", "explained", reason="冲压线排满至月底")
+    assert instance(rt, iid).state == "sales_explains"
+    (task,) = open_tasks(rt, iid)
+    assert task.role == "sales_clerk" and task.sla == "30 minutes"
+    driver.act(iid, "clerk", "decline", reason="客户不接受常规交期")
+    assert instance(rt, iid).state == "declined"
+    assert order(rt, URGENT).status == "declined"
+
+
+def test_a_late_material_goes_on_the_delay_request_and_production_replans(
+    rt: Runtime, driver: Driver
+) -> None:
+    iid = start(driver)
+    reviewed(driver, iid)
+    late = {
+        "item": "铜排 TMY-80x8",
+        "po_no": "PO-2026-0456",
+        "old_date": "2026-11-25",
+        "new_date": "2026-11-28",
+        "reason": "供应商设备检修",
+    }
+    with pytest.raises(InvalidForm) as bad:
+        driver.act(iid, "buyer", "material_late", {**late, "new_date": "2026-11-24"})
+    assert "new_date" in bad.value.errors
+    driver.act(iid, "buyer", "material_late", late)
+    assert instance(rt, iid).state == "material_delay"
+    driver.act(iid, "prod_mgr", "replan", {**late, "decision_note": "先做柜体，后装铜排"})
+    data = instance(rt, iid).data
+    assert instance(rt, iid).state == "line_rule"
+    assert data["forms"]["replan"]["decision"] == "replan"
+
+
+def test_line_follows_the_configured_threshold(rt: Runtime, driver: Driver) -> None:
+    iid = start(driver)  # A-class, 12 units: small → 样品组
+    reviewed(driver, iid)
+    driver.act(iid, "buyer", "materials_agreed")
+    assert [(r.job, r.outcome) for r in run_jobs(rt, driver.now)] == [("urgent_line_rule", "done")]
+    rule = instance(rt, iid).data["forms"]["line_suggested"]
+    assert rule == {
+        "line": "sample_group",
+        "customer_class": "A",
+        "quantity": 12,
+        "small_order_max": 50,
+    }
+    with pytest.raises(InvalidForm) as bad:
+        driver.act(iid, "prod_mgr", "to_dedicated_team", {"team": "专线二队"})
+    assert "line" in bad.value.errors
+    driver.act(iid, "prod_mgr", "to_sample_group", {"team": "样品组一班"})
+    assert instance(rt, iid).state == "ranking"
+
+
+def test_the_threshold_is_master_data(rt: Runtime, driver: Driver) -> None:
+    """Entered in the master data (not hard-coded): 10 units makes the 12-unit order large."""
+    with unit_of_work(rt.db) as s:
+        s.add(MasterSetting(key="urgent_small_order_max", value="10", updated_at=driver.now))
+    iid = start(driver)
+    reviewed(driver, iid)
+    driver.act(iid, "buyer", "materials_agreed")
+    run_jobs(rt, driver.now)
+    assert instance(rt, iid).data["forms"]["line_suggested"]["small_order_max"] == 10
+    with pytest.raises(InvalidForm):
+        driver.act(iid, "prod_mgr", "to_sample_group", {"team": "样品组一班"})
+    driver.act(iid, "prod_mgr", "to_dedicated_team", {"team": "专线二队"})
+    assert instance(rt, iid).state == "ranking"
+
+
+def test_a_b_class_small_order_gets_a_dedicated_team(rt: Runtime, driver: Driver) -> None:
+    iid = start(driver, customer_class="B")
+    reviewed(driver, iid)
+    driver.act(iid, "buyer", "materials_agreed")
+    run_jobs(rt, driver.now)
+    assert instance(rt, iid).data["forms"]["line_suggested"]["line"] == "dedicated_team"
+
+
+def test_displaced_orders_are_ranked_by_the_automatic_step(rt: Runtime, driver: Driver) -> None:
+    released(driver, "SO-LATE-C", days=20, customer_class="C")
+    released(driver, "SO-SOON-B", days=12)
+    released(driver, "SO-LATE-A", days=20, customer_class="A")
+    iid = start(driver)
+    line_chosen(driver, iid)
+    runs = run_jobs(rt, driver.now)
+    assert [(r.job, r.outcome) for r in runs] == [("rank_displaced", "done")]
+    assert run_jobs(rt, driver.now) == []  # once
+    inst = instance(rt, iid)
+    assert inst.state == "plan_adjust"
+    ranking = inst.data["forms"]["ranked"]["ranking"]
+    assert [r["order_no"] for r in ranking] == ["SO-SOON-B", "SO-LATE-A", "SO-LATE-C"]
+    (task,) = open_tasks(rt, iid)
+    assert task.role == "production_planner"
+
+
+#: The two orders the urgent one displaces, and the dates the planner moves them to.
+MOVED = {"SO-MOVE-1": ("2026-12-05", "2026-12-08"), "SO-MOVE-2": ("2026-12-13", "2026-12-16")}
+
+
+def walk_to_production(rt: Runtime, driver: Driver, iid: int) -> None:
+    released(driver, "SO-MOVE-1", days=12)
+    released(driver, "SO-MOVE-2", days=20, customer_class="C")
+    line_chosen(driver, iid)
+    run_jobs(rt, driver.now)
+    rows = [{"order_no": o, "old_date": a, "new_date": b} for o, (a, b) in MOVED.items()]
+    driver.act(iid, "planner", "plans_adjusted", {"report": "两单各顺延 3 天", "rows": rows})
+    assert instance(rt, iid).state == "notice_issue"
+    facts = order(rt, URGENT)
+    driver.act(
+        iid,
+        "planner",
+        "issue_urgent_notice",
+        {
+            "order_no": URGENT,
+            "product": facts.product,
+            "quantity": facts.quantity,
+            "delivery_date": facts.delivery_date.isoformat(),
+            "line": "sample_group",
+            "team": "样品组一班",
+        },
+    )
+
+
+def test_adjusted_plans_are_reported_and_the_urgent_notice_issued(
+    rt: Runtime, driver: Driver
+) -> None:
+    iid = start(driver)
+    walk_to_production(rt, driver, iid)
+    inst = instance(rt, iid)
+    assert inst.state == "in_production"
+    assert order(rt, URGENT).status == "released"
+    with Session(rt.db) as s:
+        doc = s.exec(select(Document).where(Document.kind == "urgent_notice")).one()
+        told = s.exec(select(Notification).where(Notification.template == "inform")).all()
+    assert doc.data["urgent"] is True and doc.data["team"] == "样品组一班"
+    assert any("gm" in n.address for n in told)  # reported to management (总经办)
+    # each moved date → a §2 delivery change on its own order, linked to the urgent order
+    with Session(rt.db) as s:
+        changes = s.exec(select(Instance).where(Instance.procedure == "order_change")).all()
+        links = s.exec(select(InstanceLink).where(InstanceLink.parent_id == iid)).all()
+    assert sorted(c.order_no for c in changes) == sorted(MOVED)
+    assert all(c.state == "received" for c in changes)
+    assert all("2026-12-" in c.data["request"]["change_description"] for c in changes)
+    assert sorted(ln.child_id for ln in links if ln.procedure == "order_change") == sorted(
+        c.id for c in changes
+    )
+    for c in changes:
+        (classify,) = open_tasks(rt, c.id)
+        assert classify.role == "sales_clerk" and classify.sla == "30 minutes"
+    # 001W 3.4.2: the plan (§3) starts as a child of the urgent order, flagged urgent
+    with Session(rt.db) as s:
+        (plan,) = s.exec(select(Instance).where(Instance.procedure == "production_plan")).all()
+    assert plan.order_no == URGENT and plan.data["urgent"] is True
+    assert any(ln.child_id == plan.id and ln.urgent for ln in links)
+    (task,) = open_tasks(rt, iid)
+    assert task.role == "workshop_director"
+    assert task.deadline_kind == "date-anchored"
+
+
+def test_process_exception_to_the_office_then_the_gm_relayed_to_sales(
+    rt: Runtime, driver: Driver
+) -> None:
+    iid = start(driver)
+    walk_to_production(rt, driver, iid)
+    driver.act(iid, "workshop", "exception_found", reason="焊接变形")
+    (task,) = open_tasks(rt, iid)
+    assert (task.role, task.sla) == ("workshop_director", "30 minutes")
+    report = {
+        "found_at": driver.now.isoformat(),
+        "description": "焊接变形，需返工",
+        "delay_hours": 16,
+        "threatens_delivery": True,
+    }
+    driver.act(iid, "workshop", "report_exception", report)
+    (task,) = open_tasks(rt, iid)
+    assert (task.role, task.sla) == ("production_manager", "30 minutes")
+    with pytest.raises(InvalidForm) as bad:
+        driver.act(iid, "prod_mgr", "exception_handled", {**report, "handling": "加班返工"})
+    assert "threatens_delivery" in bad.value.errors
+    driver.act(iid, "prod_mgr", "ask_gm", {**report, "handling": "加班返工，申请延期一天"})
+    (task,) = open_tasks(rt, iid)
+    assert task.role == "general_manager" and task.chain == []  # no escalation
+    with pytest.raises(InvalidForm):
+        driver.act(iid, "gm", "instruct", {**report, "handling": "加班返工"})
+    driver.act(
+        iid,
+        "gm",
+        "instruct",
+        {**report, "handling": "加班返工", "gm_instruction": "同意加班，经营课通知客户"},
+    )
+    assert instance(rt, iid).state == "instructed"
+    with Session(rt.db) as s:
+        relayed = s.exec(
+            select(Notification).where(
+                Notification.template == "inform", Notification.cause.like(f"inform:{iid}:%")
+            )
+        ).all()
+        doc = s.exec(select(Document).where(Document.kind == "process_exception")).one()
+    assert any(n.address.startswith("sales_head@") for n in relayed)
+    assert doc.data["gm_instruction"] == "同意加班，经营课通知客户"
+    driver.act(iid, "prod_mgr", "carry_on")
+    assert instance(rt, iid).state == "in_production"
+
+
+def stock_in(driver: Driver, iid: int, **extra: Any) -> None:
+    driver.act(
+        iid,
+        "workshop",
+        "stock_in",
+        {
+            "order_no": URGENT,
+            "rows": [{"product": "配电柜", "model_spec": "GGD-2200", "quantity": 12}],
+            **extra,
+        },
+    )
+
+
+def test_stock_in_marked_urgent_alerts_the_sales_head_drawings_and_summary(
+    rt: Runtime, driver: Driver
+) -> None:
+    iid = start(driver)
+    walk_to_production(rt, driver, iid)
+    with pytest.raises(InvalidForm) as bad:
+        stock_in(driver, iid, urgent_mark=False)
+    assert "urgent_mark" in bad.value.errors
+    driver.now += timedelta(hours=1)
+    stock_in(driver, iid)
+    inst = instance(rt, iid)
+    assert inst.state == "shipping"
+    (task,) = open_tasks(rt, iid)
+    assert (task.role, task.sla) == ("dept_head", "30 minutes")
+    with Session(rt.db) as s:
+        alert = s.exec(
+            select(Notification).where(
+                Notification.cause == f"inform:{iid}:{inst.version - 1}:shipping"
+            )
+        ).all()
+    assert any(n.address.startswith("sales_head@") for n in alert)
+    driver.act(iid, "sales_head", "shipping_arranged")
+    assert titles(rt, iid) == [
+        ("dept_head", "Order complete: ask the finished goods keeper for the drawings"),
+        ("fg_keeper", "Collect the temporary drawings, hand them to the engineering head (24 h)"),
+    ]
+    for t in open_tasks(rt, iid):
+        assert t.sla == "1 working day"
+    drawings = {"rows": [{"drawing": "TZ-UR-01", "issued_to": "样品组一班"}]}
+    with pytest.raises(InvalidForm) as bad:
+        driver.act(iid, "fg_keeper", "drawings_returned", drawings)
+    assert "rows.0.returned_at" in bad.value.errors
+    drawings["rows"][0]["returned_at"] = driver.now.isoformat()
+    driver.act(iid, "fg_keeper", "drawings_returned", drawings)
+    assert instance(rt, iid).state == "summary"
+    runs = run_jobs(rt, driver.now)
+    assert [(r.job, r.outcome) for r in runs] == [("urgent_summary", "done")]
+    inst = instance(rt, iid)
+    assert inst.state == "closed" and inst.closed_at is not None
+    summary = inst.data["forms"]["summarized"]
+    assert summary["resources"] == {
+        "line": "sample_group",
+        "team": "样品组一班",
+        "orders_moved": 2,
+        "material_late": False,
+    }
+    assert summary["times"]["hours_to_stock_in"] == 1.0
+    assert summary["quality"]["process_exceptions"] == 0
+
+
+def test_every_waiting_task_is_urgent(rt: Runtime, driver: Driver) -> None:
+    from states.urgent_order import UrgentOrder
+
+    for state in UrgentOrder.states:
+        wait = UrgentOrder.wait_for(state.id)
+        assert state.final or (wait is not None and wait.urgent), state.id
+    with Session(rt.db) as s:
+        assert s.exec(select(Task)).first() is None
