@@ -31,6 +31,7 @@ from api.routes_discussion import pages as discussion_router
 from api.routes_discussion import upload_limits
 from api.routes_escalations import api as escalations_api_router
 from api.routes_escalations import pages as escalations_router
+from api.routes_master import router as master_router
 from api.routes_orders import api as orders_api_router
 from api.routes_orders import pages as orders_router
 from api.routes_pages import router as pages_router
@@ -136,4 +137,5 @@ def create_app(rt: Runtime | None = None, clock: Callable[[], datetime] = utcnow
     app.include_router(discussion_router)
     app.include_router(orders_api_router)
     app.include_router(orders_router)
+    app.include_router(master_router)
     return app

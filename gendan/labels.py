@@ -116,6 +116,15 @@ AUDIT_ACTIONS: dict[str, Pair] = {
     "admin.remove_calendar_day": ("删除日历日", "calendar day removed"),
     "admin.set_channel": ("设置通知渠道", "channel set"),
     "admin.send_test": ("发送测试消息", "test message sent"),
+    "admin.master_import": ("导入主数据", "master data imported"),
+    "admin.master_customers_created": ("新建客户", "customer created"),
+    "admin.master_customers_updated": ("修改客户", "customer changed"),
+    "admin.master_lines_created": ("新建生产线", "production line created"),
+    "admin.master_lines_updated": ("修改生产线", "production line changed"),
+    "admin.master_teams_created": ("新建班组", "team created"),
+    "admin.master_teams_updated": ("修改班组", "team changed"),
+    "admin.master_settings_created": ("设置主数据参数", "setting entered"),
+    "admin.master_settings_updated": ("修改主数据参数", "setting changed"),
 }
 
 #: Deadline kinds (``Task.deadline_kind``, ``gendan.timespec.BASIS``).

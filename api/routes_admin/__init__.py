@@ -7,13 +7,14 @@ unit of work (which audits the change), then redirects 303 back with
 next to the field, having written nothing (``common.submit``).
 
 ``router`` holds the routes of every page, each added by its module:
-``overview``, ``people``, ``departments``, ``calendar_days`` and ``channels``.
+``overview``, ``people``, ``departments``, ``calendar_days``, ``channels`` and
+``masterdata``.
 """
 
-from api.routes_admin import calendar_days, channels, departments, overview, people
+from api.routes_admin import calendar_days, channels, departments, masterdata, overview, people
 from api.routes_admin.common import router
 
 __all__ = ["PAGES", "router"]
 
 #: The page modules; importing each adds its routes to ``router``.
-PAGES = (overview, people, departments, calendar_days, channels)
+PAGES = (overview, people, departments, calendar_days, channels, masterdata)

@@ -276,6 +276,11 @@ def _admin_urls(rt: Runtime) -> tuple[list[str], list[tuple[str, dict[str, Any]]
         "/admin/calendar/remove": {"day": "2026-11-24"},
         "/admin/channels": {"key": "smtp_url", "value": "smtp://evil.example:25?from=a@b.cn"},
         "/admin/channels/test": {"address": "someone@example.com"},
+        "/admin/master/customers": {"code": "X1", "name": "x", "customer_class": "A"},
+        "/admin/master/lines": {"key": "rogue", "name_zh": "x", "name_en": "x"},
+        "/admin/master/teams": {"line": "rogue", "key": "xx", "name_zh": "x", "name_en": "x"},
+        "/admin/master/settings": {"key": "urgent_small_order_max", "value": "1"},
+        "/admin/master/import": {"kind": "customers"},
     }
     gets, posts = [], []
     for route in admin_router.routes:
