@@ -117,6 +117,52 @@ def _pad(text: str, width: int) -> str:
     return text + " " * (width - _width(text))
 
 
+# --- import master data ------------------------------------------------------------------
+
+
+@app.command("import")
+def import_master(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV or XLSX file.")],
+    kind: Annotated[
+        str | None,
+        typer.Option(help="customers, lines, teams or settings (default: from the file name)."),
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check only; write nothing.")] = False,
+    user: Annotated[str, typer.Option("--as", help="Who imports (audited).")] = "admin",
+) -> None:
+    """Import master data from CSV/XLSX: every bad row is listed and nothing is written."""
+    from sqlmodel import select
+
+    from gendan import masterdata
+    from gendan.db import unit_of_work, utcnow
+    from gendan.models import User
+    from gendan.org import load_actor
+
+    what = kind or masterdata.kind_of_file(file.name)
+    if what not in masterdata.KINDS:
+        typer.echo(f"say what {file.name} holds: --kind {'|'.join(masterdata.KINDS)}", err=True)
+        raise typer.Exit(2)
+    rt = build_runtime()
+    with unit_of_work(rt.db) as s:
+        person = s.exec(select(User).where(User.username == user)).first()
+        if person is None or person.id is None:
+            typer.echo(f"no user {user}", err=True)
+            raise typer.Exit(2)
+        report = masterdata.import_file(
+            s,
+            kind=what,
+            file_name=file.name,
+            content=file.read_bytes(),
+            actor=load_actor(s, person.id),
+            now=utcnow(),
+            dry_run=dry_run,
+        )
+    for line in masterdata.report_lines(report):
+        typer.echo(line)
+    if report.errors:
+        raise typer.Exit(1)
+
+
 # --- migrate -----------------------------------------------------------------------------
 
 

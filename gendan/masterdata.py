@@ -474,3 +474,25 @@ def customer_class_of(session: Session, name: str) -> str | None:
     """The class of the customer named ``name`` on file, or None when the customer is unknown."""
     found = session.exec(select(Customer).where(Customer.name == name.strip())).first()
     return found.customer_class if found else None
+
+
+def kind_of_file(file_name: str) -> str | None:
+    """The kind a file's name says (``customers.xlsx``, ``teams-2026.csv``), or None."""
+    stem = file_name.rsplit("/", 1)[-1].lower()
+    return next((k for k in KINDS if stem.startswith(k)), None)
+
+
+def report_lines(report: ImportReport) -> list[str]:
+    """The report as the command line prints it: every bad row, then the outcome."""
+    lines = [f"row {e.row}  {e.column or '-'}: {e.reason}" for e in report.errors]
+    if report.written:
+        outcome = f"imported: {report.created} created, {report.updated} updated"
+    elif report.errors:
+        outcome = f"{len(report.errors)} error(s): nothing written"
+    else:
+        outcome = "dry run: the file is clean, nothing written"
+    lines.append(
+        f"{report.kind} {report.file_name} sha256={report.sha256[:12]} "
+        f"rows={report.rows}  {outcome}"
+    )
+    return lines
