@@ -115,6 +115,7 @@ START_LABELS = {
     RECV: ("自收到起", "from receipt"),
     "event:gate": ("自签约并付款起", "from signing + payment"),
     "event:notice": ("自收到通知单起", "from receiving the notice"),
+    "event:reported": ("自检验员报告起", "from the inspector's report"),
 }
 
 
