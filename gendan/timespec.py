@@ -116,6 +116,23 @@ START_LABELS = {
     "event:gate": ("自签约并付款起", "from signing + payment"),
     "event:notice": ("自收到通知单起", "from receiving the notice"),
     "event:reported": ("自检验员报告起", "from the inspector's report"),
+    # §3 production planning and follow-up
+    "event:plan_sent": ("自计划下发起", "from the plan going out"),
+    "event:daily_report": ("自上次日报起", "from the last daily report"),
+    "event:dispatched": ("自发运起", "from dispatch"),
+    "event:not_received": ("自客户告知未到货起", "from the customer's not-received call"),
+    "event:chased": ("自上次催款起", "from the last chase"),
+}
+
+#: Business dates a deadline counts back from, in words (a bare order field, "order.<field>",
+#: or "<event>.<field>" of a form the instance holds); an unknown one shows as its name.
+DATE_LABELS = {
+    "delivery_date": ("交货期", "the delivery date"),
+    "order.delivery_date": ("交货期", "the delivery date"),
+    "plan.planned_start": ("计划开工日", "the planned start"),
+    "plan.packing_date": ("计划包装日", "the packing date"),
+    "plan.dispatch_date": ("计划发货日", "the dispatch date"),
+    "receipt_confirmed.payment_due": ("合同付款日", "the payment date"),
 }
 
 
@@ -235,7 +252,11 @@ class Deadline:
             return "当天" if lang == "zh" else "the same working day"
         assert self.before is not None
         a, b = self.before
-        field = self.start.split(":", 1)[1]
+        name = self.start.split(":", 1)[1]
+        field_zh, field_en = DATE_LABELS.get(name, (name, name))
+        field = field_zh if lang == "zh" else field_en
+        if a == b == 0:
+            return f"{field}当天" if lang == "zh" else f"on {field}"
         span = str(a) if a == b else f"{a}-{b}"
         if lang == "zh":
             return f"{field} 前 {span} 个工作日"

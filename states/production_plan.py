@@ -626,6 +626,7 @@ class ProductionPlan(Procedure):
                     opens=opens(PAYMENT_DAY),
                     when="not_chased",
                     pauses_for="customer",
+                    decisions=("chase_payment", "record_payment"),
                 ),
                 _t(
                     "finance",
@@ -636,6 +637,7 @@ class ProductionPlan(Procedure):
                     "001M 4.2; 001T 9",
                     when="chased",
                     pauses_for="customer",
+                    decisions=("chase_payment", "record_payment"),
                 ),
                 _t(
                     "production_manager",
@@ -664,8 +666,8 @@ class ProductionPlan(Procedure):
     approve_plan = pmc_approval.to(signing)
     return_plan = pmc_approval.to(distributing)
     plan_signed = signing.to(objection_window)
-    accepted = objection_window.to(prestart)
     objected = objection_window.to(settlement)
+    accepted = objection_window.to(prestart)
     settle = settlement.to(date_referral, cond="moves_date") | settlement.to(prestart)
     refer_to_gm = settlement.to(gm_settlement)
     gm_decides = gm_settlement.to(date_referral, cond="moves_date") | gm_settlement.to(prestart)
@@ -673,15 +675,16 @@ class ProductionPlan(Procedure):
     prestart_ok = prestart.to(in_production)
     raise_liaison = prestart.to(liaison)
     answer_liaison = liaison.to(prestart)
-    follow_up_ok = in_production.to.itself()
-    daily_report = in_production.to.itself()
-    deviation = in_production.to(remedy)
-    date_unmeetable = in_production.to(urging)
-    request_plan_change = in_production.to(change_review)
+    # in the order the state's tasks offer them (production, merchandiser, workshop)
+    packing_notice = in_production.to(packing)
     cannot_make_in_time = in_production.to(outsourcing_proposal)
     remedies_exhausted = in_production.to(plan_adjust) | remedy.to(plan_adjust)
     design_late = in_production.to(design_chase)
-    packing_notice = in_production.to(packing)
+    follow_up_ok = in_production.to.itself()
+    deviation = in_production.to(remedy)
+    date_unmeetable = in_production.to(urging)
+    daily_report = in_production.to.itself()
+    request_plan_change = in_production.to(change_review)
     remedied = remedy.to(in_production)
     design_confirmed = design_chase.to(plan_adjust)
     issue_urge = urging.to(delay_reporting)
@@ -705,8 +708,8 @@ class ProductionPlan(Procedure):
     not_received = dispatched.to(investigating)
     answered = investigating.to(dispatched)
     chase_payment = delivered.to.itself()
-    make_good = delivered.to.itself()
     record_payment = delivered.to(paid, cond="paid_in_full") | delivered.to.itself()
+    make_good = delivered.to.itself()
 
     steps = {
         "plan": Step(
