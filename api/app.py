@@ -35,6 +35,7 @@ from api.routes_master import router as master_router
 from api.routes_orders import api as orders_api_router
 from api.routes_orders import pages as orders_router
 from api.routes_pages import router as pages_router
+from api.routes_rows import router as rows_router
 from api.routes_tasks import router as tasks_router
 from api.web import LoginRequired
 from gendan.db import utcnow
@@ -137,5 +138,6 @@ def create_app(rt: Runtime | None = None, clock: Callable[[], datetime] = utcnow
     app.include_router(discussion_router)
     app.include_router(orders_api_router)
     app.include_router(orders_router)
+    app.include_router(rows_router)
     app.include_router(master_router)
     return app

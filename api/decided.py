@@ -327,6 +327,9 @@ def form_error_links(
     for name, message in errors.items():
         if name in shown:
             href, word = f"#f-{form_key}-{name}", labels[name]
+        elif "." in name and name.split(".")[0] in shown:
+            # a repeating row's cell (rows.2.finish): the message names the row and the cell
+            href, word = f"#f-{form_key}-{name.replace('.', '-')}", ""
         elif anchors and name in anchors:
             href, word = anchors[name]
         else:

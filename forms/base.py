@@ -160,6 +160,14 @@ class FormModel(BaseModel):
         label, en label, text) — the quote's total, a change's old → new date."""
         return []
 
+    @model_validator(mode="before")
+    @classmethod
+    def _collect_rows(cls, data: Any) -> Any:
+        """A page's repeating-row inputs (``rows.2.finish``) as lists of rows (forms.rows)."""
+        from forms.rows import collect_rows  # (forms.rows renders with forms.widgets)
+
+        return collect_rows(cls, data)
+
     @model_validator(mode="after")
     def _dates_in_range(self) -> Any:
         """Every date and time lies in ``DATE_RANGE`` (a year-1 delivery date would put a

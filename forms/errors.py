@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from forms.base import FormModel, choice_values, field_extra, unwrap_optional
@@ -97,8 +97,87 @@ _REASONS: dict[str, Callable[[type[FormModel], str, dict[str, Any]], str]] = {
 }
 
 
+def row_label(form: type[BaseModel], name: str, index: int, sub: str) -> str:
+    """``"计划明细 第3行 完成日期 / Plan lines row 3 Finish"``: a cell of a repeating row."""
+    field = form.model_fields.get(name)
+    inner = _row_model_of(field.annotation) if field is not None else None
+    extra = field_extra(field) if field is not None else {}
+    cell = inner.model_fields.get(sub) if inner is not None else None
+    cell_extra = field_extra(cell) if cell is not None else {}
+    zh = f"{extra.get('zh', name)} 第{index + 1}行 {cell_extra.get('zh', sub)}"
+    en = f"{extra.get('en', name)} row {index + 1} {cell_extra.get('en', sub)}"
+    return f"{zh} / {en}"
+
+
+def _row_model_of(annotation: Any) -> type[BaseModel] | None:
+    args = getattr(unwrap_optional(annotation)[0], "__args__", ())
+    if len(args) == 1 and isinstance(args[0], type) and issubclass(args[0], BaseModel):
+        return args[0]
+    return None
+
+
+#: Chinese for the reasons a row's cell most often fails (a row's message is bilingual).
+_ZH_REASONS = {
+    "missing": "必填",
+    "date": "日期无效（格式 YYYY-MM-DD）",
+    "datetime": "日期时间无效（格式 YYYY-MM-DD HH:MM）",
+    "int": "须为整数",
+    "decimal": "须为数字",
+    "literal_error": "须从选项中选择",
+    "enum": "须从选项中选择",
+    "greater_than": "数值过小",
+    "greater_than_equal": "数值过小",
+    "less_than": "数值过大",
+    "less_than_equal": "数值过大",
+    "string_too_long": "内容过长",
+    "string_too_short": "内容过短",
+    "bool": "须为是或否",
+}
+
+
+def _zh_reason(kind: str) -> str:
+    for key in (kind, kind.split("_")[0]):
+        if key in _ZH_REASONS:
+            return _ZH_REASONS[key]
+    return ""
+
+
+def _describe_row(form: type[FormModel], error: ErrorDetails) -> tuple[str, str] | None:
+    """A repeating row's error, named ``rows.2.finish`` (row index from 0, as sent); None if
+    the error is not inside a row."""
+    loc = error["loc"]
+    if len(loc) < 2 or not isinstance(loc[0], str) or not isinstance(loc[1], int):
+        return None
+    field = form.model_fields.get(loc[0])
+    inner = _row_model_of(field.annotation) if field is not None else None
+    if inner is None:
+        return None
+    ctx: dict[str, Any] = dict(error.get("ctx") or {})
+    if error["type"] == RULE_ERROR:
+        sub = str(ctx.get("field") or (loc[2] if len(loc) > 2 else ALL))
+        reason = error["msg"]
+    elif len(loc) > 2:
+        sub = str(loc[2])
+        make = _REASONS.get(error["type"])
+        reason = make(inner, sub, ctx) if make else error["msg"]  # type: ignore[arg-type]
+        zh = _zh_reason(error["type"])
+        reason = f"{zh} / {reason}" if zh else reason
+    else:
+        sub, reason = ALL, error["msg"]
+    if sub == ALL:
+        extra = field_extra(field) if field is not None else {}
+        zh, en = extra.get("zh", loc[0]), extra.get("en", loc[0])
+        n = loc[1] + 1
+        return f"{loc[0]}.{loc[1]}", f"{zh} 第{n}行 / {en} row {n}: {reason}"
+    return f"{loc[0]}.{loc[1]}.{sub}", f"{row_label(form, loc[0], loc[1], sub)}: {reason}"
+
+
 def _describe(form: type[FormModel], error: ErrorDetails) -> tuple[str, str]:
-    """Return ``(field name or __all__, message)`` for one pydantic error."""
+    """Return ``(field name or __all__, message)`` for one pydantic error; a repeating row's
+    cell is named ``<field>.<row index>.<cell>`` (e.g. ``rows.2.finish``)."""
+    in_row = _describe_row(form, error)
+    if in_row is not None:
+        return in_row
     ctx: dict[str, Any] = dict(error.get("ctx") or {})
     loc = error["loc"]
     if error["type"] == RULE_ERROR:

@@ -258,4 +258,6 @@ class ReviewRecord(FormModel):
         choices={"feasible": ("可行", "Feasible"), "infeasible": ("不可行", "Infeasible")},
     )
     requested_delivery_date: date = label("要求交期", "Requested delivery date")
-    rows: list[ReviewRow] = label("评审意见", "Opinions", min_length=1)
+    rows: list[ReviewRow] = label(
+        "评审意见", "Opinions", min_length=1, json_schema_extra={"compiled": True}
+    )

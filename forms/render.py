@@ -59,7 +59,10 @@ def input_fragment(
     errors = dict(errors or {})
     fields = [w for w in input_widgets(form, values, errors, code) if w["name"] not in omit]
     names = {w["name"] for w in fields}
-    general = [msg for name, msg in errors.items() if name == ALL or name not in names]
+    # a row's error (``rows.2.finish``) is shown at its row, not again at the top
+    general = [
+        msg for name, msg in errors.items() if name == ALL or name.split(".")[0] not in names
+    ]
     html = _env.get_template("input.html").render(
         form=form,
         lang=code,

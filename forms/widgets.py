@@ -155,54 +155,78 @@ def input_widgets(
     errors: Mapping[str, str],
     lang: str,
 ) -> list[dict[str, Any]]:
-    """One dict per field, in declaration order, for ``input.html``."""
+    """One dict per field, in declaration order, for ``input.html``; a repeating-rows field
+    (``list[SomeRow]``) is one widget of kind ``rows`` (see ``forms.rows``)."""
+    from forms.rows import rows_widget  # (forms.rows builds its cells with control())
+
     widgets: list[dict[str, Any]] = []
     for name, field in form.model_fields.items():
-        if row_model(field) is not None:
-            continue  # repeating rows are compiled by the system (e.g. 订单评审表), not typed
-        kind = kind_of(field)
+        sub = row_model(field)
+        if sub is not None:
+            if field_extra(field).get("compiled"):
+                continue  # compiled by the system (e.g. 订单评审表), never typed
+            widgets.append(rows_widget(form, name, field, sub, values, errors, lang))
+            continue
         raw = _raw_value(values, name, field)
-        dom_id = f"f-{form.key}-{name}"
-        extra = field_extra(field)
-        widget: dict[str, Any] = {
-            "name": name,
-            "id": dom_id,
-            "kind": kind,
-            "label": field_label(field, name, lang),
-            "required": field.is_required() and kind not in ("checkbox", "checkboxes"),
-            "error": errors.get(name),
-            "error_id": f"{dom_id}-error",
-            "value": input_text(raw),
-            "checked": kind == "checkbox" and is_checked(raw),
-            "attrs": {},
-            "options": [],
-        }
-        if extra.get("placeholder"):
-            widget["attrs"]["placeholder"] = extra["placeholder"]
-        max_len = _constraint(field, "max_length")
-        if kind in ("text", "textarea") and max_len is not None:
-            widget["attrs"]["maxlength"] = str(max_len)
-        if kind == "number":
-            widget["attrs"].update(_number_attrs(field))
-        if kind in ("select", "checkboxes"):
-            if kind == "checkboxes":
-                chosen = {input_text(v) for v in split_list(raw or [])}
-            else:
-                chosen = {widget["value"]}
-            widget["options"] = [
-                {
-                    "value": value,
-                    "label": option_label(field, value, lang),
-                    "selected": value in chosen,
-                    "id": f"{dom_id}-{value}",
-                }
-                for value in _options(field, field.annotation)
-            ]
-            widget["blank"] = kind == "select" and (
-                field.is_required() or not any(o["selected"] for o in widget["options"])
-            )
-        widgets.append(widget)
+        widgets.append(control(name, field, raw, f"f-{form.key}-{name}", errors.get(name), lang))
     return widgets
+
+
+def control(
+    name: str,
+    field: FieldInfo,
+    raw: Any,
+    dom_id: str,
+    error: str | None,
+    lang: str,
+    *,
+    blank_row: bool = False,
+) -> dict[str, Any]:
+    """One HTML control: its kind, name, id, label, value, attributes, options and error.
+    ``blank_row``: a cell of an empty repeating row (not required: an empty row is skipped)."""
+    kind = kind_of(field)
+    extra = field_extra(field)
+    widget: dict[str, Any] = {
+        "name": name,
+        "id": dom_id,
+        "kind": kind,
+        "label": field_label(field, name, lang),
+        "required": field.is_required() and kind not in ("checkbox", "checkboxes"),
+        "error": error,
+        "error_id": f"{dom_id}-error",
+        "value": input_text(raw),
+        "checked": kind == "checkbox" and is_checked(raw),
+        "attrs": {},
+        "options": [],
+    }
+    if blank_row or "." in name:
+        widget["required"] = False  # a row's cells: an empty row is skipped, a filled one checked
+        widget["marked"] = field.is_required() and kind not in ("checkbox", "checkboxes")
+    if extra.get("placeholder"):
+        widget["attrs"]["placeholder"] = extra["placeholder"]
+    max_len = _constraint(field, "max_length")
+    if kind in ("text", "textarea") and max_len is not None:
+        widget["attrs"]["maxlength"] = str(max_len)
+    if kind == "number":
+        widget["attrs"].update(_number_attrs(field))
+    if kind in ("select", "checkboxes"):
+        if kind == "checkboxes":
+            chosen = {input_text(v) for v in split_list(raw or [])}
+        else:
+            chosen = {widget["value"]}
+        widget["options"] = [
+            {
+                "value": value,
+                "label": option_label(field, value, lang),
+                "selected": value in chosen,
+                "id": f"{dom_id}-{value}",
+            }
+            for value in _options(field, field.annotation)
+        ]
+        widget["blank"] = kind == "select" and (
+            field.is_required() or "." in name or not any(o["selected"] for o in widget["options"])
+        )
+    return widget
 
 
 def print_text(field: FieldInfo, value: Any, lang: str, tz: ZoneInfo | None = None) -> str:

@@ -447,7 +447,8 @@ class DeadlineEntry(BaseModel):
     status: str
     due_at: datetime | None
     closed_at: datetime | None
-    #: met | missed | overdue | open | cancelled | none (no deadline)
+    #: met | missed | overdue | open | cancelled | none (no deadline) | scheduled (a
+    #: date-anchored task not open yet: it opens at ``opens_at``)
     outcome: str
     outcome_zh: str
     outcome_en: str
@@ -455,6 +456,7 @@ class DeadlineEntry(BaseModel):
     late_minutes: int
     deadline_zh: str
     deadline_en: str
+    opens_at: datetime | None = None
 
 
 class OrderDetail(BaseModel):
@@ -620,6 +622,8 @@ def _deadline(task: Task, now: datetime, calendar: BusinessCalendar) -> Deadline
     late = 0
     if task.status == "cancelled":
         outcome = "cancelled"
+    elif task.status == "scheduled":
+        outcome = "scheduled"
     elif task.due_at is None:
         outcome = "none"
     elif task.status == "open":
@@ -648,4 +652,5 @@ def _deadline(task: Task, now: datetime, calendar: BusinessCalendar) -> Deadline
         late_minutes=max(0, late),
         deadline_zh=task.deadline_zh or "",
         deadline_en=task.deadline_en or "",
+        opens_at=task.opens_at,
     )

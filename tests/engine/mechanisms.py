@@ -5,13 +5,16 @@ test with ``use(monkeypatch)``. The real procedures (§3, §4, §9) are tested o
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Literal
 
 import pytest
+from pydantic import BaseModel, ConfigDict, model_validator
 from statemachine import State
 
 import forms
 import states
 from forms.base import FormModel, OrderNo, label
+from forms.errors import rule_error
 from gendan.timespec import Deadline
 from states.base import OpensAt, Procedure, Step, TaskSpec, Wait, Waiting, Window
 
@@ -184,3 +187,59 @@ def use(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setitem(forms.REGISTRY, form.key, form)
     for proc in (DatedFollowUp, Redate, Objections, Meeting):
         monkeypatch.setitem(states.PROCEDURES, proc.key, proc)
+
+
+class LineRow(BaseModel):
+    """A plan line as a repeating row (the shape of the 生产计划表's)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    line: Literal["design", "assembly", "packing"] = label(
+        "计划项目", "Line",
+        choices={"design": ("设计", "Design"), "assembly": ("装配", "Assembly"),
+                 "packing": ("包装", "Packing")},
+    )  # fmt: skip
+    start: date = label("开始日期", "Start")
+    finish: date = label("完成日期", "Finish")
+    qty: int = label("数量", "Qty", gt=0, le=100000)
+    signer: str = label("负责人", "Signed by", max_length=40)
+
+    @model_validator(mode="after")
+    def _finish_after_start(self) -> LineRow:
+        if self.finish < self.start:
+            raise rule_error("finish", "不得早于开始日期 / must not be before the start")
+        return self
+
+
+class LinesForm(FormModel):
+    key = "test_lines"
+    title_zh, title_en = "计划明细测试", "Lines test"
+    rows: list[LineRow] = label("计划明细", "Plan lines", min_length=1, max_length=20)
+    remarks: str | None = label("备注", "Remarks", default=None, max_length=200)
+
+
+class Lines(Procedure):
+    """A step whose form has repeating rows."""
+
+    key = "test_lines"
+    title_zh, title_en = "明细测试", "Lines test"
+    start_form = "test_ref"
+    start_roles = ("production_manager",)
+    start_key = "ref"
+
+    planning = Waiting(
+        "编制计划 / Planning",
+        initial=True,
+        wait=Wait((TaskSpec("production_manager", "production", "编制计划", "Plan",
+                            Deadline.default_work(), seed="test"),)),  # fmt: skip
+    )
+    done = State("完成 / Done", final=True)
+    plan = planning.to(done)
+    steps = {"plan": Step("提交计划", "Submit the plan", form="test_lines")}
+
+
+def use_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Register the rows form and the procedure whose step uses it."""
+    use(monkeypatch)
+    monkeypatch.setitem(forms.REGISTRY, LinesForm.key, LinesForm)
+    monkeypatch.setitem(states.PROCEDURES, Lines.key, Lines)
