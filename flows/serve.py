@@ -11,6 +11,7 @@ from __future__ import annotations
 from prefect import serve
 
 from flows.audit_verify import audit_seal, audit_verify
+from flows.automatic_steps import automatic_steps
 from flows.deliver_notifications import deliver_notifications
 from flows.sla_sweep import sla_sweep
 from gendan.settings import get_settings
@@ -19,6 +20,9 @@ SWEEP_DEPLOYMENT = "gendan-sla-sweep"
 DELIVERY_DEPLOYMENT = "gendan-deliver-notifications"
 AUDIT_DEPLOYMENT = "gendan-audit-verify"
 SEAL_DEPLOYMENT = "gendan-audit-seal"
+JOBS_DEPLOYMENT = "gendan-automatic-steps"
+#: Automatic steps (gendan.jobs) are picked up this often (seconds).
+JOBS_INTERVAL = 30
 #: The full re-hash of the audit chain runs hourly (tens of seconds for a million events).
 AUDIT_INTERVAL = 3600
 
@@ -30,5 +34,6 @@ def serve_flows(sweep_interval: int = 60, delivery_interval: int = 30) -> None:
         deliver_notifications.to_deployment(name=DELIVERY_DEPLOYMENT, interval=delivery_interval),
         audit_verify.to_deployment(name=AUDIT_DEPLOYMENT, interval=AUDIT_INTERVAL),
         audit_seal.to_deployment(name=SEAL_DEPLOYMENT, interval=get_settings().seal_interval),
+        automatic_steps.to_deployment(name=JOBS_DEPLOYMENT, interval=JOBS_INTERVAL),
         print_starting_message=False,
     )

@@ -447,7 +447,8 @@ def _serve(rt: Runtime, sock: socket.socket, *, flows: bool) -> None:
             os.environ["PREFECT_API_URL"] = api_url
             typer.echo(
                 f"Serving flows: sla-sweep every {settings.sweep_interval}s, "
-                f"deliver-notifications every {settings.delivery_interval}s. "
+                f"deliver-notifications every {settings.delivery_interval}s, "
+                "automatic-steps every 30s. "
                 "Press Ctrl+C to stop."
             )
             _serve_flows(api_url, settings.sweep_interval, settings.delivery_interval)
