@@ -243,3 +243,28 @@ def use_rows(monkeypatch: pytest.MonkeyPatch) -> None:
     use(monkeypatch)
     monkeypatch.setitem(forms.REGISTRY, LinesForm.key, LinesForm)
     monkeypatch.setitem(states.PROCEDURES, Lines.key, Lines)
+
+
+class UrgentCheck(Procedure):
+    """A step declared urgent (as every §4 state is): its heads are reached day or night."""
+
+    key = "test_urgent"
+    title_zh, title_en = "急单测试", "Urgent test"
+    start_form = "test_ref"
+    start_roles = ("production_manager",)
+    start_key = "ref"
+
+    checking = Waiting(
+        "急单确认 / Urgent check",
+        initial=True,
+        wait=Wait((TaskSpec("merchandiser", "merchandising", "急单确认", "Confirm the urgent order",
+                            Deadline.wm(30), seed="test"),), urgent=True),  # fmt: skip
+    )
+    done = State("完成 / Done", final=True)
+    confirm = checking.to(done)
+    steps = {"confirm": Step("已确认", "Confirmed")}
+
+
+def use_urgent(monkeypatch: pytest.MonkeyPatch) -> None:
+    use(monkeypatch)
+    monkeypatch.setitem(states.PROCEDURES, UrgentCheck.key, UrgentCheck)
