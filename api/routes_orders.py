@@ -22,6 +22,7 @@ from gendan.errors import InvalidForm
 from gendan.inbox_tabs import TAB_TITLES, TABS, TabPage, parse_after, tab_counts, tab_page
 from gendan.labels import ORDER_STATUSES
 from gendan.limits import MAX_SEARCH
+from gendan.links import order_page_links
 from gendan.orders import (
     SORT_COLUMNS,
     OrderDetail,
@@ -139,6 +140,7 @@ def order_page(order_no: str, request: Request, me: Me, db: Db, rt: Rt, now: Now
         "instance_id": view.main_instance_id,
         "minutes": _minutes,
         "local_time": company_minutes(rt.calendar.zone),
+        "order_links": order_page_links(db, order_no, me.actor),  # parent → child procedures
     }
     return render(request, "order.html", ctx)
 

@@ -24,6 +24,7 @@ from gendan.assignment import claim_task, may_reassign
 from gendan.db import unit_of_work
 from gendan.decisions import task_decisions
 from gendan.errors import InvalidForm, NotAllowed, NotFound
+from gendan.links import page_context
 from gendan.models import Department, Document, Instance, Task, User
 from gendan.org import role_holders
 from gendan.pausing import CHANNELS, pause_task, resume_task
@@ -357,6 +358,7 @@ def instance_page(instance_id: int, request: Request, me: Me, db: Db, rt: Rt) ->
     facts = order_facts(view["data"].get("order", {}), rt.calendar.zone)
     stock = stock_view(view["data"]) if view["procedure"] == "order_review" else None
     ctx = {"me": me, "view": view, "facts": facts, "stock": stock}
+    ctx.update(page_context(db, instance_id, me.actor))  # linked instances, automatic steps
     return render(request, "instance.html", ctx)
 
 

@@ -293,3 +293,35 @@ def running_descendants(session: Session, roots: list[Instance]) -> list[Instanc
             if kid.closed_at is None and kid.order_no not in order_nos:
                 found.append(kid)
     return found
+
+
+def page_context(session: Session, inst_id: int, actor: Any) -> dict[str, Any]:
+    """For the instance page: its parent and children (those the reader may read; the others
+    counted) and its automatic steps with their failures."""
+    from gendan.jobs import jobs_view
+    from gendan.queries import can_view
+
+    view = links_view(session, inst_id)
+    parent = view["parent"]
+    kids = [c for c in view["children"] if can_view(session, actor, c["id"])]
+    return {
+        "links": {
+            "parent": parent if parent and can_view(session, actor, parent["id"]) else None,
+            "parent_hidden": bool(parent) and not can_view(session, actor, parent["id"]),
+            "children": kids,
+            "hidden": len(view["children"]) - len(kids),
+        },
+        "jobs": jobs_view(session, inst_id),
+    }
+
+
+def order_page_links(session: Session, order_no: str, actor: Any) -> list[dict[str, Any]]:
+    """The order's parent → child links whose both ends the reader may read."""
+    from gendan.queries import can_view
+
+    return [
+        row
+        for row in order_links(session, order_no)
+        if can_view(session, actor, row["parent"]["id"])
+        and can_view(session, actor, row["child"]["id"])
+    ]
