@@ -64,6 +64,82 @@ def _at_line_choice(d: Driver) -> int:
     return iid
 
 
+def _at_material_delay(d: Driver) -> int:
+    iid = _at_materials(d)
+    late = {
+        "item": "铜排",
+        "po_no": "PO-1",
+        "old_date": "2026-11-25",
+        "new_date": "2026-11-27",
+        "reason": "检修",
+    }
+    d.act(iid, "buyer", "material_late", late)
+    return iid
+
+
+def _at_plan_adjust(d: Driver) -> int:
+    iid = walk.start(d)
+    walk.line_chosen(d, iid)
+    walk.run_jobs(d.rt, d.now)
+    return iid
+
+
+def _at_notice_issue(d: Driver) -> int:
+    iid = _at_plan_adjust(d)
+    d.act(iid, "planner", "plans_adjusted", {"report": "无需调整 / nothing moves", "rows": []})
+    return iid
+
+
+def _at_in_production(d: Driver) -> int:
+    iid = walk.start(d)
+    walk.walk_to_production(d.rt, d, iid)
+    return iid
+
+
+REPORT = {
+    "found_at": MONDAY_10.isoformat(),
+    "description": "焊接变形",
+    "delay_hours": 16,
+    "threatens_delivery": True,
+}
+
+
+def _at_exception_report(d: Driver) -> int:
+    iid = _at_in_production(d)
+    d.act(iid, "workshop", "exception_found", reason="焊接变形")
+    return iid
+
+
+def _at_production_office(d: Driver) -> int:
+    iid = _at_exception_report(d)
+    d.act(iid, "workshop", "report_exception", REPORT)
+    return iid
+
+
+def _at_gm_instruction(d: Driver) -> int:
+    iid = _at_production_office(d)
+    d.act(iid, "prod_mgr", "ask_gm", {**REPORT, "handling": "加班返工"})
+    return iid
+
+
+def _at_instructed(d: Driver) -> int:
+    iid = _at_gm_instruction(d)
+    d.act(iid, "gm", "instruct", {**REPORT, "handling": "加班", "gm_instruction": "同意"})
+    return iid
+
+
+def _at_shipping(d: Driver) -> int:
+    iid = _at_in_production(d)
+    walk.stock_in(d, iid)
+    return iid
+
+
+def _at_drawings_return(d: Driver) -> int:
+    iid = _at_shipping(d)
+    d.act(iid, "sales_head", "shipping_arranged")
+    return iid
+
+
 #: state → (how to get there, who hears of the missed deadline first). Never the holder:
 #: the production manager heads production, the GM heads the GM office (→ the next level).
 ROWS: dict[str, tuple[Callable[[Driver], int], set[str]]] = {
@@ -74,6 +150,17 @@ ROWS: dict[str, tuple[Callable[[Driver], int], set[str]]] = {
     "sales_explains": (_at_sales_explains, {"sales_head"}),
     "materials": (_at_materials, {"purch_lead"}),
     "line_choice": (_at_line_choice, {"gm"}),
+    "material_delay": (_at_material_delay, {"gm"}),
+    "plan_adjust": (_at_plan_adjust, {"prod_mgr"}),
+    "notice_issue": (_at_notice_issue, {"prod_mgr"}),
+    "in_production": (_at_in_production, {"gm"}),  # the workshop's head is the holder
+    "exception_report": (_at_exception_report, {"gm"}),
+    "production_office": (_at_production_office, {"gm"}),
+    # 004R 4 names no one above 总经办: no escalation, the GM himself is reminded (breach)
+    "gm_instruction": (_at_gm_instruction, {"gm"}),
+    "instructed": (_at_instructed, {"gm"}),
+    "shipping": (_at_shipping, {"gm"}),  # the sales head's own task
+    "drawings_return": (_at_drawings_return, {"keeper", "gm"}),
 }
 
 
@@ -98,10 +185,10 @@ def test_first_escalation_arrives_once(
     assert tasks and all(t.state == state for t in tasks)
     due = max(t.due_at for t in tasks if t.due_at is not None)
     sweep_twice(rt, due + timedelta(minutes=1))
-    sent = Counter(m.to for m in escalation_mails(smtp_sink))
-    assert set(sent) == {f"{h}{MAIL}" for h in heads}
-    mentioned = [m for m in escalation_mails(smtp_sink) if walk.URGENT in m.subject]
-    assert mentioned and all(n == 1 for n in _per_task(smtp_sink, tasks).values())
+    # the urgent order's own tasks (the §2 changes and the §3 plan it started have theirs)
+    per_task = _per_task(smtp_sink, tasks)
+    assert {to for to, _ in per_task} == {f"{h}{MAIL}" for h in heads}
+    assert all(n == 1 for n in per_task.values())
 
 
 def _per_task(sink: SmtpSink, tasks: list) -> Counter[tuple[str, int]]:
@@ -125,3 +212,24 @@ def test_urgent_sms_goes_out_at_night_with_an_acknowledgement_link(
     sweep_twice(rt, night)
     assert [s["to"] for s in sms_gateway.received] == ["13800000002"]  # the sales head, now
     assert "/ack/" in sms_gateway.received[0]["text"]  # confirm it arrived (004R 四)
+
+
+def test_the_gm_instruction_has_no_escalation_level(
+    tmp_path: Path, smtp_sink: SmtpSink, sms_gateway: SmsGateway
+) -> None:
+    """Overdue, the GM's instruction is recorded as a breach and he alone is reminded, once."""
+    from sqlmodel import Session, select
+
+    from gendan.models import AuditEvent
+
+    rt = runtime(tmp_path, smtp_sink, sms_gateway)
+    iid = _at_gm_instruction(Driver(rt, MONDAY_10))
+    (task,) = open_tasks(rt, iid)
+    assert task.chain == []
+    late = task.due_at + timedelta(minutes=1)
+    sweep_twice(rt, late)
+    sweep_twice(rt, late + timedelta(days=2))
+    assert [to for to, _ in _per_task(smtp_sink, [task])] == [f"gm{MAIL}"]
+    with Session(rt.db) as s:
+        acts = s.exec(select(AuditEvent.action).where(AuditEvent.task_id == task.id)).all()
+    assert acts.count("breach") == 1 and "escalate" not in acts
