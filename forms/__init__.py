@@ -45,6 +45,7 @@ from forms.production import (
     ShippingNote,
     StockOrder,
 )
+from forms.production_plan import PLAN_FORMS
 from forms.quality import QualityException, QualityResolution
 from forms.render import (
     input_fragment,
@@ -54,6 +55,7 @@ from forms.render import (
     table_fragment,
     view_fragment,
 )
+from forms.urgent import URGENT_FORMS
 
 __all__ = [
     "ALL",
@@ -110,6 +112,8 @@ _FORMS: tuple[type[FormModel], ...] = (
     ReviewRecord,
     QualityException,
     QualityResolution,
+    *URGENT_FORMS,
+    *PLAN_FORMS,
 )
 
 REGISTRY: dict[str, type[FormModel]] = {form.key: form for form in _FORMS}

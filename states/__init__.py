@@ -6,11 +6,22 @@ from states.base import Procedure
 from states.design_correction import DesignCorrection
 from states.order_change import OrderChange
 from states.order_review import OrderReview
+from states.production_plan import ProductionPlan
 from states.quality_exception import QualityException
 from states.stock_order import StockOrder
+from states.urgent_order import UrgentOrder
 
 PROCEDURES: dict[str, type[Procedure]] = {
-    p.key: p for p in (OrderReview, OrderChange, StockOrder, DesignCorrection, QualityException)
+    p.key: p
+    for p in (
+        OrderReview,
+        OrderChange,
+        StockOrder,
+        DesignCorrection,
+        ProductionPlan,
+        QualityException,
+        UrgentOrder,
+    )
 }
 
 
