@@ -74,6 +74,11 @@ PEOPLE: dict[str, tuple[str, list[tuple[str, str]]]] = {
     "admin": ("系统管理员", [("admin", "gm_office")]),
     "deputy": ("钱副总 (副总经理)", [("deputy_gm", "gm_office")]),
     "fg_keeper": ("邓玲 (成品收料员)", [("fg_keeper", "warehouse")]),
+    # §3 (production planning and follow-up): roles the seeds give their own people
+    "dispatcher": ("钱进 (生产调度)", [("dispatcher", "production")]),
+    "packer": ("孔亮 (包装组长)", [("packing_lead", "workshop")]),
+    "pmc": ("严明 (PMC 主管)", [("pmc_manager", "material_control")]),
+    "group_gm": ("董总 (集团总经理)", [("group_gm", "gm_office")]),
 }
 HEADS = {
     "sales": "sales_head",
@@ -475,3 +480,9 @@ def demo_orders(d: Driver) -> None:
     from gendan.demo_quality import quality_exceptions  # the demo's §9, one per branch
 
     quality_exceptions(d)
+    from gendan.demo_urgent import urgent_insertion  # the demo's §4: two orders moved
+
+    urgent_insertion(d)
+    from gendan.demo_plan import plan_stages  # the demo's §3: orders at its stages
+
+    plan_stages(d)

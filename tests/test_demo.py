@@ -38,6 +38,22 @@ def test_demo_has_an_order_on_every_path_and_loads_once(tmp_path: Path) -> None:
         ("quality_exception", "SO-2026-0004"): "purchased_general",  # ③ buyer
         ("quality_exception", "SO-2026-0005"): "purchased_serious",  # ③ < 95 %
         ("quality_exception", "SO-2026-0003"): "gm_decides",  # ④ referred to the GM
+        # §3: waiting for the plan, objection window, in production, awaiting payment
+        ("order_review", "SO-2026-0010"): "released",
+        ("production_plan", "SO-2026-0010"): "planning",
+        ("order_review", "SO-2026-0011"): "released",
+        ("production_plan", "SO-2026-0011"): "objection_window",
+        ("order_review", "SO-2026-0012"): "released",
+        ("production_plan", "SO-2026-0012"): "in_production",
+        ("order_review", "SO-2026-0013"): "released",
+        ("production_plan", "SO-2026-0013"): "delivered",
+        # §4: an urgent order pushed in front; two released orders moved, each through §2
+        ("order_review", "SO-2026-0008"): "released",
+        ("order_review", "SO-2026-0009"): "released",
+        ("urgent_order", "UR-2026-0001"): "in_production",
+        ("order_change", "SO-2026-0008"): "received",
+        ("order_change", "SO-2026-0009"): "received",
+        ("production_plan", "UR-2026-0001"): "planning",  # §3, started flagged urgent
     }
     assert orders["SO-2026-0001"].kind == "non_regular" and orders["SO-2026-0004"].special
     assert orders["SO-2026-0003"].repeat_of == "SO-2025-0001"
