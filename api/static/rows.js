@@ -31,6 +31,7 @@
 
   function blank(row) {
     row.classList.remove("gd-has-error");
+    row.style.removeProperty("border");
     row.querySelectorAll(".gd-error").forEach(function (p) { p.remove(); });
     row.querySelectorAll(".gd-has-error").forEach(function (el) {
       el.classList.remove("gd-has-error");
