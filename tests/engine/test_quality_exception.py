@@ -21,7 +21,7 @@ from gendan.models import Notification, User
 from gendan.runtime import Runtime
 from states.quality_exception import QualityException
 from tests.conftest import make_runtime
-from tests.engine.helpers import instance, open_tasks
+from tests.engine.helpers import events, instance, open_tasks
 from tests.support.servers import SmsGateway, SmtpSink
 
 MONDAY_9 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # 09:00 Shanghai
@@ -249,7 +249,12 @@ def test_technical_unresolved_goes_to_the_gm_and_the_inspectors_hear(
     d.act(iid, "qa_lead", "refer_to_gm", reason="设计缺陷，需改图")
     [gm_task] = open_tasks(mailrt, iid)
     assert (gm_task.role, gm_task.due_at) == ("general_manager", local(23, 15))
-    d.now = local(23, 11)
+    # the GM's own task: no level left above him — the breach is recorded, he is reminded once
+    sweep_twice(mailrt, local(23, 15))
+    assert [to for to, _ in mails(smtp_sink, "提醒")] == ["gm"]
+    breach = [e for e in events(mailrt, iid) if e.action == "breach"]
+    assert len(breach) == 1 and breach[0].detail["no_level_left"] is True
+    d.now = local(23, 15, 30)
     d.act(iid, "gm", "gm_settle", {"action": "技术部改图", "resolution": "按新图返修"})
     assert instance(mailrt, iid).state == "resolved"
     assert informed(mailrt, iid) == ["iqc"]
