@@ -7,7 +7,7 @@ shipping notice, dispatch with a slip, receipt and "not received", payment chase
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlmodel import Session, select
@@ -16,7 +16,7 @@ from gendan.demo import Driver
 from gendan.errors import InvalidForm
 from gendan.models import Document
 from gendan.settings import get_settings
-from tests.engine.helpers import events, order
+from tests.engine.helpers import events, instance, order
 from tests.engine.plan_driver import (
     FG_RECEIPT,
     PRESTART_OK,
@@ -44,6 +44,17 @@ def pmc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     get_settings.cache_clear()
 
 
+def received(driver: Driver, iid: int) -> datetime:
+    """When the notice reached planning: its received-at, else the plan's start (the confirmed
+    notice started it as a linked sub-procedure at that instant)."""
+    inst = instance(driver.rt, iid)
+    at = inst.data["plan_start"].get("received_at")
+    if at:
+        return datetime.fromisoformat(at)
+    made = inst.created_at
+    return made if made.tzinfo else made.replace(tzinfo=UTC)
+
+
 def planned(driver: Driver, no: str, **extra: object) -> int:
     """Released, planned, countersigned: the objection window is open."""
     released(driver, no, **extra)
@@ -69,7 +80,8 @@ def test_single_variant_walks_from_plan_to_payment(driver: Driver) -> None:
     iid = plan_instance(driver, "SO-P1")
     [task] = tasks_of(driver, iid)
     assert task.role == "production_manager" and task.deadline_kind == "WH"
-    assert task.due_at == local(2026, 11, 23, 14, 50)  # 4 WH from the notice's receipt
+    # 4 WH from the notice's receipt (10:00 or 09:50): the lunch hour 12-13 does not count
+    assert task.due_at == received(driver, iid) + timedelta(hours=5)
     act(driver, iid, "prod_mgr", "plan", plan_form(START, packing=PACKING, dispatch=DISPATCH))
     signers = sorted(t.role for t in tasks_of(driver, iid))
     assert signers == ["purchasing_lead", "workshop_director"]  # regular: no design, no QA
@@ -148,7 +160,7 @@ def test_complete_set_plans_in_a_day_and_packs_three_days_ahead(driver: Driver) 
     iid = plan_instance(driver, "SO-P2")
     [task] = tasks_of(driver, iid)
     assert task.deadline_kind == "day-hours"  # 24小时 = 1 WD
-    assert task.due_at == local(2026, 11, 24, 9, 50)
+    assert task.due_at == received(driver, iid) + timedelta(days=1)  # Tuesday, same time
     act(driver, iid, "prod_mgr", "plan", plan_form(START, packing=PACKING, dispatch=DISPATCH))
     act(driver, iid, "workshop", "opinion", SIGNOFF)
     act(driver, iid, "purch_lead", "opinion", PURCHASES)
@@ -166,11 +178,11 @@ def test_pmc_variant_copies_mc_distributes_and_the_pmc_manager_approves(
     iid = plan_instance(driver, "SO-P3")
     [task] = tasks_of(driver, iid)
     assert task.role == "production_planner" and task.deadline_kind == "WM"
-    assert task.due_at == local(2026, 11, 23, 10, 20)  # 30 WM from receipt (09:50)
+    assert task.due_at == received(driver, iid) + timedelta(minutes=30)  # 30 WM from receipt
     act(driver, iid, "planner", "plan", plan_form(START, packing=PACKING, dispatch=DISPATCH))
     assert state(driver, iid) == "distributing"
     [dist] = tasks_of(driver, iid)
-    assert dist.due_at == local(2026, 11, 26, 9, 50)  # 3 WD from receipt
+    assert dist.due_at == received(driver, iid) + timedelta(days=3)  # 3 WD from receipt
     papers = {"kind": "plant", "recipients": "二分厂", "operations": "钣金、喷涂",
               "due_date": "2026-11-30", "drawings_attached": True}  # fmt: skip
     act(driver, iid, "planner", "distribute", papers)
