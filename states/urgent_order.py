@@ -160,21 +160,21 @@ class UrgentOrder(Procedure):
     start_fixed = {"urgent": True}
 
     need = Waiting(
-        "紧急需求受理 / Urgent need taken in",
+        "紧急需求受理 / Urgent request taken in",
         initial=True,
         wait=_urgent(
             _t(
                 "sales_clerk",
                 "sales",
                 "听取客户意见，了解需求，找出问题点",
-                "Hear the customer's need and find the problem points",
+                "Hear what the customer requires and find the problem points",
                 Deadline.wh(4, start=RECV, assumed=True),
                 "004R 3.1.1",
             )
         ),
     )
     approval = Waiting(
-        "领导批准启动 / Leadership approval",
+        "领导批准启动 / Leadership sign-off",
         wait=_urgent(
             _t(
                 "general_manager",
@@ -239,7 +239,7 @@ class UrgentOrder(Procedure):
                 "buyer",
                 "purchasing",
                 "追踪采购与供应商就材料问题达成一致",
-                "Agree the materials with the suppliers",
+                "Agree the material supply with the suppliers",
                 Deadline.wh(4),
                 "004R 3.2.2",
             ),
@@ -253,7 +253,7 @@ class UrgentOrder(Procedure):
                 "production_manager",
                 "production",
                 "材料交期延迟：接受新交期或重新安排生产",
-                "A material is late: accept its date or replan",
+                "A material is late: accept its date or plan again",
                 Deadline.wh(4),
                 "004R 五",
             ),
@@ -287,7 +287,7 @@ class UrgentOrder(Procedure):
         ),
     )
     ranking = Waiting(
-        "被挤占订单排序（建议） / Displaced orders ranked",
+        "被挤占订单排序（建议） / Displaced orders by priority",
         wait=Wait(
             automatic=Automatic(
                 job="rank_displaced",
@@ -299,7 +299,7 @@ class UrgentOrder(Procedure):
         ),
     )
     plan_adjust = Waiting(
-        "调整被挤占订单计划 / Displaced plans adjusted",
+        "调整被挤占订单计划 / Displaced orders replanned",
         wait=_urgent(
             _t(
                 "production_planner",
@@ -397,13 +397,13 @@ class UrgentOrder(Procedure):
         ),
     )
     shipping = Waiting(
-        "急单入库，安排出货 / Stocked in: arrange shipping",
+        "急单入库，安排出货 / Stocked in: arrange the dispatch",
         wait=_urgent(
             _t(
                 "dept_head",
                 "sales",
                 "急单成品已入库：立即安排出货",
-                "Urgent goods stocked in: arrange shipping at once",
+                "Urgent goods stocked in: arrange the dispatch at once",
                 Deadline.immediate(start=event("completed"), seed="立即"),
                 "004R 4",
             ),
@@ -432,7 +432,7 @@ class UrgentOrder(Procedure):
         ),
     )
     summary = Waiting(
-        "数据汇总 / Data summary",
+        "数据汇总 / Closing data",
         wait=Wait(
             automatic=Automatic(
                 job="urgent_summary",
@@ -478,7 +478,7 @@ class UrgentOrder(Procedure):
     summarized = summary.to(closed)
 
     steps = {
-        "submit_need": Step("提交领导批准", "Submit for approval", form="urgent_need"),
+        "submit_need": Step("提交领导批准", "Submit to the leadership", form="urgent_need"),
         "approve": Step("批准启动紧急插单", "Approve the urgent insertion", signature="approved"),
         "refuse": Step("不批准", "Refuse", signature="rejected", reason_required=True),
         "can_make": Step("评审：可完成", "Review: can be made"),
@@ -519,7 +519,7 @@ class UrgentOrder(Procedure):
         "ranked": Step("排序建议已生成", "Ranking suggested"),
         "plans_adjusted": Step(
             "计划已调整并报管理层",
-            "Plans adjusted and reported",
+            "Displaced orders replanned and reported",
             form="displaced_adjustment",
             marks="adjusted",
         ),
@@ -572,7 +572,7 @@ class UrgentOrder(Procedure):
         "drawings_returned": Step(
             "临时图纸已全部交回", "Temporary drawings returned", form="temp_drawings"
         ),
-        "summarized": Step("数据汇总完成", "Data summary done"),
+        "summarized": Step("数据汇总完成", "Closing data compiled"),
     }
     entering = {
         # 001W 3.4.4: the adjusted plans are reported to management

@@ -30,3 +30,44 @@ def test_ranking_and_summary_on_the_instance_page(rt: Runtime, clock: Clock, ser
     assert 'id="urgent-summary"' in page and "紧急订单数据汇总" in page
     assert "2026-11-23 10:00" in page  # started at 10:00 Shanghai (02:00 UTC stored)
     assert "样品组一班" in page
+
+
+def test_urgent_pages_show_words_not_keys(rt: Runtime, clock: Clock, server: str) -> None:
+    """The urgent order's instance, task, order, document and audit pages in both languages:
+    no state, event or procedure key where people read (as tests/api/test_no_raw_keys.py)."""
+    from sqlmodel import Session, select
+
+    from gendan.db import reader
+    from gendan.models import Document, Task
+    from tests.api.test_no_raw_keys import offenders, raw_keys, switch_to_english
+
+    d = Driver(rt, clock.now)
+    iid = walk.start(d)
+    walk.walk_to_production(rt, d, iid)
+    d.act(iid, "workshop", "exception_found", reason="焊接变形")
+    with Session(reader(rt.db)) as s:
+        tasks = s.exec(select(Task).where(Task.instance_id == iid)).all()
+        docs = s.exec(select(Document.doc_no).where(Document.order_no == walk.URGENT)).all()
+    open_task = next(t.id for t in tasks if t.status == "open")
+    pages = {
+        "workshop": [f"/tasks/{open_task}", f"/instances/{iid}", "/"],
+        "gm": [f"/instances/{iid}", f"/orders/{walk.URGENT}", *(f"/documents/{n}" for n in docs)],
+        "auditor": [f"/audit/instances/{iid}", f"/audit/orders/{walk.URGENT}"],
+    }
+    underscored, plain = raw_keys()
+    # this procedure's own states and events (others' keys are tests/api/test_no_raw_keys.py's)
+    from states.urgent_order import UrgentOrder
+
+    mine = {*(st.id for st in UrgentOrder.states), *UrgentOrder.steps}
+    underscored, plain = underscored & mine, plain & mine
+    problems: list[str] = []
+    for who, urls in pages.items():
+        client = login(server, who)
+        for lang, keys in (("zh", underscored | plain), ("en", underscored)):
+            if lang == "en":
+                switch_to_english(client)
+            for url in urls:
+                r = client.get(url)
+                assert r.status_code == 200, (who, url, r.status_code)
+                problems += [f"{who} {lang} {url}: {o}" for o in offenders(r.text, keys)]
+    assert not problems, "\n".join(problems[:40])

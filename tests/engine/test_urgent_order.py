@@ -301,7 +301,11 @@ def test_adjusted_plans_are_reported_and_the_urgent_notice_issued(
         assert classify.role == "sales_clerk" and classify.sla == "30 minutes"
     # 001W 3.4.2: the plan (§3) starts as a child of the urgent order, flagged urgent
     with Session(rt.db) as s:
-        (plan,) = s.exec(select(Instance).where(Instance.procedure == "production_plan")).all()
+        (plan,) = s.exec(
+            select(Instance).where(
+                Instance.procedure == "production_plan", Instance.order_no == URGENT
+            )
+        ).all()
     assert plan.order_no == URGENT and plan.data["urgent"] is True
     assert any(ln.child_id == plan.id and ln.urgent for ln in links)
     (task,) = open_tasks(rt, iid)
