@@ -230,3 +230,19 @@ def _uid(s: Session, username: str) -> int:
     user = s.exec(select(User).where(User.username == username)).one()
     assert user.id is not None
     return user.id
+
+
+def test_the_task_page_of_a_scheduled_task_says_when_it_opens(rt: Runtime) -> None:
+    from api.app import create_app
+    from tests.api.conftest import Clock
+    from tests.api.test_pages import login
+    from tests.support.app_server import serve_app
+
+    d = Driver(rt, MONDAY_10)
+    iid = d.start("test_dated", "merch_lead", stock_order("SO-D8", "2026-12-04"))
+    follow = tasks_of(rt, iid)["Follow-up: progress against the plan"]
+    with serve_app(create_app(rt, clock=Clock(MONDAY_10))) as base:
+        page = login(base, "merch").get(f"/tasks/{follow.id}")
+    assert page.status_code == 200
+    assert 'id="scheduled"' in page.text and "2026-12-01 08:00" in page.text
+    assert "/complete" not in page.text  # nothing to decide yet
