@@ -263,9 +263,10 @@ def update_user(
 
 
 def release_claimed_tasks(session: Session, *, user_id: int, actor: Actor, now: datetime) -> None:
-    """A deactivated person's claimed tasks go back to their role's queue, so none is stuck."""
+    """A deactivated person's claimed tasks (and those assigned to open later) go back to
+    their role's queue, so none is stuck."""
     tasks = session.exec(
-        select(Task).where(Task.assignee_id == user_id, Task.status == "open")
+        select(Task).where(Task.assignee_id == user_id, Task.status.in_(("open", "scheduled")))
     ).all()
     for task in tasks:
         task.assignee_id = None
