@@ -88,11 +88,10 @@ class QualityException(FormModel):
 
     @property
     def serious(self) -> bool:
-        """The seed's rule: a pass rate below 95 % or any serious tick."""
+        """The seed's rule: a pass rate below 95 % or any serious tick. Choice: computed, never
+        stored with the form (a stored form must validate again to be printed), because the
+        counts and ticks it follows from are stored."""
         return self.pass_rate < PASS_RATE_LIMIT or any(getattr(self, t) for t in SERIOUS_TICKS)
-
-    def derived(self) -> dict[str, Any]:
-        return {"pass_rate": self.pass_rate, "serious": self.serious}
 
     def computed(self, facts: Mapping[str, Any]) -> list[tuple[str, str, str, str]]:
         """The pass rate, and whether the batch counts as serious (the reader sees why)."""

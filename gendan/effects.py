@@ -38,6 +38,9 @@ DOC_PREFIX = {
     "delay_report": "YW",
     "fg_receipt": "RK",
     "shipping_notice": "FT",
+    # §9: 质量异常记录 ZY, 质量异常处理结果 ZC
+    "quality_exception": "ZY",
+    "quality_resolution": "ZC",
 }
 
 

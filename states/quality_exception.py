@@ -66,11 +66,19 @@ def is_serious(values: dict[str, Any]) -> bool:
 
 
 def _resolve(zh: str = "记录处理结果", en: str = "Record the resolution") -> Step:
-    return Step(zh, en, form="quality_resolution")
+    return Step(zh, en, form="quality_resolution", issues="quality_resolution")
 
 
 def _classify(branch: str, zh: str, en: str) -> Step:
-    return Step(zh, en, form="quality_exception", fixed={"branch": branch}, marks=REPORTED)
+    """The classified record is issued (ZY-<order>-NN): filed and printable."""
+    return Step(
+        zh,
+        en,
+        form="quality_exception",
+        fixed={"branch": branch},
+        marks=REPORTED,
+        issues="quality_exception",
+    )
 
 
 #: The merchandising lead hears of a batch defect that threatens delivery (000/4 三.11).

@@ -19,9 +19,9 @@ from gendan.errors import InvalidForm
 from gendan.escalation import escalate_due
 from gendan.models import Notification, User
 from gendan.runtime import Runtime
-from states.quality_exception import QualityException
+from states.quality_exception import QualityException, is_serious
 from tests.conftest import make_runtime
-from tests.engine.helpers import events, instance, open_tasks
+from tests.engine.helpers import docs, events, instance, open_tasks
 from tests.support.servers import SmsGateway, SmtpSink
 
 MONDAY_9 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # 09:00 Shanghai
@@ -129,6 +129,8 @@ def test_internal_rework_informs_the_workshop_head_and_resolution_the_inspectors
         "internal"
     )
     assert informed(mailrt, iid) == ["iqc", "workshop"]  # resolution to the inspectors
+    # the classified record and the resolution are filed as printable documents
+    assert docs(mailrt, "SO-Q1") == {"ZY-SO-Q1-01": "issued", "ZC-SO-Q1-01": "issued"}
 
 
 def test_failed_rework_goes_to_the_qa_lead_as_technical(mailrt: Runtime) -> None:
@@ -165,7 +167,7 @@ def test_purchased_general_goes_to_the_buyer_1_wd(mailrt: Runtime, smtp_sink: Sm
     d.act(iid, "iqc", "classify_purchased", form)
     assert instance(mailrt, iid).state == "purchased_general"
     stored = instance(mailrt, iid).data["forms"]["classify_purchased"]
-    assert (stored["pass_rate"], stored["serious"]) == (98.0, False)
+    assert (stored["inspected"], stored["failed"], is_serious(stored)) == (200, 4, False)
     [task] = open_tasks(mailrt, iid)
     assert (task.role, task.due_at) == ("buyer", d.now + timedelta(days=1))
     sweep_twice(mailrt, local(23, 17, 30))  # 75 % of 1 WD: the buyer is reminded

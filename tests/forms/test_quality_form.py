@@ -21,15 +21,15 @@ RECORD = {
 
 def test_pass_rate_is_computed_and_below_95_is_serious() -> None:
     model = validate_form("quality_exception", RECORD)
-    assert model.derived() == {"pass_rate": 94.5, "serious": True}
+    assert (model.pass_rate, model.serious) == (94.5, True)
     ok = validate_form("quality_exception", {**RECORD, "failed": "10"})
-    assert ok.derived() == {"pass_rate": 95.0, "serious": False}
+    assert (ok.pass_rate, ok.serious) == (95.0, False)
 
 
 @pytest.mark.parametrize("tick", ["wrong_spec", "missing_parts", "bad_appearance", "qty_mismatch"])
 def test_each_serious_tick_makes_it_serious(tick: str) -> None:
     model = validate_form("quality_exception", {**RECORD, "failed": "0", tick: "on"})
-    assert model.derived()["serious"] is True
+    assert model.serious is True
 
 
 def test_failed_cannot_exceed_inspected() -> None:
