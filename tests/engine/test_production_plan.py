@@ -345,3 +345,29 @@ def test_short_shipment_with_consent_then_make_good_slip_and_not_received(
     act(driver, iid, "prod_mgr", "make_good", {"sent_on": "2026-12-24", "waybill": "DB-3"})
     assert tasks_of(driver, iid) == []  # the payment chase waits for its date
     assert [t.role for t in tasks_of(driver, iid, "scheduled")] == ["finance"]
+
+
+def test_a_delivery_change_moves_the_follow_up_audited(driver: Driver) -> None:
+    """A §2 delivery change to a later date moves the scheduled follow-up with it."""
+    from tests.engine.test_order_change import classify_delivery, issue_change_notice, propose
+
+    iid = in_production(driver, "SO-P12")
+    [follow] = [t for t in tasks_of(driver, iid, "scheduled") if t.role == "merchandiser"]
+    assert follow.opens_at == local(2026, 12, 18, 8)  # delivery 12-23 − 3 WD
+    change = driver.start(
+        "order_change",
+        "clerk",
+        {"order_no": "SO-P12", "received_at": driver.now.isoformat(), "requested_by": "陈经理",
+         "source": "customer", "change_description": "延期交货 / later delivery"},
+    )  # fmt: skip
+    later = date(2027, 1, 6)
+    classify_delivery(driver, change, "SO-P12", later)
+    propose(driver, change, later)
+    issue_change_notice(driver, change, "SO-P12", category="delivery",
+                        new_delivery_date=later.isoformat())  # fmt: skip
+    assert order(driver.rt, "SO-P12").delivery_date == later
+    [moved] = [t for t in tasks_of(driver, iid, "scheduled") if t.role == "merchandiser"]
+    # 01-06 − 3 WD: 01-05, 01-04, then 12-31 (New Year's Day and the weekend are off)
+    assert moved.id == follow.id and moved.opens_at == local(2026, 12, 31, 8)
+    trail = [e for e in events(driver.rt, iid) if e.action == "deadline_moved"]
+    assert [e.task_id for e in trail] == [follow.id]
