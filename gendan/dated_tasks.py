@@ -24,7 +24,7 @@ from sqlmodel import Session, select
 from gendan import audit
 from gendan.batches import BusyHook, batch_size, write_batch
 from gendan.calendar import BusinessCalendar
-from gendan.deadline_moves import move_task
+from gendan.deadline_moves import Moved, move_task
 from gendan.deadlines import opening, schedule
 from gendan.models import Department, Instance, Task
 from gendan.org import Actor
@@ -127,7 +127,9 @@ def move_dated_tasks(
         if spec is None or not _dated(spec):
             continue
         if task.status == "scheduled":
-            moved += _move_scheduled(session, task, inst, spec, calendar, now, actor, cause)
+            moved += _move_scheduled(
+                session, task, inst, spec, calendar, now, actor, {"date": cause}
+            )
             continue
         if spec.opens is not None:
             dates = business_dates(inst, order_of(session, inst), start_key=proc.start_key)
@@ -136,6 +138,34 @@ def move_dated_tasks(
         if move_task(session, task, inst, calendar=calendar, now=now, actor=actor,
                      detail={"date": cause}):  # fmt: skip
             moved += 1
+    return moved
+
+
+def replan_scheduled(
+    session: Session,
+    *,
+    calendar: BusinessCalendar,
+    now: datetime,
+    actor: Actor | None,
+    cause: dict[str, Any],
+) -> list[Moved]:
+    """A company day announced or withdrawn: every scheduled task's opening and planned due
+    time counted again on ``calendar`` (one ``deadline_moved`` each that moved)."""
+    moved: list[Moved] = []
+    rows = session.exec(
+        select(Task, Instance)
+        .join(Instance, Instance.id == Task.instance_id)
+        .where(Task.status == "scheduled")
+        .order_by(Task.id)
+    ).all()
+    for task, inst in rows:
+        spec = spec_of(get_procedure(inst.procedure), task, _department_key(session, task))
+        if spec is None or spec.opens is None:
+            continue
+        old_due = task.due_at
+        if _move_scheduled(session, task, inst, spec, calendar, now, actor, {"calendar": cause}):
+            assert task.id is not None
+            moved.append(Moved(task.id, old_due, task.due_at))
     return moved
 
 
@@ -153,8 +183,9 @@ def _move_scheduled(
     calendar: BusinessCalendar,
     now: datetime,
     actor: Actor | None,
-    cause: dict[str, Any],
+    detail: dict[str, Any],
 ) -> int:
+    """A scheduled task's opening and planned due time again; ``detail`` names the cause."""
     proc = get_procedure(inst.procedure)
     dates = business_dates(inst, order_of(session, inst), start_key=proc.start_key)
     new_opens = opening(calendar, spec.opens, dates) if spec.opens else task.opens_at
@@ -181,7 +212,7 @@ def _move_scheduled(
         at=now,
         task_id=task.id,
         changes=changes,
-        detail={"date": cause, "scheduled": True},
+        detail={**detail, "scheduled": True},
     )
     return 1
 

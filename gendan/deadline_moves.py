@@ -63,6 +63,10 @@ def move_open_deadlines(
         )  # fmt: skip
         if done is not None:
             moved.append(done)
+    # Date-anchored tasks not open yet: their opening and planned due move with the calendar.
+    from gendan.dated_tasks import replan_scheduled  # (gendan.dated_tasks imports move_task)
+
+    moved.extend(replan_scheduled(session, calendar=calendar, now=now, actor=actor, cause=cause))
     return moved
 
 
@@ -78,6 +82,10 @@ def move_task(
 ) -> Moved | None:
     """Recompute one open task's due time and pending timers; audit ``deadline_moved`` with
     ``detail`` (the cause: a calendar change, a moved business date) if it changed."""
+    wait = get_procedure(inst.procedure).wait_for(task.state)
+    if wait is not None and wait.window is not None:
+        return _move_window(session, task, inst, wait.window.deadline, calendar=calendar,
+                            now=now, actor=actor, detail=detail)  # fmt: skip
     deadline = _declared_deadline(session, task, inst)
     if deadline is None:
         return None  # a step no longer declared as it was: leave its time alone
@@ -106,6 +114,48 @@ def move_task(
     )
     assert task.id is not None
     return Moved(task.id, old_due, new_due)
+
+
+def _move_window(
+    session: Session,
+    task: Task,
+    inst: Instance,
+    deadline: Deadline,
+    *,
+    calendar: BusinessCalendar,
+    now: datetime,
+    actor: Actor | None,
+    detail: dict[str, object],
+) -> Moved | None:
+    """A window's close, counted again from the state's entry; its closing timer moves."""
+    proc = get_procedure(inst.procedure)
+    dates = business_dates(inst, order_of(session, inst), start_key=proc.start_key)
+    plan = schedule(calendar, deadline, opened=task.created_at,
+                    anchors=clock_anchors(inst, proc), dates=dates)  # fmt: skip
+    if plan.due == task.due_at:
+        return None
+    old_due = task.due_at
+    task.due_at = plan.due
+    session.add(task)
+    timers = []
+    for timer in session.exec(
+        select(Timer).where(Timer.task_id == task.id, Timer.status == "pending")
+    ).all():
+        timers.append({"level": timer.level, "old": timer.due_at, "new": plan.due})
+        timer.due_at = plan.due
+        session.add(timer)
+    audit.on_instance(
+        session,
+        inst,
+        action="deadline_moved",
+        actor=actor,
+        at=now,
+        task_id=task.id,
+        changes={"due_at": {"old": old_due, "new": plan.due}},
+        detail={**detail, "timers": timers, "window": True},
+    )
+    assert task.id is not None
+    return Moved(task.id, old_due, plan.due)
 
 
 def _declared_deadline(session: Session, task: Task, inst: Instance) -> Deadline | None:

@@ -246,3 +246,18 @@ def test_the_task_page_of_a_scheduled_task_says_when_it_opens(rt: Runtime) -> No
     assert page.status_code == 200
     assert 'id="scheduled"' in page.text and "2026-12-01 08:00" in page.text
     assert "/complete" not in page.text  # nothing to decide yet
+
+
+def test_a_day_off_announced_moves_a_scheduled_opening(rt: Runtime) -> None:
+    from datetime import date
+
+    from tests.engine.test_calendar_moves import announce
+
+    d = Driver(rt, MONDAY_10)
+    iid = d.start("test_dated", "merch_lead", stock_order("SO-D9", "2026-12-04"))
+    announce(rt, date(2026, 12, 1), False, MONDAY_10)  # the opening day becomes a day off
+    follow = tasks_of(rt, iid)["Follow-up: progress against the plan"]
+    assert follow.status == "scheduled"
+    assert (follow.opens_at, follow.due_at) == (sh(11, 30, 8), sh(12, 2, 18))  # 3 WD: Mon
+    moved = [e for e in events(rt, iid) if e.action == "deadline_moved" and e.task_id == follow.id]
+    assert len(moved) == 1 and moved[0].detail["scheduled"] and "calendar" in moved[0].detail

@@ -84,3 +84,20 @@ def test_a_recipient_cannot_accept_for_everyone(rt: Runtime) -> None:
         d.act(iid, "eng_head", "accepted")
     assert instance(rt, iid).state == "window"
     assert {t.status for t in tasks(rt, iid)} == {"open"}
+
+
+def test_a_day_off_announced_moves_the_windows_close(rt: Runtime) -> None:
+    from datetime import date
+
+    from tests.engine.test_calendar_moves import announce
+
+    _, iid = window(rt, "SO-W5")
+    announce(rt, date(2026, 11, 24), False, MONDAY_10 + timedelta(minutes=30))  # Tuesday off
+    wednesday_10 = TUESDAY_10 + timedelta(days=1)
+    assert {t.due_at for t in tasks(rt, iid)} == {wednesday_10}
+    moved = [e for e in events(rt, iid) if e.action == "deadline_moved"]
+    assert len(moved) == 2 and all(e.detail["window"] for e in moved)
+    escalate_due(rt, now=TUESDAY_10)
+    assert instance(rt, iid).state == "window"
+    escalate_due(rt, now=wednesday_10)
+    assert instance(rt, iid).state == "accepted_plan"
