@@ -28,8 +28,9 @@ it knowing other orders may move), so the buyer always agrees materials with the
 Choice: completion is the stock-in (生产各组...完成,并入库): the 24 hours for the drawings
 and the 30 minutes for the shipping arrangement count from it.
 Choice: production refusing → sales explains to the customer, who keeps the order as a
-normal one (the urgent flag is cleared; §1 reviews it as any order) or withdraws it
-(declined with the reason), since the seed stops at explaining.
+normal one (the §1 review starts on it as a child, as for any order; the order keeps the 急
+mark it was taken in with) or withdraws it — declined as §1 declines: the GM or the deputy
+signs 核准不接订单 with the reason (001M 1.2.1-2), since the seed stops at explaining.
 """
 
 from __future__ import annotations
@@ -101,6 +102,15 @@ def urgent_review_record(
             for r in rows
         ],
     }
+
+
+def _as_normal(data: dict[str, Any]) -> dict[str, Any]:
+    """§1's start form: the intake as the urgent order was taken in (its typed fields; the
+    kind the engine derived from them is derived again)."""
+    from forms import get_form
+
+    typed = get_form(UrgentOrder.start_form).model_fields
+    return {k: v for k, v in data.get("intake", {}).items() if k in typed}
 
 
 def _plan_start(data: dict[str, Any]) -> dict[str, Any]:
@@ -230,6 +240,28 @@ class UrgentOrder(Procedure):
                 "004R 3.1.3",
             ),
             shows=("cannot_make", "explained"),
+        ),
+    )
+    decline_signoff = Waiting(
+        "核准不接订单 / Decline signed off",
+        wait=_urgent(
+            _t(
+                "general_manager",
+                "gm_office",
+                "核准不接订单（签字，注明原因）",
+                "Sign off declining the order, with the reason",
+                FAST,
+                "001M 1.2.1-2",
+            ),
+            _t(
+                "deputy_gm",
+                "gm_office",
+                "核准不接订单（签字，注明原因）",
+                "Sign off declining the order, with the reason",
+                FAST,
+                "001M 1.2.1-2",
+            ),
+            shows=("cannot_make", "explained", "decline"),
         ),
     )
     materials = Waiting(
@@ -455,7 +487,9 @@ class UrgentOrder(Procedure):
     cannot_make = urgent_review.to(production_explains)
     explained = production_explains.to(sales_explains)
     as_normal_order = sales_explains.to(normal_order)
-    decline = sales_explains.to(declined)
+    decline = sales_explains.to(decline_signoff)
+    confirm_decline = decline_signoff.to(declined)
+    keep_as_normal = decline_signoff.to(normal_order)
     materials_agreed = materials.to(line_rule)
     material_late = materials.to(material_delay)
     accept_late_date = material_delay.to(line_rule)
@@ -487,7 +521,19 @@ class UrgentOrder(Procedure):
         "as_normal_order": Step(
             "客户同意按常规订单处理", "Customer takes it as a normal order", reason_required=True
         ),
-        "decline": Step("退单（客户不接受）", "Declined (customer refuses)", reason_required=True),
+        "decline": Step(
+            "客户不接受：报领导核准退单",
+            "Customer refuses: to the GM to decline",
+            reason_required=True,
+        ),
+        "confirm_decline": Step(
+            "核准不接订单", "Decline the order", reason_required=True, signature="approved"
+        ),
+        "keep_as_normal": Step(
+            "不退单，按常规订单评审",
+            "Do not decline: review it as a normal order",
+            reason_required=True,
+        ),
         "materials_agreed": Step("材料已与供应商落实", "Materials agreed with the suppliers"),
         "material_late": Step(
             "材料交期延迟：提交申请单",
@@ -584,6 +630,8 @@ class UrgentOrder(Procedure):
         "shipping": OnEnter(inform_heads=("sales",)),
         "not_approved": OnEnter(order_status="declined"),
         "declined": OnEnter(order_status="declined"),
+        # the order goes on as a normal one: the §1 review starts on it (not urgent)
+        "normal_order": OnEnter(starts=(Child("order_review", data=_as_normal),)),
     }
     predicates = {**PREDICATES}
 

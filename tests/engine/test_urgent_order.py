@@ -159,8 +159,24 @@ def test_production_cannot_make_it_explains_to_sales_then_the_customer(
     (task,) = open_tasks(rt, iid)
     assert task.role == "sales_clerk" and task.sla == "30 minutes"
     driver.act(iid, "clerk", "decline", reason="客户不接受常规交期")
+    assert instance(rt, iid).state == "decline_signoff"  # 核准不接订单, as §1 declines
+    assert {t.role for t in open_tasks(rt, iid)} == {"general_manager", "deputy_gm"}
+    driver.act(iid, "gm", "confirm_decline", reason="客户不接受常规交期")
     assert instance(rt, iid).state == "declined"
     assert order(rt, URGENT).status == "declined"
+
+
+def test_taken_as_a_normal_order_the_review_starts_on_it(rt: Runtime, driver: Driver) -> None:
+    iid = start(driver)
+    reviewed(driver, iid, feasible=False)
+    driver.act(iid, "prod_mgr", "explained", reason="冲压线排满至月底")
+    driver.act(iid, "clerk", "as_normal_order", reason="客户接受常规交期")
+    assert instance(rt, iid).state == "normal_order"
+    with Session(rt.db) as s:
+        (review,) = s.exec(select(Instance).where(Instance.procedure == "order_review")).all()
+        (link,) = s.exec(select(InstanceLink).where(InstanceLink.parent_id == iid)).all()
+    assert (review.order_no, review.state, link.child_id) == (URGENT, "requirements", review.id)
+    assert order(rt, URGENT).status == "reviewing"
 
 
 def test_a_late_material_goes_on_the_delay_request_and_production_replans(

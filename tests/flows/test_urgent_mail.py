@@ -51,6 +51,12 @@ def _at_sales_explains(d: Driver) -> int:
     return iid
 
 
+def _at_decline_signoff(d: Driver) -> int:
+    iid = _at_sales_explains(d)
+    d.act(iid, "clerk", "decline", reason="客户不接受常规交期")
+    return iid
+
+
 def _at_materials(d: Driver) -> int:
     iid = walk.start(d)
     walk.reviewed(d, iid)
@@ -148,6 +154,7 @@ ROWS: dict[str, tuple[Callable[[Driver], int], set[str]]] = {
     "urgent_review": (_at_review, {"sales_head", "gm", "mc_head"}),
     "production_explains": (_at_production_explains, {"gm"}),
     "sales_explains": (_at_sales_explains, {"sales_head"}),
+    "decline_signoff": (_at_decline_signoff, {"gm"}),
     "materials": (_at_materials, {"purch_lead"}),
     "line_choice": (_at_line_choice, {"gm"}),
     "material_delay": (_at_material_delay, {"gm"}),
