@@ -124,9 +124,11 @@ class Child:
     both instances (``child_started`` / ``started_by``) and shown on both pages and the order's.
     ``urgent`` marks the child urgent (its escalations go out at once and are acknowledged, as
     an urgent order's). ``when`` names a predicate of the PARENT procedure (its ``predicates``):
-    the child starts only when it holds (§4: §1b only for a special order). A child procedure
-    that is not registered in ``states.PROCEDURES`` is skipped and the skip audited, so a parent
-    can be declared before its child procedure exists.
+    the child starts only when it holds (§4: §1b only for a special order). It is skipped when
+    its procedure is not registered in ``states.PROCEDURES`` (a parent may be declared before
+    its child procedure exists) or when the order already runs an open instance of it (§4
+    started the plan urgent; §1's confirmed notice then starts none). A child whose start form
+    is invalid is a declaration error: the parent's move fails (422) and nothing is written.
     """
 
     procedure: str
