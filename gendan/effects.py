@@ -54,6 +54,7 @@ RECALLABLE = (
     "production_plan",
     "cooperation_instruction",
     "shipping_notice",
+    "urgent_notice",
 )
 
 

@@ -31,7 +31,7 @@ from gendan.models import (
     Task,
 )
 from gendan.runtime import Runtime
-from tests.engine.helpers import instance, open_tasks, order
+from tests.engine.helpers import docs, instance, open_tasks, order
 
 URGENT = "UR-2026-001"
 
@@ -445,3 +445,28 @@ def test_every_waiting_task_is_urgent(rt: Runtime, driver: Driver) -> None:
         assert state.final or (wait is not None and wait.urgent), state.id
     with Session(rt.db) as s:
         assert s.exec(select(Task)).first() is None
+
+
+def test_cancelling_the_urgent_order_stops_it_and_its_plan(rt: Runtime, driver: Driver) -> None:
+    """The §3 plan runs as the urgent order's child, flagged urgent; a cancellation (§2 (4))
+    stops the urgent order and the plan, their open tasks cancelled."""
+    from tests.engine.test_order_change import notice, start_change
+
+    iid = start(driver)
+    walk_to_production(rt, driver, iid)
+    with Session(rt.db) as s:
+        (plan,) = s.exec(
+            select(Instance).where(
+                Instance.procedure == "production_plan", Instance.order_no == URGENT
+            )
+        ).all()
+    assert plan.data["urgent"] is True and open_tasks(rt, plan.id)
+    change = start_change(driver, URGENT)
+    driver.act(change, "clerk", "classify_cancel", notice(driver, URGENT), reason="客户取消")
+    driver.act(change, "sales_head", "sign_cancel", reason="同意取消 / agreed")
+    assert order(rt, URGENT).status == "cancelled"
+    assert docs(rt, URGENT)["JT-UR-2026-001-01"] == "recalled"  # the urgent notice
+    for stopped in (iid, plan.id):
+        inst = instance(rt, stopped)
+        assert inst.closed_at is not None and inst.data["stopped_by"] == change
+        assert open_tasks(rt, stopped) == []
