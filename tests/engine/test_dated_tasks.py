@@ -242,10 +242,16 @@ def test_the_task_page_of_a_scheduled_task_says_when_it_opens(rt: Runtime) -> No
     iid = d.start("test_dated", "merch_lead", stock_order("SO-D8", "2026-12-04"))
     follow = tasks_of(rt, iid)["Follow-up: progress against the plan"]
     with serve_app(create_app(rt, clock=Clock(MONDAY_10))) as base:
-        page = login(base, "merch").get(f"/tasks/{follow.id}")
+        merch = login(base, "merch")
+        page = merch.get(f"/tasks/{follow.id}")
+        order = merch.get("/orders/SO-D8")
     assert page.status_code == 200
     assert 'id="scheduled"' in page.text and "2026-12-01 08:00" in page.text
     assert "/complete" not in page.text  # nothing to decide yet
+    # the order page's deadlines: not yet open, with its opening (company time)
+    row = order.text.split(f'<tr data-task="{follow.id}" data-outcome="scheduled">')[1]
+    row = row.split("</tr>")[0]
+    assert "待开启" in row and "开启于 2026-12-01 08:00" in row
 
 
 def test_a_day_off_announced_moves_a_scheduled_opening(rt: Runtime) -> None:
