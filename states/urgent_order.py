@@ -9,9 +9,11 @@ the deputy, signed: other orders' dates may move, 001W 3.4.1) → the review mee
 紧急订单评审记录表 (004R 3.1.2) → production cannot make it: production explains to sales,
 sales to the customer (004R 3.2.1, 3.1.3) → or materials agreed with the suppliers (3.2.2),
 a late material on a 材料交期延迟申请单 that production accepts or replans around (五) →
-the line (001W 3.4.3) → [A] the displaced orders ranked (000/3 排期原则) → the planner
-adjusts their plans and reports; each moved date → [A] a §2 delivery change on that order
-(001W 3.4.4) → the 紧急订单生产通知单 (004P 4) → production; a process exception goes to
+[A] the line the rule gives → the line (001W 3.4.3) → [A] the displaced orders ranked
+(000/3 排期原则) → the planner adjusts their plans and reports; each moved date → [A] a §2
+delivery change on that order (001W 3.4.4; ``Child(each=…)``) → the 紧急订单生产通知单
+(004P 4), with §3 (and §1b for a special order) started as urgent children (001W 3.4.2) →
+production; a process exception goes to
 生产办 at once, a threatened date to 总经办 in writing, whose instruction is relayed to 经营课
 (004R 4) → the 急单 stock-in alerts the 经营课 head, who arranges shipping → the temporary
 drawings come back within 24 hours of completion (004R 4, 四) → [A] the closing data summary
@@ -19,10 +21,15 @@ drawings come back within 24 hours of completion (004R 4, 四) → [A] the closi
 
 Choice (PROCEDURES.md §4): every deadline the seeds leave open is 4 WH where it would be
 1 WD or more, because no seed gives a figure for "fast".
-Choice: the review meeting runs here as a countersign of the regular board (and engineering
-and QA for a non-regular order), compiled into the 紧急订单评审记录表, because 004R 3.1.2 has
-sales organise one meeting and record it; the §1 review, §1b and §3 started as children
-flagged urgent (001W 3.4.2) come with the linked-instance engine (``OnEnter.starts``).
+Choice: the review meeting runs here as a countersign of the §1 board for the order's kind,
+compiled into the 紧急订单评审记录表, because 004R 3.1.2 has sales organise one meeting and
+record it there, and §1 as a child would run the whole quote-contract-notice path of a
+normal order; §1 starts as a child only when the order becomes a normal one.
+Choice: §3 and §1b start when the urgent notice is issued (004P 4: the tasks go to the line
+with their urgent flag), since the plan needs the notice and the line.
+Choice: a process exception is recorded when the workshop presses 发现制程异常 (its instant
+is the finding); the 申报单 is due 30 WM from it, the 生产办's handling 30 WM from the
+report, 总经办's instruction 4 WH* from the written request.
 Choice: every approved urgent order is "must take" for materials (the leadership approved
 it knowing other orders may move), so the buyer always agrees materials with the suppliers.
 Choice: completion is the stock-in (生产各组...完成,并入库): the 24 hours for the drawings
