@@ -36,7 +36,9 @@ from statemachine import State
 from gendan.settings import get_settings
 from gendan.timespec import RECV, Deadline, event
 from states.base import (
+    Child,
     Countersign,
+    Inform,
     OnEnter,
     OpensAt,
     Procedure,
@@ -97,6 +99,7 @@ PREDICATES = {
         d.get("order", {}).get("kind") == "non_regular" or _plan(d).get("meeting") == "non_regular"
     ),
     "qa_invited": lambda d: bool(_plan(d).get("invite_qa")),
+    "cooperation": lambda d: any(r.get("line") == "cooperation" for r in _plan(d).get("rows", [])),
     "complete_set": _set,
     "other_product": lambda d: not _set(d),
     "not_followed_up": lambda d: "follow_up_ok" not in _forms(d),
@@ -134,6 +137,29 @@ def _one(
     """A state waiting for one task."""
     shows = kw.pop("shows", ())
     return Waiting(title, wait=Wait((_t(role, dep, zh, en, dl, seed, **kw),), shows=shows))
+
+
+def moved_date_change(data: dict[str, Any]) -> dict[str, Any]:
+    """001M 2.1.5: a settlement that moves the delivery date goes to 合同订单管理部 as a §2
+    delivery change (客户更改通知登记), received when it was settled.
+
+    Choice: raised as the customer's change (source "customer"), since only sales may move a
+    date with the customer (001M 1.5.2); the sales clerk classifies it within 30 WM.
+    """
+    forms = _forms(data)
+    settled = forms.get("gm_decides") or forms.get("settle") or {}
+    moved = settled.get("moved_delivery_date")
+    old = data.get("order", {}).get("delivery_date")
+    return {
+        "received_at": data.get("at", {}).get("date_moved"),
+        "requested_by": "生产计划异议协调 / plan objection settled",
+        "source": "customer",
+        "change_description": (
+            f"计划异议协调：交期由 {old} 改为 {moved} / the plan's objection moves the delivery "
+            f"date {old} → {moved}"
+        ),
+        "written_request": None,
+    }
 
 
 def all_signed(_opinions: list[dict[str, Any]]) -> str:
@@ -265,6 +291,15 @@ class ProductionPlan(Procedure):
                     when="design_needed",
                 ),
                 _t(
+                    "outsourcing_coordinator",
+                    "outsourcing",
+                    "协作公司（机加工、木箱）：登记其作业计划与采购日期",
+                    "Cooperation company (machining, crates): record its plan and purchase dates",
+                    WORK_RECV,
+                    "001M 2.1.2",
+                    when="cooperation",
+                ),
+                _t(
                     "qa_lead",
                     "quality",
                     "会签生产计划（质管，受邀）",
@@ -321,8 +356,8 @@ class ProductionPlan(Procedure):
         "交期变更转合同订单管理部 / Moved date to merchandising",
         "merchandising_lead",
         "merchandising",
-        "计划交期变更：转销售按合同订单更改处理",
-        "The plan moves the delivery date: refer it for an order change (§2)",
+        "计划交期变更：已转销售办理合同订单更改（§2），跟进并确认",
+        "The plan moves the delivery date: follow the order change raised for sales (§2)",
         WORK,
         "001M 2.1.5",
         shows=("objected", "settle", "gm_decides"),
@@ -736,10 +771,16 @@ class ProductionPlan(Procedure):
         "plan_signed": Step("会签完成，计划下发", "Signed; the plan goes out", marks="plan_sent"),
         "accepted": Step("无异议，计划生效", "No objection: the plan stands"),
         "objected": Step("提出异议", "Object", form="plan_objection"),
-        "settle": Step("异议已协调", "Objection settled", form="objection_settlement"),
+        "settle": Step(
+            "异议已协调", "Objection settled", form="objection_settlement", marks="date_moved"
+        ),
         "refer_to_gm": Step("不能协调，报总经理", "Cannot settle: to the GM", reason_required=True),
         "gm_decides": Step(
-            "总经理裁决", "GM decides", form="objection_settlement", signature="approved"
+            "总经理裁决",
+            "GM decides",
+            form="objection_settlement",
+            signature="approved",
+            marks="date_moved",
         ),
         "refer_change": Step(
             "已转销售办理交期更改", "Referred to sales for the date change", reason_required=True
@@ -823,8 +864,13 @@ class ProductionPlan(Procedure):
     entering = {
         # copies to the CEO office, finance (file), sales and the warehouse (001W 3.1.3.4)
         "objection_window": OnEnter(inform_heads=("gm_office", "finance", "sales", "warehouse")),
-        # 催促单 to the production manager and the GM; the salesperson's head warned
-        "delay_reporting": OnEnter(inform_heads=("production", "gm_office", "sales")),
+        # a moved date: 合同订单管理部 refers it, a §2 delivery change is raised for sales
+        "date_referral": OnEnter(starts=(Child("order_change", data=moved_date_change),)),
+        # 催促单 to the production manager and the GM (or 生产副总); [A] the salesperson warned
+        "delay_reporting": OnEnter(
+            inform_heads=("production", "gm_office"),
+            informs=(Inform(roles=("salesperson", "deputy_gm")),),
+        ),
         "dispatched": OnEnter(order_status="shipped"),
         "delivered": OnEnter(order_status="delivered"),
         "paid": OnEnter(order_status="paid"),

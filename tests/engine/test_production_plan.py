@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 
 from gendan.demo import Driver
 from gendan.errors import InvalidForm
-from gendan.models import Document
+from gendan.models import Document, Instance
 from gendan.settings import get_settings
 from tests.engine.helpers import events, instance, order
 from tests.engine.plan_driver import (
@@ -206,12 +206,36 @@ def test_objection_is_settled_by_planning_else_the_gm_and_a_moved_date_goes_to_m
     decision = {"decision": "包装顺延 3 天，交期顺延", "moved_delivery_date": "2026-12-28"}
     act(driver, iid, "gm", "gm_decides", decision)
     assert state(driver, iid) == "date_referral"
+    with Session(driver.rt.db) as s:  # [A] a §2 delivery change raised for sales, linked
+        change = s.exec(
+            select(Instance).where(
+                Instance.order_no == "SO-P4", Instance.procedure == "order_change"
+            )
+        ).one()
+    assert (
+        change.state == "received" and "2026-12-28" in change.data["request"]["change_description"]
+    )
+    assert [
+        e.detail.get("child_id") for e in events(driver.rt, iid) if e.action == "child_started"
+    ] == [change.id]
     act(driver, iid, "merch_lead", "refer_change", reason="已转销售内勤 / to the sales clerk")
     assert state(driver, iid) == "prestart"
     iid2 = planned(driver, "SO-P5")
     act(driver, iid2, "clerk", "objected", objection)
     act(driver, iid2, "prod_mgr", "settle", {"decision": "改用木箱 / wooden crates instead"})
     assert state(driver, iid2) == "prestart"
+
+
+def test_a_cooperation_line_brings_the_cooperation_company_into_the_countersign(
+    driver: Driver,
+) -> None:
+    released(driver, "SO-P13")
+    iid = plan_instance(driver, "SO-P13")
+    form = plan_form(START, packing=PACKING, dispatch=DISPATCH)
+    crates = {"line": "cooperation", "department": "outsourcing", "signer": "宋佳"}
+    form["rows"].append({**crates, "start": "2026-11-25", "finish": "2026-11-30"})
+    act(driver, iid, "prod_mgr", "plan", form)
+    assert "outsourcing_coordinator" in {t.role for t in tasks_of(driver, iid)}
 
 
 def test_capacity_conflict_is_countersigned_then_planning_resumes(driver: Driver) -> None:
@@ -280,6 +304,10 @@ def test_unmeetable_date_urging_note_and_delay_report(driver: Driver) -> None:
     act(driver, iid, "merch", "issue_urge", {"final_deadline": "2026-12-21", "content": "装配",
                                              "customer_told": True})  # fmt: skip
     assert state(driver, iid) == "delay_reporting"
+    urged = [e for e in events(driver.rt, iid) if e.detail.get("event") == "issue_urge"]
+    # to the production manager and the 生产副总 (the GM, told of the plan, holds it already);
+    # [A] the salesperson warned
+    assert {"prod_mgr", "deputy", "sales"} <= set(urged[0].changes["copied"]["new"])
     act(driver, iid, "merch_lead", "report_delay", {"cause": "外购件延误", "new_date":
         "2026-12-28", "report_to": "sales_head"})  # fmt: skip
     assert state(driver, iid) == "in_production"

@@ -133,14 +133,20 @@ def walk(
     get_settings.cache_clear()
 
 
-def to_window(d: Driver, dl: Deadlines, no: str) -> int:
+def to_window(d: Driver, dl: Deadlines, no: str, *, cooperation: bool = False) -> int:
     released(d, no)
     iid = plan_instance(d, no)
     dl.run(iid)  # planning: 4 WH from receipt
-    act(d, iid, "prod_mgr", "plan", plan_form(START, packing=PACKING, dispatch=DISPATCH))
-    dl.run(iid)  # countersign: 1 WD* from receipt
+    plan = plan_form(START, packing=PACKING, dispatch=DISPATCH)
+    if cooperation:  # crates made by a cooperation company
+        plan["rows"].append({"line": "cooperation", "department": "outsourcing", "signer": "宋佳",
+                             "start": "2026-11-25", "finish": "2026-11-30"})  # fmt: skip
+    act(d, iid, "prod_mgr", "plan", plan)
+    dl.run(iid)  # countersign (and the cooperation company's plan): 1 WD* from receipt
     act(d, iid, "workshop", "opinion", SIGNOFF)
     act(d, iid, "purch_lead", "opinion", PURCHASES)
+    if cooperation:
+        act(d, iid, "outsource", "opinion", SIGNOFF)
     return iid
 
 
@@ -184,7 +190,7 @@ def test_main_path_deadlines_mail_once(walk: Callable[[], tuple[Driver, Deadline
 
 def test_side_path_deadlines_mail_once(walk: Callable[[], tuple[Driver, Deadlines]]) -> None:
     d, dl = walk()
-    iid = to_window(d, dl, "SO-M2")
+    iid = to_window(d, dl, "SO-M2", cooperation=True)
     act(d, iid, "keeper", "objected", {"line": "packing", "problem": "箱子不够 / crates short"})
     dl.run(iid)  # settlement: 1 WD*, to the GM
     act(d, iid, "prod_mgr", "refer_to_gm", reason="不能协调 / no agreement")
