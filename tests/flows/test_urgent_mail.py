@@ -240,3 +240,28 @@ def test_the_gm_instruction_has_no_escalation_level(
     with Session(rt.db) as s:
         acts = s.exec(select(AuditEvent.action).where(AuditEvent.task_id == task.id)).all()
     assert acts.count("breach") == 1 and "escalate" not in acts
+
+
+def test_drawings_reminder_at_three_quarters_then_the_escalation(
+    tmp_path: Path, smtp_sink: SmtpSink, sms_gateway: SmsGateway
+) -> None:
+    """The 24-hour drawings return (1 WD) reminds its candidates at 75 % of the day, once,
+    before the heads hear of the breach."""
+    from sqlmodel import Session, select
+
+    from gendan.models import Timer
+
+    rt = runtime(tmp_path, smtp_sink, sms_gateway)
+    iid = _at_drawings_return(Driver(rt, MONDAY_10))
+    tasks = open_tasks(rt, iid)
+    with Session(rt.db) as s:
+        reminders = s.exec(
+            select(Timer).where(Timer.task_id.in_([t.id for t in tasks]), Timer.level == 0)
+        ).all()
+    assert len(reminders) == 2
+    at = max(r.due_at for r in reminders)
+    assert at < min(t.due_at for t in tasks)
+    sweep_twice(rt, at)
+    reminded = _per_task(smtp_sink, tasks)
+    assert {to for to, _ in reminded} == {f"fg_keeper{MAIL}", f"eng_head{MAIL}"}
+    assert all(n == 1 for n in reminded.values())
