@@ -83,9 +83,30 @@ def business_dates(
         scopes.setdefault(start_key, inst.data[start_key])
     for scope, values in scopes.items():
         for name, value in (values or {}).items():
+            if isinstance(value, list):
+                out.update(_row_dates(f"{scope}.{name}", value))
+                continue
             day = _as_date(value) if isinstance(value, str) and len(value) == 10 else None
             if day is not None:
                 out[f"{scope}.{name}"] = day
+    return out
+
+
+def _row_dates(prefix: str, rows: list[Any]) -> dict[str, date]:
+    """Dates in repeating rows: ``plan.rows.2.finish`` (by index) and ``plan.rows.packing.finish``
+    (the first row whose first cell is ``packing``: a plan line named by its line)."""
+    out: dict[str, date] = {}
+    for i, row in enumerate(rows):
+        if not isinstance(row, dict) or not row:
+            continue
+        key = next(iter(row.values()))
+        for cell, value in row.items():
+            day = _as_date(value) if isinstance(value, str) and len(value) == 10 else None
+            if day is None:
+                continue
+            out[f"{prefix}.{i}.{cell}"] = day
+            if isinstance(key, str) and key:
+                out.setdefault(f"{prefix}.{key}.{cell}", day)
     return out
 
 

@@ -37,7 +37,9 @@ class OpensAt:
     ``field`` names the date: ``"order.<field>"`` (read from the order as it is now, e.g.
     ``"order.delivery_date"``) or ``"<form>.<field>"``, a date field of a form the instance
     holds: the start form (``Procedure.start_key``) or the latest form of an event (e.g.
-    ``"plan.packing_date"`` after the event ``plan``). At state entry the task is created
+    ``"plan.packing_date"`` after the event ``plan``), or a date in its repeating rows
+    (``"plan.rows.2.finish"`` by index, ``"plan.rows.packing.finish"``: the first row whose
+    first cell is ``packing``). At state entry the task is created
     ``scheduled``; the SLA sweep opens it at the start of the working day ``days_before``
     WD before the date (Choice: the start of that day, as PROCEDURES.md "date-anchored"
     says: the holder gets the whole day), and its deadline's clock starts then. An opening

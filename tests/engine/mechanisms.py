@@ -233,9 +233,20 @@ class Lines(Procedure):
         wait=Wait((TaskSpec("production_manager", "production", "编制计划", "Plan",
                             Deadline.default_work(), seed="test"),)),  # fmt: skip
     )
+    making = Waiting(
+        "生产中 / In production",
+        wait=Wait((TaskSpec("production_manager", "production", "包装通知", "Packing notice",
+                            Deadline.before_date("plan.rows.packing.start", 1),
+                            opens=OpensAt("plan.rows.packing.start", days_before=3),
+                            seed="001M 2.2.2(5)"),)),  # fmt: skip
+    )
     done = State("完成 / Done", final=True)
-    plan = planning.to(done)
-    steps = {"plan": Step("提交计划", "Submit the plan", form="test_lines")}
+    plan = planning.to(making)
+    finish = making.to(done)
+    steps = {
+        "plan": Step("提交计划", "Submit the plan", form="test_lines"),
+        "finish": Step("完成", "Finished"),
+    }
 
 
 def use_rows(monkeypatch: pytest.MonkeyPatch) -> None:

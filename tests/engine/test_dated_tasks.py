@@ -267,3 +267,24 @@ def test_a_day_off_announced_moves_a_scheduled_opening(rt: Runtime) -> None:
     assert (follow.opens_at, follow.due_at) == (sh(11, 30, 8), sh(12, 2, 18))  # 3 WD: Mon
     moved = [e for e in events(rt, iid) if e.action == "deadline_moved" and e.task_id == follow.id]
     assert len(moved) == 1 and moved[0].detail["scheduled"] and "calendar" in moved[0].detail
+
+
+def test_a_date_in_a_plan_row_anchors_a_task(rt: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``plan.rows.packing.start``: the packing line's start in the plan's rows."""
+    from gendan.demo import order_form
+    from tests.engine.plan_driver import act
+
+    mechanisms.use_rows(monkeypatch)
+    d = Driver(rt, MONDAY_10)
+    d.start("order_review", "clerk", order_form("SO-D10", "regular", now=MONDAY_10))
+    iid = d.start("test_lines", "prod_mgr", {"order_no": "SO-D10"})
+    rows = [
+        {"line": "assembly", "start": "2026-12-01", "finish": "2026-12-07", "qty": 5,
+         "signer": "周勇"},
+        {"line": "packing", "start": "2026-12-10", "finish": "2026-12-10", "qty": 5,
+         "signer": "孔亮"},
+    ]  # fmt: skip
+    act(d, iid, "prod_mgr", "plan", {"rows": rows})
+    packing = tasks_of(rt, iid)["Packing notice"]
+    assert packing.status == "scheduled"
+    assert (packing.opens_at, packing.due_at) == (sh(12, 7, 8), sh(12, 9, 18))  # Thu −3, −1 WD
