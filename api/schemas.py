@@ -109,6 +109,11 @@ class ChainLevelOut(BaseModel):
     en: str
 
 
+class OpensAtOut(BaseModel):
+    field: str = Field(description="'order.<field>', '<form>.<field>' or a row's date")
+    days_before: int = Field(description="working days before the date; opens at its start")
+
+
 class TaskSpecOut(BaseModel):
     role: str
     department: str
@@ -125,6 +130,19 @@ class TaskSpecOut(BaseModel):
         description="exactly what POST /api/tasks/{id}/complete accepts from such a task"
     )
     seed: str
+    opens: OpensAtOut | None = Field(
+        default=None, description="opens on a business date (created 'scheduled' until then)"
+    )
+    participants: str | None = Field(
+        default=None, description="'form:<field>': holders named at run time by that field"
+    )
+    due: str | None = Field(default=None, description="'form:<field>': due at that instant")
+
+
+class WindowOut(BaseModel):
+    deadline: DeadlineOut
+    on_silence: str = Field(description="fired by the system when nobody objected")
+    objection: str = Field(description="what a recipient's task fires to object")
 
 
 class EventOut(BaseModel):
@@ -144,6 +162,9 @@ class StateOut(BaseModel):
     final: bool
     countersign: CountersignOut | None
     urgent: bool
+    window: WindowOut | None = Field(
+        default=None, description="an objection window that closes by itself (silence: consent)"
+    )
     events: list[EventOut] = Field(description="decisions some task of this state accepts")
     join_events: list[EventOut] = Field(description="fired by the join rule; not accepted")
     tasks: list[TaskSpecOut]

@@ -97,6 +97,13 @@ def describe_task(proc: type[Procedure], state: str, spec: TaskSpec) -> dict[str
         "pauses_for_en": party[1] if party else None,
         "decisions": decisions,
         "seed": spec.seed,
+        "opens": (
+            {"field": spec.opens.field, "days_before": spec.opens.days_before}
+            if spec.opens
+            else None
+        ),
+        "participants": spec.participants,
+        "due": spec.due,
     }
 
 
@@ -114,6 +121,15 @@ def describe_state(proc: type[Procedure], state: Any) -> dict[str, Any]:
         "final": state.final,
         "countersign": {"form": countersign.form} if countersign else None,
         "urgent": bool(wait and wait.urgent),
+        "window": (
+            {
+                "deadline": wait.window.deadline.describe(),
+                "on_silence": wait.window.on_silence,
+                "objection": wait.window.objection,
+            }
+            if wait and wait.window
+            else None
+        ),
         "events": person,
         "join_events": joined,
         "tasks": [describe_task(proc, state.id, t) for t in (wait.tasks if wait else ())],

@@ -112,3 +112,17 @@ def test_the_liaison_sheet_names_its_addressee_and_due_time(rt: Runtime) -> None
     ]
     again = escalate_due(rt, now=due + timedelta(minutes=1))
     assert task.id not in {e.task_id for e in again}  # once
+
+
+def test_the_catalogue_describes_run_time_participants_and_openings() -> None:
+    from api.schemas import ProcedureOut
+    from gendan.describe import procedure_catalogue
+
+    catalogue = {p["key"]: p for p in procedure_catalogue()}
+    liaison = next(s for s in catalogue["test_meeting"]["states"] if s["id"] == "liaison")
+    assert liaison["tasks"][0]["participants"] == "form:invitees"
+    assert liaison["tasks"][0]["due"] == "form:due"
+    making = catalogue["test_dated"]["states"][0]
+    assert making["tasks"][0]["opens"] == {"field": "order.delivery_date", "days_before": 3}
+    for proc in catalogue.values():  # what GET /api/procedures returns validates
+        ProcedureOut.model_validate(proc)

@@ -101,3 +101,13 @@ def test_a_day_off_announced_moves_the_windows_close(rt: Runtime) -> None:
     assert instance(rt, iid).state == "window"
     escalate_due(rt, now=wednesday_10)
     assert instance(rt, iid).state == "accepted_plan"
+
+
+def test_the_catalogue_describes_the_window_and_its_tasks() -> None:
+    from gendan.describe import procedure_catalogue
+
+    proc = next(p for p in procedure_catalogue() if p["key"] == "test_window")
+    window = next(s for s in proc["states"] if s["id"] == "window")
+    assert window["window"]["on_silence"] == "accepted"
+    assert window["window"]["objection"] == "objected"
+    assert window["window"]["deadline"]["kind"] == "WD"
