@@ -147,7 +147,11 @@ def deadline_view(
     dep = (department.name_zh, department.name_en) if department else None
     words = chain_words(task.chain, dep)
     spec = task_spec(
-        get_procedure(procedure), task.state, task.role, department.key if department else ""
+        get_procedure(procedure),
+        task.state,
+        task.role,
+        department.key if department else "",
+        task.title_zh,
     )
     return {
         "label_zh": task.deadline_zh or sla_zh(task.sla) or "—",

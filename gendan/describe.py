@@ -56,13 +56,20 @@ def chain_label(words: list[dict[str, Any]], lang: str) -> str:
     return " → ".join(f"L{w['level']} {w['zh' if lang == 'zh' else 'en']}" for w in words)
 
 
-def task_spec(proc: type[Procedure], state: str, role: str, department: str) -> TaskSpec | None:
-    """The declaration a task was opened from (its seed reference, its deadline)."""
+def task_spec(
+    proc: type[Procedure], state: str, role: str, department: str, title_zh: str | None = None
+) -> TaskSpec | None:
+    """The declaration a task was opened from (its seed reference, its deadline); with
+    ``title_zh`` also a task whose holders a form named at run time (``participants``)."""
     wait = proc.wait_for(state)
-    for spec in wait.tasks if wait else ():
-        if spec.role == role and spec.department == department:
+    specs = wait.tasks if wait else ()
+    for spec in specs:
+        if (spec.role, spec.department) == (role, department) and title_zh in (
+            None,
+            spec.title_zh,
+        ):
             return spec
-    return None
+    return next((s for s in specs if title_zh is not None and s.title_zh == title_zh), None)
 
 
 def _deadline(dl: Deadline | None) -> dict[str, object] | None:

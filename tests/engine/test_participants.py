@@ -126,3 +126,18 @@ def test_the_catalogue_describes_run_time_participants_and_openings() -> None:
     assert making["tasks"][0]["opens"] == {"field": "order.delivery_date", "days_before": 3}
     for proc in catalogue.values():  # what GET /api/procedures returns validates
         ProcedureOut.model_validate(proc)
+
+
+def test_an_invited_persons_task_page_names_its_seed(rt: Runtime) -> None:
+    from api.app import create_app
+    from tests.api.conftest import Clock
+    from tests.api.test_pages import login
+    from tests.support.app_server import serve_app
+
+    _, iid = meeting(rt, "SO-P6", ["qa_lead"])
+    with Session(rt.db) as s:
+        task = s.exec(select(Task).where(Task.instance_id == iid)).one()
+    with serve_app(create_app(rt, clock=Clock(MONDAY_10))) as base:
+        page = login(base, "qa_lead").get(f"/tasks/{task.id}")
+    assert page.status_code == 200
+    assert "参加计划会议并会签" in page.text and "001M 2.1.1" in page.text
