@@ -30,8 +30,9 @@ with their urgent flag), since the plan needs the notice and the line.
 Choice: a process exception is recorded when the workshop presses 发现制程异常 (its instant
 is the finding); the 申报单 is due 30 WM from it, the 生产办's handling 30 WM from the
 report, 总经办's instruction 4 WH* from the written request.
-Choice: every approved urgent order is "must take" for materials (the leadership approved
-it knowing other orders may move), so the buyer always agrees materials with the suppliers.
+Choice: sales ticks 势在必接 (large order, key customer) when taking the need in; only such
+an order has the buyer agree the materials with the suppliers before the line, as 004R
+3.2.2 binds that step to must-take orders (the others' materials go with §3's plan).
 Choice: completion is the stock-in (生产各组...完成,并入库): the 24 hours for the drawings
 and the 30 minutes for the shipping arrangement count from it.
 Choice: production refusing → sales explains to the customer, who keeps the order as a
@@ -490,7 +491,7 @@ class UrgentOrder(Procedure):
     submit_need = need.to(approval)
     approve = approval.to(urgent_review)
     refuse = approval.to(not_approved)
-    can_make = urgent_review.to(materials)
+    can_make = urgent_review.to(materials, cond="must_take") | urgent_review.to(line_rule)
     cannot_make = urgent_review.to(production_explains)
     explained = production_explains.to(sales_explains)
     as_normal_order = sales_explains.to(normal_order)
@@ -641,6 +642,11 @@ class UrgentOrder(Procedure):
         "normal_order": OnEnter(starts=(Child("order_review", data=_as_normal),)),
     }
     predicates = {**PREDICATES}
+
+    def must_take(self, form: dict[str, Any] | None = None) -> bool:
+        """势在必接 (004R 3.2.2), as sales ticked it when the need was taken in."""
+        need = self.model.data.get("forms", {}).get("submit_need", {})
+        return bool(need.get("must_take"))
 
     @classmethod
     def step_errors(

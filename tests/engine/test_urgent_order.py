@@ -46,12 +46,16 @@ def start(driver: Driver, **kw: Any) -> int:
     return driver.start("urgent_order", "clerk", urgent_form(driver, **kw))
 
 
-def need(driver: Driver, iid: int) -> None:
+def need(driver: Driver, iid: int, *, must_take: bool = True) -> None:
     driver.act(
         iid,
         "clerk",
         "submit_need",
-        {"customer_need": "客户展会急需 12 台", "problem_points": "交期 10 天，铜排缺料"},
+        {
+            "customer_need": "客户展会急需 12 台",
+            "problem_points": "交期 10 天，铜排缺料",
+            "must_take": must_take,
+        },
     )
 
 
@@ -177,6 +181,17 @@ def test_taken_as_a_normal_order_the_review_starts_on_it(rt: Runtime, driver: Dr
         (link,) = s.exec(select(InstanceLink).where(InstanceLink.parent_id == iid)).all()
     assert (review.order_no, review.state, link.child_id) == (URGENT, "requirements", review.id)
     assert order(rt, URGENT).status == "reviewing"
+
+
+def test_only_a_must_take_order_has_its_materials_agreed_first(rt: Runtime, driver: Driver) -> None:
+    """004R 3.2.2: 势在必接 (large order, key customer) → the buyer agrees the materials with
+    the suppliers; an order sales did not tick goes straight to the line rule."""
+    iid = start(driver)
+    need(driver, iid, must_take=False)
+    driver.act(iid, "gm", "approve")
+    for who in ("clerk", "prod_mgr", "mc"):
+        driver.act(iid, who, "opinion", {"feasible": True, "opinion": "可安排"})
+    assert instance(rt, iid).state == "line_rule"
 
 
 def test_a_late_material_goes_on_the_delay_request_and_production_replans(
