@@ -430,6 +430,13 @@ def render(
             lang=lang,
         )
         return subject, body, link
+    if row.template == "prepared":  # written whole by its cause (e.g. gendan.plan_digest)
+        link = f"{base}{ctx.get('path', '/')}"
+        zh, en = str(ctx.get("subject_zh", "")), str(ctx.get("subject_en", ""))
+        bzh, ben = str(ctx.get("body_zh", "")), str(ctx.get("body_en", ""))
+        subject = f"{zh} / {en}" if lang == "zh" else f"{en} / {zh}"
+        first, second = (bzh, ben) if lang == "zh" else (ben, bzh)
+        return subject, f"{first}\n\n{second}\n\n{link}\n", link
     raise ValueError(f"unknown notification template {row.template!r}")
 
 

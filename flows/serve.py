@@ -9,10 +9,12 @@ workers instead; both name the deployments the same.
 from __future__ import annotations
 
 from prefect import serve
+from prefect.schedules import Cron
 
 from flows.audit_verify import audit_seal, audit_verify
 from flows.automatic_steps import automatic_steps
 from flows.deliver_notifications import deliver_notifications
+from flows.production_plan import DIGEST_CRON, plan_digest
 from flows.sla_sweep import sla_sweep
 from gendan.settings import get_settings
 
@@ -21,6 +23,7 @@ DELIVERY_DEPLOYMENT = "gendan-deliver-notifications"
 AUDIT_DEPLOYMENT = "gendan-audit-verify"
 SEAL_DEPLOYMENT = "gendan-audit-seal"
 JOBS_DEPLOYMENT = "gendan-automatic-steps"
+PLAN_DIGEST_DEPLOYMENT = "gendan-plan-digest"
 #: Automatic steps (gendan.jobs) are picked up this often (seconds).
 JOBS_INTERVAL = 30
 #: The full re-hash of the audit chain runs hourly (tens of seconds for a million events).
@@ -35,5 +38,9 @@ def serve_flows(sweep_interval: int = 60, delivery_interval: int = 30) -> None:
         audit_verify.to_deployment(name=AUDIT_DEPLOYMENT, interval=AUDIT_INTERVAL),
         audit_seal.to_deployment(name=SEAL_DEPLOYMENT, interval=get_settings().seal_interval),
         automatic_steps.to_deployment(name=JOBS_DEPLOYMENT, interval=JOBS_INTERVAL),
+        plan_digest.to_deployment(
+            name=PLAN_DIGEST_DEPLOYMENT,
+            schedule=Cron(DIGEST_CRON, timezone=get_settings().timezone),
+        ),
         print_starting_message=False,
     )

@@ -20,12 +20,14 @@ def enqueue(
     context: dict[str, Any],
     now: datetime,
     urgent: bool = False,
+    channels: tuple[str, ...] = ("email", "sms"),
 ) -> list[Notification]:
-    """One row per person and channel (e-mail, SMS); a cause already queued is not queued twice."""
+    """One row per person and channel (e-mail, SMS; ``channels`` may leave SMS out); a cause
+    already queued is not queued twice."""
     rows: list[Notification] = []
     for user in users:
         for channel, address in (("email", user.email), ("sms", user.phone)):
-            if not address:
+            if not address or channel not in channels:
                 continue
             exists = session.exec(
                 select(Notification.id).where(

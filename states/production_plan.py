@@ -863,13 +863,14 @@ class ProductionPlan(Procedure):
     }
     entering = {
         # copies to the CEO office, finance (file), sales and the warehouse (001W 3.1.3.4)
-        "objection_window": OnEnter(inform_heads=("gm_office", "finance", "sales", "warehouse")),
+        "objection_window": OnEnter(
+            informs=(Inform(heads=("gm_office", "finance", "sales", "warehouse")),)
+        ),
         # a moved date: 合同订单管理部 refers it, a §2 delivery change is raised for sales
         "date_referral": OnEnter(starts=(Child("order_change", data=moved_date_change),)),
         # 催促单 to the production manager and the GM (or 生产副总); [A] the salesperson warned
         "delay_reporting": OnEnter(
-            inform_heads=("production", "gm_office"),
-            informs=(Inform(roles=("salesperson", "deputy_gm")),),
+            informs=(Inform(heads=("production", "gm_office"), roles=("salesperson", "deputy_gm")),)
         ),
         "dispatched": OnEnter(order_status="shipped"),
         "delivered": OnEnter(order_status="delivered"),
