@@ -326,6 +326,17 @@ class ProductionPlan(Procedure):
                     "001M 2.1.5",
                 )
                 for role, dep in RECIPIENTS
+            )
+            + (
+                _t(
+                    "engineering",
+                    "engineering",
+                    "生产计划异议（研发，如需；1 个工作日内）",
+                    "Object to the plan (R&D if needed; 1 working day)",
+                    WINDOW,
+                    "001W 3.1.3.4",
+                    when="design_needed",
+                ),
             ),
             window=Window(WINDOW, on_silence="accepted", objection="objected"),
             shows=("plan", "plan_signed"),
@@ -866,6 +877,8 @@ class ProductionPlan(Procedure):
         "objection_window": OnEnter(
             informs=(Inform(heads=("gm_office", "finance", "sales", "warehouse")),)
         ),
+        # 003 5.3.2: the plan copied to MC (the material controllers) as it goes out
+        "distributing": OnEnter(informs=(Inform(roles=("material_controller",)),)),
         # a moved date: 合同订单管理部 refers it, a §2 delivery change is raised for sales
         "date_referral": OnEnter(starts=(Child("order_change", data=moved_date_change),)),
         # 催促单 to the production manager and the GM (or 生产副总); [A] the salesperson warned

@@ -181,6 +181,8 @@ def test_pmc_variant_copies_mc_distributes_and_the_pmc_manager_approves(
     assert task.due_at == received(driver, iid) + timedelta(minutes=30)  # 30 WM from receipt
     act(driver, iid, "planner", "plan", plan_form(START, packing=PACKING, dispatch=DISPATCH))
     assert state(driver, iid) == "distributing"
+    copied = [e for e in events(driver.rt, iid) if e.detail.get("event") == "plan"]
+    assert copied[0].changes["copied"]["new"] == ["mc"]  # MC has the plan
     [dist] = tasks_of(driver, iid)
     assert dist.due_at == received(driver, iid) + timedelta(days=3)  # 3 WD from receipt
     papers = {"kind": "plant", "recipients": "二分厂", "operations": "钣金、喷涂",

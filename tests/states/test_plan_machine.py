@@ -119,3 +119,9 @@ def test_every_date_anchored_task_opens_on_its_first_day() -> None:
                 assert spec.deadline is not None and spec.deadline.before is not None
                 assert spec.deadline.start == f"date:{spec.opens.field}"
                 assert spec.opens.days_before == spec.deadline.before[0]
+
+
+def test_the_plan_goes_to_rd_too_when_there_is_design_work() -> None:
+    plain = roles("objection_window", order={})
+    assert "engineering" not in plain and "sales_clerk" in plain
+    assert roles("objection_window", order={"kind": "non_regular"})[-1] == "engineering"
