@@ -265,3 +265,38 @@ def test_drawings_reminder_at_three_quarters_then_the_escalation(
     reminded = _per_task(smtp_sink, tasks)
     assert {to for to, _ in reminded} == {f"fg_keeper{MAIL}", f"eng_head{MAIL}"}
     assert all(n == 1 for n in reminded.values())
+
+
+def test_the_plan_started_by_the_urgent_order_escalates_as_urgent(
+    tmp_path: Path, smtp_sink: SmtpSink, sms_gateway: SmsGateway
+) -> None:
+    """§3 started as the urgent order's child (flagged urgent, 004P 4): its overdue task's SMS
+    goes out at night, with an acknowledgement link, like the urgent order's own."""
+    from sqlmodel import Session, select
+
+    from gendan.models import Instance, Notification, Timer
+
+    rt = runtime(tmp_path, smtp_sink, sms_gateway)
+    _at_in_production(Driver(rt, MONDAY_10))
+    with Session(rt.db) as s:
+        (plan,) = s.exec(
+            select(Instance).where(
+                Instance.procedure == "production_plan", Instance.order_no == walk.URGENT
+            )
+        ).all()
+    tasks = [t for t in open_tasks(rt, plan.id) if t.due_at is not None]
+    due = min(t.due_at for t in tasks)
+    night = due.replace(hour=15, minute=0, second=0, microsecond=0)  # 23:00 Shanghai
+    if night <= due:
+        night += timedelta(days=1)
+    sweep_twice(rt, night)
+    with Session(rt.db) as s:
+        timers = s.exec(select(Timer).where(Timer.task_id.in_([t.id for t in tasks]))).all()
+        causes = [f"timer:{tm.id}" for tm in timers]
+        sms = s.exec(
+            select(Notification).where(
+                Notification.channel == "sms", Notification.cause.in_(causes)
+            )
+        ).all()
+    assert sms and all(n.urgent and n.status == "sent" for n in sms)
+    assert any("/ack/" in r["text"] for r in sms_gateway.received)
