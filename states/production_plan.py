@@ -172,7 +172,7 @@ IN_PRODUCTION_PM = ("packing_notice", "cannot_make_in_time", "remedies_exhausted
 class ProductionPlan(Procedure):
     key = "production_plan"
     title_zh = "生产计划与跟单"
-    title_en = "Production plan and follow-up"
+    title_en = "Production scheduling and follow-up"
     start_form = "plan_start"
     start_roles = ("production_manager", "production_planner")
     start_key = "plan_start"
