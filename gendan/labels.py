@@ -281,6 +281,7 @@ VALUE_GROUPS = {
     "status": "order_status",
     "kind": "order_kind",
     "procedure": "procedure",
+    "parent_procedure": "procedure",  # a linked sub-procedure's start names its parent's
     "decision": "decision",
     "customer_class": "customer_class",
 }
