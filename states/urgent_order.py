@@ -652,13 +652,22 @@ class UrgentOrder(Procedure):
     def step_errors(
         cls, event: str, values: dict[str, Any], data: dict[str, Any]
     ) -> dict[str, str]:
-        """The line follows the configured rule (001W 3.4.3); each path fills its part of the
-        申报单; the 成品入库单's rows are this order's product."""
+        """The line follows the rule (001W 3.4.3); only a displaced order's date moves (each
+        moved row names one the ranking listed); each path fills its part of the 申报单."""
         if event in LINE_EVENTS:
             wanted = data.get("forms", {}).get("line_suggested", {}).get("line")
             chosen = values.get("line")
             if wanted and chosen != wanted:
                 return {"line": f"the rule gives {wanted} for this order / 按规则应安排 {wanted}"}
+        if event == "plans_adjusted":
+            ranked = data.get("forms", {}).get("ranked", {}).get("ranking", [])
+            displaced = {r.get("order_no") for r in ranked}
+            for i, row in enumerate(values.get("rows", [])):
+                if row.get("order_no") not in displaced:
+                    return {
+                        f"rows.{i}.order_no": "not among the displaced orders ranked above / "
+                        "不在被挤占订单之列"
+                    }
         if event in ("exception_handled", "ask_gm") and not values.get("handling"):
             return {"handling": "生产办's handling is required / 须填写生产办处理"}
         if event == "exception_handled" and values.get("threatens_delivery"):

@@ -71,3 +71,39 @@ def test_urgent_pages_show_words_not_keys(rt: Runtime, clock: Clock, server: str
                 assert r.status_code == 200, (who, url, r.status_code)
                 problems += [f"{who} {lang} {url}: {o}" for o in offenders(r.text, keys)]
     assert not problems, "\n".join(problems[:40])
+
+
+def test_a_bad_displaced_row_is_a_422_naming_row_and_cell(
+    rt: Runtime, clock: Clock, server: str
+) -> None:
+    """The planner's moved dates through the API: an unchanged date in row 2 is refused at
+    rows.1.new_date, nothing written; a clean body moves the urgent order on."""
+    from tests.api.conftest import api_client
+    from tests.engine.helpers import instance, open_tasks
+
+    d = Driver(rt, clock.now)
+    walk.released(d, "SO-A", days=12)
+    walk.released(d, "SO-B", days=20)
+    iid = walk.start(d)
+    walk.line_chosen(d, iid)
+    walk.run_jobs(rt, d.now)
+    (task,) = open_tasks(rt, iid)
+    planner = api_client(server, "planner")
+    assert planner.post(f"/api/tasks/{task.id}/claim").status_code == 200
+    rows = [
+        {"order_no": "SO-A", "old_date": "2026-12-05", "new_date": "2026-12-08"},
+        {"order_no": "SO-B", "old_date": "2026-12-13", "new_date": "2026-12-13"},
+    ]
+    body = {"decision": "plans_adjusted", "form": {"report": "顺延", "rows": rows}}
+    r = planner.post(f"/api/tasks/{task.id}/complete", json=body)
+    assert r.status_code == 422
+    assert "rows.1.new_date" in r.text
+    assert instance(rt, iid).state == "plan_adjust"
+    stranger = api_client(server, "clerk")
+    assert stranger.post(f"/api/tasks/{task.id}/complete", json=body).status_code == 403
+    body["form"]["rows"] = [{**rows[0], "order_no": "SO-NOT-DISPLACED"}]
+    r = planner.post(f"/api/tasks/{task.id}/complete", json=body)
+    assert r.status_code == 422 and "rows.0.order_no" in r.text
+    body["form"]["rows"] = rows[:1]
+    assert planner.post(f"/api/tasks/{task.id}/complete", json=body).status_code == 200
+    assert instance(rt, iid).state == "notice_issue"
