@@ -93,6 +93,7 @@ AUDIT_ACTIONS: dict[str, Pair] = {
     "stop": ("终止", "stopped"),
     "child_started": ("启动子流程", "sub-procedure started"),
     "child_closed": ("子流程结束", "sub-procedure closed"),
+    "child_skipped": ("子流程未启动（该订单已有进行中的）", "sub-procedure not started (one runs)"),
     "job_failed": ("自动步骤失败（将重试）", "automatic step failed (will retry)"),
     "job_incident": ("自动步骤多次失败，转人工处理", "automatic step failed, handed to a person"),
     "notification_sent": ("通知已发送", "notification sent"),

@@ -83,6 +83,15 @@ def start_child(
         )
     ).first()
     if running is not None:
+        if form is not None:  # Child.each: the parent asked for this order; say why not
+            audit.on_instance(
+                session,
+                parent,
+                action="child_skipped",
+                actor=None,
+                at=now,
+                detail={"procedure": child.procedure, "order_no": order_no, "running": running},
+            )
         return None
     if form is None:
         form = dict(child.data(parent.data)) if child.data else {}

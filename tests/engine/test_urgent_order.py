@@ -281,8 +281,11 @@ MOVED = {"SO-MOVE-1": ("2026-12-05", "2026-12-08"), "SO-MOVE-2": ("2026-12-13", 
 
 
 def walk_to_production(rt: Runtime, driver: Driver, iid: int) -> None:
-    released(driver, "SO-MOVE-1", days=12)
-    released(driver, "SO-MOVE-2", days=20, customer_class="C")
+    for order_no, days, cls in (("SO-MOVE-1", 12, "B"), ("SO-MOVE-2", 20, "C")):
+        with Session(rt.db) as s:
+            known = s.exec(select(Instance).where(Instance.order_no == order_no)).first()
+        if known is None:
+            released(driver, order_no, days=days, customer_class=cls)
     line_chosen(driver, iid)
     run_jobs(rt, driver.now)
     rows = [{"order_no": o, "old_date": a, "new_date": b} for o, (a, b) in MOVED.items()]
@@ -485,3 +488,28 @@ def test_cancelling_the_urgent_order_stops_it_and_its_plan(rt: Runtime, driver: 
         inst = instance(rt, stopped)
         assert inst.closed_at is not None and inst.data["stopped_by"] == change
         assert open_tasks(rt, stopped) == []
+
+
+def test_a_displaced_order_with_a_change_open_is_named_in_the_trail(
+    rt: Runtime, driver: Driver
+) -> None:
+    """One open change per order (§2): a moved order already in a change gets no second one;
+    the urgent order's trail says so (child_skipped) and the other order's change starts."""
+    from tests.engine.test_order_change import start_change
+
+    released(driver, "SO-MOVE-1", days=12)
+    first = start_change(driver, "SO-MOVE-1")
+    iid = start(driver)
+    walk_to_production(rt, driver, iid)  # releases SO-MOVE-2 (SO-MOVE-1 exists already)
+    with Session(rt.db) as s:
+        changes = s.exec(select(Instance).where(Instance.procedure == "order_change")).all()
+        skipped = s.exec(
+            select(AuditEvent).where(
+                AuditEvent.instance_id == iid, AuditEvent.action == "child_skipped"
+            )
+        ).all()
+    assert sorted((c.order_no, c.id == first) for c in changes) == [
+        ("SO-MOVE-1", True),
+        ("SO-MOVE-2", False),
+    ]
+    assert [(e.detail["order_no"], e.detail["running"]) for e in skipped] == [("SO-MOVE-1", first)]
