@@ -135,7 +135,7 @@ def plan_stages(d: Driver) -> None:
     d.act(shipped, "fg_keeper", "goods_confirmed", {"quantity": 12, "labelled": True,
                                                      "packed": True})  # fmt: skip
     carrier = {"carrier": "德邦物流", "waybill": "DB-20261123", "sent_at": d.now.isoformat(),
-               "eta": tomorrow.isoformat()}  # fmt: skip
+               "eta": today.isoformat()}  # fmt: skip
     d.act(shipped, "logistics", "dispatch", carrier)
     d.act(shipped, "clerk", "receipt_confirmed", {"received_on": today.isoformat(),
           "payment_due": (today + timedelta(days=30)).isoformat(), "ledger_posted": True,

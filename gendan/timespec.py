@@ -133,6 +133,7 @@ DATE_LABELS = {
     "plan.packing_date": ("计划包装日", "the packing date"),
     "plan.dispatch_date": ("计划发货日", "the dispatch date"),
     "receipt_confirmed.payment_due": ("合同付款日", "the payment date"),
+    "dispatch.eta": ("预计到货日", "the expected arrival"),
 }
 
 

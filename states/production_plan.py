@@ -64,6 +64,7 @@ PACKING_SET = Deadline.before_date("plan.packing_date", 3, seed="包装前3个�
 PACKING_OTHER = Deadline.before_date("plan.packing_date", 1, seed="包装前1个工作日")
 SHIP_NOTICE = Deadline.before_date("plan.dispatch_date", 1, seed="发货前1个工作日")
 ON_DISPATCH = Deadline.before_date("plan.dispatch_date", 0, seed="发货当天")
+ON_ARRIVAL = Deadline.before_date("dispatch.eta", 0, seed="当天")
 PAYMENT_DAY = Deadline.before_date("receipt_confirmed.payment_due", 0, seed="合同付款日")
 
 
@@ -644,8 +645,9 @@ class ProductionPlan(Procedure):
         "sales",
         "致电客户确认收货，登销售台账，提醒业务员取回发货回执",
         "Phone the customer, post the sales ledger, remind the salesperson of the receipt",
-        Deadline.today(start=event("dispatched")),
+        ON_ARRIVAL,
         "001M 3.3(1)",
+        opens=opens(ON_ARRIVAL),
         shows=("dispatch",),
     )
     investigating = _one(

@@ -134,6 +134,9 @@ def test_single_variant_walks_from_plan_to_payment(driver: Driver) -> None:
                "eta": "2026-12-18"}  # fmt: skip
     act(driver, iid, "logistics", "dispatch", carrier)
     assert order(driver.rt, "SO-P1").status == "shipped"
+    [phone] = tasks_of(driver, iid, "scheduled")  # the customer is phoned on the arrival day
+    assert phone.role == "sales_clerk" and phone.opens_at == local(2026, 12, 18, 8)
+    sweep(driver, local(2026, 12, 18, 8))
     confirm = {"received_on": "2026-12-18", "payment_due": "2027-01-15", "ledger_posted": True,
                "salesperson_reminded": True}  # fmt: skip
     act(driver, iid, "clerk", "receipt_confirmed", confirm)
@@ -364,6 +367,7 @@ def test_short_shipment_with_consent_then_make_good_slip_and_not_received(
     assert again.due_at == local(2026, 12, 18, 10)  # due at the reported new time
     act(driver, iid, "logistics", "dispatch", {"carrier": "德邦", "waybill": "DB-2",
         "sent_at": driver.now.isoformat(), "eta": "2026-12-19"})  # fmt: skip
+    sweep(driver, local(2026, 12, 18, 8))  # ETA Saturday 12-19: phoned on Friday
     act(driver, iid, "clerk", "not_received", reason="客户称未到货 / customer says not received")
     act(driver, iid, "logistics", "answered", {"finding": "物流中转滞留", "answer_to_customer":
         "明日送达"})  # fmt: skip

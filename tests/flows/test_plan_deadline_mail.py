@@ -179,7 +179,7 @@ def test_main_path_deadlines_mail_once(walk: Callable[[], tuple[Driver, Deadline
         "eta": "2027-01-04",
     }
     act(d, iid, "logistics", "dispatch", carrier)
-    dl.run(iid)  # receipt confirmed the same day
+    dl.run(iid)  # the customer phoned on the arrival day
     confirm = {"received_on": "2027-01-04", "payment_due": "2027-01-15", "ledger_posted": True}
     act(d, iid, "clerk", "receipt_confirmed", confirm)
     dl.run(iid)  # payment date
@@ -248,6 +248,7 @@ def test_side_path_deadlines_mail_once(walk: Callable[[], tuple[Driver, Deadline
         "eta": "2027-01-20",
     }
     act(d, iid, "logistics", "dispatch", carrier)
+    dl.until_open(iid, "sales_clerk")  # the arrival day
     act(d, iid, "clerk", "not_received", reason="未到 / not received")
     dl.run(iid)  # logistics investigates: 1 WD (及时)
     act(d, iid, "logistics", "answered", {"finding": "滞留", "answer_to_customer": "明日到"})
