@@ -134,6 +134,7 @@ DATE_LABELS = {
     "plan.dispatch_date": ("计划发货日", "the dispatch date"),
     "receipt_confirmed.payment_due": ("合同付款日", "the payment date"),
     "dispatch.eta": ("预计到货日", "the expected arrival"),
+    "plan.rows.design.finish": ("设计完成日", "the design finish"),
 }
 
 

@@ -64,6 +64,9 @@ PACKING_SET = Deadline.before_date("plan.packing_date", 3, seed="包装前3个�
 PACKING_OTHER = Deadline.before_date("plan.packing_date", 1, seed="包装前1个工作日")
 SHIP_NOTICE = Deadline.before_date("plan.dispatch_date", 1, seed="发货前1个工作日")
 ON_DISPATCH = Deadline.before_date("plan.dispatch_date", 0, seed="发货当天")
+#: The plan's design line: engineering's task opens on its start and is due on its finish.
+DESIGN_DUE = Deadline.before_date("plan.rows.design.finish", 0, seed="设计完成日")
+DESIGN_OPENS = OpensAt("plan.rows.design.start", 0)
 ON_ARRIVAL = Deadline.before_date("dispatch.eta", 0, seed="当天")
 PAYMENT_DAY = Deadline.before_date("receipt_confirmed.payment_due", 0, seed="合同付款日")
 
@@ -95,14 +98,20 @@ PREDICATES = {
     "single_set": lambda d: variant() == "single" and _set(d),
     "single_other": lambda d: variant() == "single" and not _set(d),
     "pmc": lambda d: variant() == "pmc",
-    # engineering signs when there is design work: a non-regular order or meeting
+    # engineering signs when there is design work: a non-regular order or meeting, a design line
     "design_needed": lambda d: (
-        d.get("order", {}).get("kind") == "non_regular" or _plan(d).get("meeting") == "non_regular"
+        d.get("order", {}).get("kind") == "non_regular"
+        or _plan(d).get("meeting") == "non_regular"
+        or any(r.get("line") == "design" for r in _plan(d).get("rows", []))
     ),
     "qa_invited": lambda d: bool(_plan(d).get("invite_qa")),
     "cooperation": lambda d: any(r.get("line") == "cooperation" for r in _plan(d).get("rows", [])),
     "complete_set": _set,
     "other_product": lambda d: not _set(d),
+    "design_open": lambda d: (
+        any(r.get("line") == "design" for r in _plan(d).get("rows", []))
+        and "design_done" not in _forms(d)
+    ),
     "not_followed_up": lambda d: "follow_up_ok" not in _forms(d),
     "no_report_yet": lambda d: "daily_report" not in _forms(d),
     "reported": lambda d: "daily_report" in _forms(d),
@@ -455,6 +464,18 @@ class ProductionPlan(Procedure):
                     when="reported",
                     decisions=("daily_report", "request_plan_change"),
                 ),
+                _t(
+                    "engineering",
+                    "engineering",
+                    "按设计进度出图（客户未确认设计须告知计划）",
+                    "Deliver the design on schedule (tell planning if the customer has not "
+                    "confirmed it)",
+                    DESIGN_DUE,
+                    "001M 2.1.7; 2.2.3(4)",
+                    opens=DESIGN_OPENS,
+                    when="design_open",
+                    decisions=("design_late", "design_done"),
+                ),
             ),
             shows=("plan",),
         ),
@@ -733,6 +754,7 @@ class ProductionPlan(Procedure):
     date_unmeetable = in_production.to(urging)
     daily_report = in_production.to.itself()
     request_plan_change = in_production.to(change_review)
+    design_done = in_production.to.itself()
     remedied = remedy.to(in_production)
     design_confirmed = design_chase.to(plan_adjust)
     issue_urge = urging.to(delay_reporting)
@@ -820,6 +842,9 @@ class ProductionPlan(Procedure):
         ),
         "remedies_exhausted": Step(
             "补救措施用尽，调整计划", "Remedies exhausted: adjust the plan", reason_required=True
+        ),
+        "design_done": Step(
+            "设计完成（图纸能指导生产）", "Design done (the drawings guide production)"
         ),
         "design_late": Step(
             "客户延迟确认设计", "Customer late confirming the design", reason_required=True

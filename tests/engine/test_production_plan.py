@@ -337,7 +337,7 @@ def test_plan_change_outsourcing_and_late_design(driver: Driver) -> None:
     act(driver, iid, "gm", "propose_outsourcing", {"work": "喷涂", "reason": "产能不足"})
     act(driver, iid, "group_gm", "approve_outsourcing")
     assert state(driver, iid) == "in_production"
-    act(driver, iid, "prod_mgr", "design_late", reason="客户未确认柜体颜色 / colour")
+    act(driver, iid, "prod_mgr", "design_late", reason="客户未确认柜体颜色 / colour")  # told
     [chase] = tasks_of(driver, iid)
     assert chase.role == "sales_clerk" and chase.pauses_for == "customer"
     act(driver, iid, "clerk", "design_confirmed")
@@ -405,3 +405,33 @@ def test_a_delivery_change_moves_the_follow_up_audited(driver: Driver) -> None:
     assert moved.id == follow.id and moved.opens_at == local(2026, 12, 31, 8)
     trail = [e for e in events(driver.rt, iid) if e.action == "deadline_moved"]
     assert [e.task_id for e in trail] == [follow.id]
+
+
+def test_engineering_delivers_the_design_line_or_reports_the_customer_late(
+    driver: Driver,
+) -> None:
+    """A plan with a design line: engineering's task opens on the line's start and is due on
+    its finish; the customer not confirming the design goes to sales (paused), then re-plan."""
+    released(driver, "SO-P14")
+    iid = plan_instance(driver, "SO-P14")
+    form = plan_form(START, packing=PACKING, dispatch=DISPATCH)
+    design = {"line": "design", "department": "engineering", "signer": "冯涛"}
+    form["rows"].insert(0, {**design, "start": "2026-12-02", "finish": "2026-12-04"})
+    act(driver, iid, "prod_mgr", "plan", form)
+    act(driver, iid, "workshop", "opinion", SIGNOFF)
+    act(driver, iid, "purch_lead", "opinion", PURCHASES)
+    act(driver, iid, "engineer", "opinion", SIGNOFF)  # a design line: engineering signs too
+    sweep(driver, local(2026, 11, 24, 10, 1))
+    sweep(driver, local(2026, 11, 27, 8))
+    act(driver, iid, "prod_mgr", "prestart_ok", PRESTART_OK)
+    [eng] = [t for t in tasks_of(driver, iid, "scheduled") if t.role == "engineering"]
+    assert eng.opens_at == local(2026, 12, 2, 8)
+    sweep(driver, local(2026, 12, 2, 8))
+    [eng] = [t for t in tasks_of(driver, iid) if t.role == "engineering"]
+    assert eng.due_at == local(2026, 12, 4, 18)
+    act(driver, iid, "engineer", "design_late", reason="客户未确认柜体颜色 / colour unconfirmed")
+    assert state(driver, iid) == "design_chase"
+    act(driver, iid, "clerk", "design_confirmed")
+    act(driver, iid, "prod_mgr", "plan", form)
+    act(driver, iid, "engineer", "design_done")
+    assert "engineering" not in {t.role for t in tasks_of(driver, iid)}

@@ -133,7 +133,9 @@ def walk(
     get_settings.cache_clear()
 
 
-def to_window(d: Driver, dl: Deadlines, no: str, *, cooperation: bool = False) -> int:
+def to_window(
+    d: Driver, dl: Deadlines, no: str, *, cooperation: bool = False, design: bool = False
+) -> int:
     released(d, no)
     iid = plan_instance(d, no)
     dl.run(iid)  # planning: 4 WH from receipt
@@ -141,10 +143,15 @@ def to_window(d: Driver, dl: Deadlines, no: str, *, cooperation: bool = False) -
     if cooperation:  # crates made by a cooperation company
         plan["rows"].append({"line": "cooperation", "department": "outsourcing", "signer": "宋佳",
                              "start": "2026-11-25", "finish": "2026-11-30"})  # fmt: skip
+    if design:  # engineering's design line: its task opens on the start, due on the finish
+        plan["rows"].insert(0, {"line": "design", "department": "engineering", "signer": "冯涛",
+                                "start": "2026-12-02", "finish": "2026-12-04"})  # fmt: skip
     act(d, iid, "prod_mgr", "plan", plan)
     dl.run(iid)  # countersign (and the cooperation company's plan): 1 WD* from receipt
     act(d, iid, "workshop", "opinion", SIGNOFF)
     act(d, iid, "purch_lead", "opinion", PURCHASES)
+    if design:  # a non-regular meeting is not needed: engineering signs for design work
+        act(d, iid, "engineer", "opinion", SIGNOFF)
     if cooperation:
         act(d, iid, "outsource", "opinion", SIGNOFF)
     return iid
@@ -152,7 +159,7 @@ def to_window(d: Driver, dl: Deadlines, no: str, *, cooperation: bool = False) -
 
 def test_main_path_deadlines_mail_once(walk: Callable[[], tuple[Driver, Deadlines]]) -> None:
     d, dl = walk()
-    iid = to_window(d, dl, "SO-M1")
+    iid = to_window(d, dl, "SO-M1", design=True)
     window = tasks_of(d, iid)
     dl.run(iid)  # the window closes by itself; its tasks do not escalate
     assert state(d, iid) == "prestart"
