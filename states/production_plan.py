@@ -25,6 +25,17 @@ Choice: one plan event ``plan`` (first plan, re-plans after remedies or an appro
 so the dates later tasks count back from are always "plan.<field>" of the latest plan.
 Choice: the dispatch follows the plan's dispatch date; the payment date is the contract's,
 recorded when receipt is confirmed (the contract form of §1 carries terms, not dates).
+Choice: the cooperation company (machining, crates) has no account (PROCEDURES.md: outside
+parties get none); the outsourcing coordinator records its plan in the countersign.
+Choice: the workshop's daily report is one task, due the same day when first opened and one
+working day after each report since, because the engine opens tasks on state entry or on a
+business date, not on a daily timetable.
+
+Not built yet: the make-good task opens with the receipt (when the parts arrive needs the
+materials receipts of §5); completion is the packing lead's 成品入库单 with QC, accessories
+and documents ticked, not an automatic check of an inspection record (§9 has no pass record
+per order yet); one payment date per order (a contract with several instalments is chased
+weekly after the first until paid in full); the outsourcing approval does not start §6 yet.
 """
 
 from __future__ import annotations
