@@ -31,6 +31,15 @@ DEMO_ORDER_NOS = frozenset(
         "SO-2026-0006",
         "SO-2026-0007",
         "KC-2026-0001",
+        # §4: the urgent order and the two it displaced (gendan.demo_urgent)
+        "SO-2026-0008",
+        "SO-2026-0009",
+        "UR-2026-0001",
+        # §3: orders at the plan's stages (gendan.demo_plan.PLAN_ORDERS)
+        "SO-2026-0010",
+        "SO-2026-0011",
+        "SO-2026-0012",
+        "SO-2026-0013",
     }
 )
 
