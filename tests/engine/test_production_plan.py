@@ -435,3 +435,18 @@ def test_engineering_delivers_the_design_line_or_reports_the_customer_late(
     act(driver, iid, "prod_mgr", "plan", form)
     act(driver, iid, "engineer", "design_done")
     assert "engineering" not in {t.role for t in tasks_of(driver, iid)}
+
+
+def test_cancelling_the_order_stops_the_plan_and_recalls_its_papers(driver: Driver) -> None:
+    from tests.engine.test_order_change_paths import classify_cancel, start_change
+
+    iid = in_production(driver, "SO-P15")
+    assert tasks_of(driver, iid, "scheduled")  # packing notice and follow-up waiting
+    change = start_change(driver, "SO-P15")
+    classify_cancel(driver, change, "SO-P15")
+    driver.act(change, "sales_head", "sign_cancel", reason="同意取消 / agreed")
+    assert instance(driver.rt, iid).closed_at is not None  # §3 stopped with the order
+    assert tasks_of(driver, iid) == [] and tasks_of(driver, iid, "scheduled") == []
+    with Session(driver.rt.db) as s:
+        plan = s.exec(select(Document).where(Document.kind == "production_plan")).one()
+    assert plan.order_no == "SO-P15" and plan.status == "recalled"
