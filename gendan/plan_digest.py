@@ -6,7 +6,7 @@ per line, which would flood the inboxes.
 A line is open from its start until the plan reaches the stage that proves it done (the
 pre-start check for design, cooperation and purchases, packing for assembly, stocked for
 packing — 001M 2.1.7's done-definitions as the procedure sees them), and late once its finish
-date has passed. One e-mail per head per day (the outbox's cause is the day), written whole
+date has passed. Each head reads the lines they follow (``HEADS``). One e-mail per head per day (the outbox's cause is the day), written whole
 here and rendered by the outbox's ``prepared`` template.
 """
 
@@ -24,8 +24,14 @@ from gendan.outbox import enqueue
 from gendan.runtime import Runtime
 from states.production_plan import ProductionPlan
 
-#: Who reads the digest (001M 2.2.2-2.2.5: 生产部, 技术部, 采购部, 质管部).
-HEADS = ("production", "engineering", "purchasing", "quality")
+#: Who reads the digest and which lines (001M 2.2.2-2.2.5): production follows every line,
+#: engineering its design, purchasing its purchases, quality every line it inspects (all).
+HEADS: dict[str, frozenset[str] | None] = {
+    "production": None,
+    "engineering": frozenset({"design"}),
+    "purchasing": frozenset({"purchase"}),
+    "quality": None,
+}
 
 #: The state from which each line counts as done.
 DONE_FROM = {
@@ -93,28 +99,34 @@ def _text(lines: list[Line], today: date) -> tuple[str, str]:
 
 
 def plan_digest(rt: Runtime, *, now: datetime) -> int:
-    """Queue today's digest for each head (once a day, however often it runs); the number of
-    lines it lists (0: nothing is open, nothing is sent)."""
+    """Queue today's digest for each head with lines to follow (once a day, however often it
+    runs); the number of open lines (0: nothing is open, nothing is sent)."""
     today = rt.calendar.local_date(now)
     with unit_of_work(rt.db) as s:
-        lines = open_lines(s, today)
-        if not lines:
-            return 0
-        late = sum(1 for ln in lines if ln.late)
-        body_zh, body_en = _text(lines, today)
-        enqueue(
-            s,
-            cause=f"plan_digest:{today.isoformat()}",
-            users=department_heads(s, HEADS),
-            template="prepared",
-            context={
-                "subject_zh": f"【计划日报】{today} 未完成 {len(lines)} 项，逾期 {late} 项",
-                "subject_en": f"[Plan digest] {today.isoformat()}: {len(lines)} open, {late} late",
-                "body_zh": body_zh,
-                "body_en": body_en,
-                "path": "/orders",
-            },
-            now=now,
-            channels=("email",),  # a digest to read, not an alarm: no SMS
-        )
-    return len(lines)
+        every = open_lines(s, today)
+        for dep, kinds in HEADS.items():
+            lines = [ln for ln in every if kinds is None or ln.line in kinds]
+            if lines:
+                _queue(s, dep, lines, today, now)
+    return len(every)
+
+
+def _queue(s: Session, dep: str, lines: list[Line], today: date, now: datetime) -> None:
+    """One e-mail to the head of ``dep``, once per day (the cause names the day)."""
+    late = sum(1 for ln in lines if ln.late)
+    body_zh, body_en = _text(lines, today)
+    enqueue(
+        s,
+        cause=f"plan_digest:{today.isoformat()}:{dep}",
+        users=department_heads(s, (dep,)),
+        template="prepared",
+        context={
+            "subject_zh": f"【计划日报】{today} 未完成 {len(lines)} 项，逾期 {late} 项",
+            "subject_en": f"[Plan digest] {today.isoformat()}: {len(lines)} open, {late} late",
+            "body_zh": body_zh,
+            "body_en": body_en,
+            "path": "/orders",
+        },
+        now=now,
+        channels=("email",),  # a digest to read, not an alarm: no SMS
+    )
