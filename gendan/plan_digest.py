@@ -6,8 +6,9 @@ per line, which would flood the inboxes.
 A line is open from its start until the plan reaches the stage that proves it done (the
 pre-start check for design, cooperation and purchases, packing for assembly, stocked for
 packing — 001M 2.1.7's done-definitions as the procedure sees them), and late once its finish
-date has passed. Each head reads the lines they follow (``HEADS``). One e-mail per head per day (the outbox's cause is the day), written whole
-here and rendered by the outbox's ``prepared`` template.
+date has passed. Each head reads the lines they follow (``HEADS``). One e-mail per head per
+day (the outbox's cause is the day), written whole here and rendered by the outbox's
+``prepared`` template.
 """
 
 from __future__ import annotations
