@@ -31,17 +31,18 @@ def entered(
     proc: type[Procedure],
     now: datetime,
     calendar: BusinessCalendar,
+    by: int | None = None,
 ) -> None:
     """The instance entered its state: start its children, queue its automatic step, and
-    resume at once if the children it waits for have already closed."""
+    resume at once if the children it waits for have already closed. ``by``: the person whose
+    move entered it (None: the system)."""
     from gendan import jobs
 
     effect = proc.entering.get(inst.state)
     for child in effect.starts if effect else ():
         for form in child.each(inst.data) if child.each else (None,):
-            start_child(
-                session, parent=inst, proc=proc, child=child, now=now, calendar=calendar, form=form
-            )
+            start_child(session, parent=inst, proc=proc, child=child, now=now,
+                        calendar=calendar, form=form, by=by)  # fmt: skip
     wait = proc.wait_for(inst.state)
     if wait is not None and wait.automatic is not None:
         jobs.queue(session, inst=inst, automatic=wait.automatic, now=now)
@@ -58,8 +59,14 @@ def start_child(
     now: datetime,
     calendar: BusinessCalendar,
     form: dict[str, Any] | None = None,
+    by: int | None = None,
 ) -> Instance | None:
     """Start one declared child on the parent's order, as the system; link and audit it.
+
+    Choice: the child counts as started by ``by``, the person whose move started it (the
+    production manager confirming the notice starts the plan), else by the parent's starter:
+    an instance needs a person who started it (their "started by me" list, their right to
+    read it), while the audit records the system as the actor.
 
     ``form``: one of ``Child.each``'s start forms; the child runs on the order it names.
 
@@ -102,15 +109,11 @@ def start_child(
         proc=child_proc,
         form_data=form,
         order_no=order_no,
-        created_by_id=parent.created_by_id,
+        created_by_id=by if by is not None else parent.created_by_id,
         actor=None,
         now=now,
         calendar=calendar,
-        detail={
-            "parent_id": parent.id,
-            "parent_procedure": parent.procedure,
-            "urgent": child.urgent,
-        },
+        detail={"parent_id": parent.id, "urgent": child.urgent},
         urgent=child.urgent,
         link=(parent, child),
     )

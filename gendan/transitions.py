@@ -199,7 +199,8 @@ def _create(
         detail={"procedure": proc.key, **detail},
     )
     open_tasks(session, inst=inst, proc=proc, now=now, calendar=calendar)
-    links.entered(session, inst=inst, proc=proc, now=now, calendar=calendar)
+    links.entered(session, inst=inst, proc=proc, now=now, calendar=calendar,
+                  by=actor.user_id if actor else None)  # fmt: skip
     return inst
 
 
@@ -560,7 +561,8 @@ def _fire(
     move_dated_tasks(session, order_no=inst.order_no, calendar=calendar, now=now, actor=actor,
                      cause={"event": event, "instance": inst.id})  # fmt: skip
     # Children, automatic step; a state whose children are all done moves on at once (nested).
-    links.entered(session, inst=inst, proc=proc, now=now, calendar=calendar)
+    links.entered(session, inst=inst, proc=proc, now=now, calendar=calendar,
+                  by=actor.user_id if actor else None)  # fmt: skip
     if final:
         links.closed(session, inst=inst, now=now, calendar=calendar)  # a parent may resume
 

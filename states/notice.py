@@ -9,7 +9,7 @@ issued change (§2, a new revision) all end with these steps.
 from __future__ import annotations
 
 from gendan.timespec import Deadline
-from states.base import Countersign, Step, TaskSpec, Wait, Waiting
+from states.base import Child, Countersign, OnEnter, Step, TaskSpec, Wait, Waiting
 
 #: Notice fields locked to the order (a mismatch is a 422): number, row, date.
 LOCKED = {
@@ -87,6 +87,11 @@ def acknowledging_state(engineering_when: str | None = "non_regular") -> Waiting
         ),
     )
 
+
+#: [A] The confirmed notice starts production planning (§3, 001M 2): entering the
+#: acknowledgements starts "production_plan" as a linked sub-procedure — skipped while that
+#: procedure is not registered, or when the order already runs one (§4 started it urgent).
+CONFIRMED = OnEnter(starts=(Child("production_plan"),))
 
 NOTICE_STEPS = {
     "issue_notice": Step(

@@ -35,7 +35,7 @@ from statemachine import State
 
 from gendan.timespec import Deadline, Sla, event
 from states.base import Countersign, OnEnter, Procedure, Step, TaskSpec, Wait, Waiting
-from states.notice import NOTICE_STEPS, acknowledging_state, confirm_state
+from states.notice import CONFIRMED, NOTICE_STEPS, acknowledging_state, confirm_state
 
 WORK = Deadline.wd(1, assumed=True)  # 1 WD*: seed silent, work to do
 CHECK = Deadline.wh(4, assumed=True)  # 4 WH*: seed silent, check or sign a prepared paper
@@ -503,6 +503,7 @@ class OrderReview(Procedure):
     entering = {
         "production_notice": OnEnter(order_status="contracted", marks="gate"),
         "ready_to_ship": OnEnter(order_status="ready_to_ship", marks="gate"),
+        "acknowledging": CONFIRMED,
         "released": OnEnter(order_status="released"),
         "declined": OnEnter(order_status="declined"),
     }

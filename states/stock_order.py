@@ -13,7 +13,7 @@ from statemachine import State
 
 from gendan.timespec import Deadline
 from states.base import OnEnter, Procedure, Step, TaskSpec, Wait, Waiting
-from states.notice import NOTICE_STEPS, acknowledging_state, confirm_state
+from states.notice import CONFIRMED, NOTICE_STEPS, acknowledging_state, confirm_state
 
 
 class StockOrder(Procedure):
@@ -75,6 +75,7 @@ class StockOrder(Procedure):
         **NOTICE_STEPS,
     }
     entering = {
+        "acknowledging": CONFIRMED,
         "released": OnEnter(order_status="released"),
         "rejected": OnEnter(order_status="declined"),
     }

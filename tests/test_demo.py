@@ -54,6 +54,11 @@ def test_demo_has_an_order_on_every_path_and_loads_once(tmp_path: Path) -> None:
         ("order_change", "SO-2026-0008"): "received",
         ("order_change", "SO-2026-0009"): "received",
         ("production_plan", "UR-2026-0001"): "planning",  # §3, started flagged urgent
+        # §3 started by each confirmed notice (states.notice.CONFIRMED), waiting for its plan
+        ("production_plan", "SO-2026-0002"): "planning",
+        ("production_plan", "SO-2026-0007"): "planning",
+        ("production_plan", "SO-2026-0008"): "planning",
+        ("production_plan", "SO-2026-0009"): "planning",
     }
     assert orders["SO-2026-0001"].kind == "non_regular" and orders["SO-2026-0004"].special
     assert orders["SO-2026-0003"].repeat_of == "SO-2025-0001"

@@ -14,8 +14,10 @@ from sqlmodel import Session, select
 
 from gendan.db import reader
 from gendan.demo import Driver
+from gendan.links import children_of
 from gendan.models import AuditEvent
 from gendan.runtime import Runtime
+from states.production_plan import ProductionPlan
 from tests.api.test_orders import reviewed_then_changed, visible_text
 from tests.api.test_pages import login
 from tests.conftest import MONDAY_10
@@ -36,7 +38,8 @@ def test_one_trail_per_order_across_its_procedures(server: str, rt: Runtime) -> 
     assert page.status_code == 200, page.text
     rows = ROW.findall(page.text)
     assert [int(s) for s, _ in rows] == order_seqs(rt, "SO-87", (review, change))
-    assert {p for _, p in rows} == {"order_review", "order_change"}
+    # the confirmed notice also started the order's production plan (§3)
+    assert {p for _, p in rows} == {"order_review", "order_change", "production_plan"}
     for iid in (review, change):
         assert f'href="/audit/instances/{iid}"' in page.text
     assert "SC-SO-87-01" in page.text and "生产通知单" in page.text
@@ -77,9 +80,12 @@ def test_order_trail_csv_and_xlsx(server: str, rt: Runtime) -> None:
     assert header[:3] == ["序号 / Seq", "时间 / Time", "程序 / Procedure"]
     assert [int(row[0]) for row in rows[1:]] == seqs
     procs = {row[2] for row in rows[1:]}
+    with Session(reader(rt.db)) as s:
+        [plan] = children_of(s, review)  # the confirmed notice started the plan (§3)
     assert procs == {
         f"订单评审 / Order review #{review}",
         f"合同订单更改 / Order change notice #{change}",
+        f"{ProductionPlan.title_zh} / {ProductionPlan.title_en} #{plan.id}",
     }
     action = header.index("动作 / Action")
     assert "办理 / decided" in {row[action] for row in rows[1:]}

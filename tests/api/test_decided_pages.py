@@ -23,18 +23,20 @@ from gendan.demo import (
 from gendan.runtime import Runtime
 from tests.api.test_pages import login
 from tests.conftest import MONDAY_10
+from tests.engine.helpers import open_tasks
 
 
 def _text(html: str) -> str:
     return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html)))
 
 
-def _panel(c: httpx.Client, order_no: str) -> str:
-    """The 'what is decided' panel of the first task of ``order_no`` in the inbox."""
+def _panel(c: httpx.Client, order_no: str, task_id: int | None = None) -> str:
+    """The 'what is decided' panel of the first task of ``order_no`` in the inbox (or of
+    ``task_id``: the order may also run its production plan, §3)."""
     inbox = c.get("/").text
     row = re.search(rf'data-order="{re.escape(order_no)}".*?href="/tasks/(\d+)"', inbox, re.S)
     assert row, f"{order_no} not in the inbox"
-    page = c.get(f"/tasks/{row.group(1)}").text
+    page = c.get(f"/tasks/{task_id or row.group(1)}").text
     start = page.index('id="decided"')
     return page[start : page.index('id="decisions"', start)]
 
@@ -67,13 +69,15 @@ def test_a_delivery_change_shows_the_date_old_and_new(server: str, rt: Runtime) 
     notice = {**change_request("SO-P2", MONDAY_10, "推迟 10 天"), "new_delivery_date": new}
     del notice["source"], notice["written_request"]
     d.act(change, "clerk", "classify_delivery", notice)
-    text = _text(_panel(login(server, "prod_mgr"), "SO-P2"))
+    [rereview] = open_tasks(rt, change)  # the order's plan (§3) has a task of its own
+    text = _text(_panel(login(server, "prod_mgr"), "SO-P2", rereview.id))
     assert f"交货日期（原 → 新） {old} → {new}" in text
     assert "推迟 10 天" in text
     d.act(change, "prod_mgr", "propose_date", {"feasible_delivery_date": new, "impact": "无"})
     d.act(change, "clerk", "issue_change_notice", {**notice, "category": "delivery"})
     # production confirms the new revision: the change's own move shows the order's date moved
-    text = _text(_panel(login(server, "prod_mgr"), "SO-P2"))
+    [confirm] = open_tasks(rt, change)
+    text = _text(_panel(login(server, "prod_mgr"), "SO-P2", confirm.id))
     assert f"交货日期: {old} → {new}" in text  # the order's field, from the audit event
     assert "SC-SO-P2-02" in text  # the notice revision being confirmed
 

@@ -28,7 +28,10 @@ from tests.api.test_pages import csrf_of, login
 from tests.conftest import MONDAY_10
 
 #: Words that are keys and also plain English in the bilingual print forms and state names.
-ENGLISH_WORDS = {"requirements", "stock", "login", "start", "received", "comment", "done"}
+ENGLISH_WORDS = {
+    "requirements", "stock", "login", "start", "received", "comment", "done",
+    "plan",  # §3's event, and a word of its English title "Production plan and follow-up"
+}  # fmt: skip
 
 
 def raw_keys() -> tuple[set[str], set[str]]:

@@ -8,11 +8,13 @@ import re
 from datetime import date, datetime, timedelta
 
 import httpx
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from gendan.comments import add_comment
+from gendan.db import reader as reader_db
 from gendan.db import unit_of_work
 from gendan.demo import Driver, change_request, order_form, review_to_release, step_forms
+from gendan.links import children_of
 from gendan.models import User
 from gendan.org import load_actor
 from gendan.runtime import Runtime
@@ -62,7 +64,7 @@ def test_order_page_shows_both_procedures_documents_steps_and_deadlines(
     procs = set(
         re.findall(r'<tr data-seq="\d+" data-action="[^"]+" data-procedure="(\w+)"', page.text)
     )
-    assert procs == {"order_review", "order_change"}
+    assert procs == {"order_review", "order_change"}  # not §3: its notice's confirmer started it
     assert f'href="/instances/{review}"' in page.text and f'href="/instances/{change}"' in page.text
     # current step: production re-reviews the date, offered to the production manager's queue
     current = page.text.split('id="current"')[1].split("</section>")[0]
@@ -86,7 +88,8 @@ def test_order_page_shows_both_procedures_documents_steps_and_deadlines(
     assert [p["procedure"] for p in body["procedures"]] == ["order_review", "order_change"]
     assert body["current"][0]["queue"] is True and body["current"][0]["instance_id"] == change
     assert body["order"]["status"] == "released" and body["order"]["status_en"]
-    assert body["hidden_procedures"] == 0 and body["main_instance_id"] == change
+    # hidden from the clerk: the plan production's confirmation of the notice started (§3)
+    assert body["hidden_procedures"] == 1 and body["main_instance_id"] == change
 
 
 def _orders(client: httpx.Client, **params: object) -> dict:
@@ -189,7 +192,8 @@ def test_each_reader_sees_only_the_procedures_they_may_read(server: str, rt: Run
     assert [r["order_no"] for r in _orders(eng)["rows"]] == ["SO-82"]  # not SO-83
     body = eng.get("/api/orders/SO-82").json()
     assert {e["instance_id"] for e in body["timeline"]} == {change}
-    assert body["documents"] == [] and body["hidden_procedures"] == 1
+    # hidden: the review and the plan its confirmed notice started (§3)
+    assert body["documents"] == [] and body["hidden_procedures"] == 2
     assert [p["instance_id"] for p in body["procedures"]] == [change]
     assert eng.get("/api/orders/SO-83").status_code == 403
     page = login(server, "engineer")
@@ -207,7 +211,9 @@ def test_each_reader_sees_only_the_procedures_they_may_read(server: str, rt: Run
         reader = api_client(server, who)
         assert {r["order_no"] for r in _orders(reader)["rows"]} == {"SO-82", "SO-83"}
         full = reader.get("/api/orders/SO-82").json()
-        assert {p["instance_id"] for p in full["procedures"]} == {review, change}
+        with Session(reader_db(rt.db)) as s:  # and the plan its confirmed notice started (§3)
+            plans = {p.id for p in children_of(s, review)}
+        assert {p["instance_id"] for p in full["procedures"]} == {review, change, *plans}
         assert "PS-SO-82-01" in {doc["doc_no"] for doc in full["documents"]}
 
 

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 import states
 from gendan.db import unit_of_work
-from gendan.demo import Driver, order_form
+from gendan.demo import Driver, acknowledge, order_form, review_to_notice, step_forms
 from gendan.escalation import escalate_due
 from gendan.links import children_of, links_view, order_links
 from gendan.models import InstanceLink, Notification, Task, Timer
@@ -138,3 +138,27 @@ def test_a_failing_child_start_rolls_the_parents_move_back(
     assert instance(rt, parent).state == "drafting"
     with unit_of_work(rt.db) as s:
         assert s.exec(select(InstanceLink)).all() == []
+
+
+def test_the_confirmed_production_notice_starts_the_plan(rt: Runtime, driver: Driver) -> None:
+    """§1 → §3 (001M 2): production confirming the 生产通知单 starts production planning as a
+    linked sub-procedure; releasing and a second confirmation start no second plan."""
+    form = order_form("SO-L7", "regular", now=driver.now)
+    review = driver.start("order_review", "clerk", form)
+    review_to_notice(driver, review, form)
+    f = step_forms(form, driver.now)
+    driver.act(review, "clerk", "issue_notice", f["notice"])
+    with Session(rt.db) as s:
+        assert children_of(s, review) == []  # issued, not yet confirmed
+    driver.act(review, "prod_mgr", "confirm_notice", f["confirmation"])
+    with Session(rt.db) as s:
+        [plan] = children_of(s, review)
+    assert (plan.procedure, plan.order_no, plan.closed_at) == ("production_plan", "SO-L7", None)
+    assert plan.data["plan_start"]["order_no"] == "SO-L7"
+    assert open_tasks(rt, plan.id or 0)  # planning is someone's task now
+    [started] = [e for e in events(rt, review) if e.action == "child_started"]
+    assert started.detail["procedure"] == "production_plan" and started.actor_name == "system"
+    acknowledge(driver, review)
+    assert instance(rt, review).state == "released"
+    with Session(rt.db) as s:
+        assert [c.id for c in children_of(s, review)] == [plan.id]
