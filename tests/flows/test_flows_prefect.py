@@ -25,15 +25,23 @@ def test_sla_sweep_flow_escalates_the_due_timer(prefect_harness: None, gendan_en
     after = sla_sweep(at="2026-11-23T02:31:00+00:00", return_state=True)
 
     assert before.is_completed() and before.result() == 0
-    assert after.is_completed() and after.result() == 1
+    # The demo has other 30-minute steps due at 10:30 too (a quality problem, §4's changes):
+    # every fired timer is one the flow counted; the technical change's is among them.
+    title = "Classify the technical change within 30 minutes of receipt"
     with Session(rt.db) as s:
-        [timer] = s.exec(select(Timer).where(Timer.status == "fired")).all()
-        task = s.get(Task, timer.task_id)
-        assert task is not None
-        title = "Classify the technical change within 30 minutes of receipt"
-        assert (timer.level, task.title_en) == (1, title)
-        assert task.escalation_level == 1
-        [event] = s.exec(select(AuditEvent).where(AuditEvent.action == "escalate")).all()
+        fired = s.exec(select(Timer).where(Timer.status == "fired")).all()
+        assert after.is_completed() and after.result() == len(fired) >= 1
+        [(timer, task)] = [
+            (t, task)
+            for t in fired
+            if (task := s.get(Task, t.task_id)) is not None and task.title_en == title
+        ]
+        assert timer.level == 1 and task.escalation_level == 1
+        [event] = s.exec(
+            select(AuditEvent).where(
+                AuditEvent.action == "escalate", AuditEvent.task_id == task.id
+            )
+        ).all()
         assert event.detail["recipients"] == ["eng_head"]  # head of the task's department
         notes = s.exec(select(Notification).where(Notification.cause == f"timer:{timer.id}"))
         assert {(n.channel, n.urgent) for n in notes} == {("email", True), ("sms", True)}
