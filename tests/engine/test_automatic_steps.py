@@ -217,3 +217,25 @@ def test_a_runner_killed_mid_step_is_taken_over_and_fires_once(
     assert instance(rt, iid).data["forms"]["computed"]["remarks"] == f"finished by {os.getpid()}"
     [job] = jobs_of(rt, iid)
     assert (job.status, job.attempts) == ("done", 2)
+
+
+def test_gendan_jobs_run_at_prints_each_attempt(rt: Runtime, driver: Driver) -> None:
+    """``gendan jobs run --at`` (like ``sweep --at``): one line per attempt and the count."""
+    from typer.testing import CliRunner
+
+    from gendan.cli import app
+    from gendan.settings import get_settings
+
+    iid = handed_over(driver, "SO-A7")
+    env = {"GENDAN_DATABASE_URL": rt.settings.database_url}
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["jobs", "run", "--at", driver.now.isoformat()], env=env)
+        again = CliRunner().invoke(app, ["jobs", "run", "--at", driver.now.isoformat()], env=env)
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert f"test_echo  instance {iid}  attempt 1: done  computed" in result.output
+    assert "1 automatic step attempt(s)" in result.output
+    assert "0 automatic step attempt(s)" in again.output
+    assert instance(rt, iid).state == "checking"
