@@ -93,7 +93,13 @@ def _demo(rt: Runtime) -> None:
         empty = s.exec(select(Department)).first() is None
     logins = load_demo(rt)
     if empty:
-        typer.echo("Demo company loaded: departments, people, five orders in progress.")
+        from sqlalchemy import func
+
+        from gendan.models import Order
+
+        with Session(rt.db) as s:
+            orders = s.exec(select(func.count()).select_from(Order)).one()
+        typer.echo(f"Demo company loaded: departments, people, {orders} orders at various stages.")
     else:
         typer.echo("The database already has data; demo data not loaded (logins may differ).")
     typer.echo("")
