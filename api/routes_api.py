@@ -253,7 +253,7 @@ def task_form(task_id: ObjectId, actor: ApiActor, db: Db) -> dict[str, Any]:
     task, inst = get_task_for(db, task_id, actor)
     decisions: list[dict[str, Any]] = []
     if task.status == "open":
-        order = db.exec(select(Order).where(Order.order_no == inst.order_no)).one()
+        order = db.exec(select(Order).where(Order.order_no == inst.order_no)).first()
         proc = get_procedure(inst.procedure)
         facts = locked_facts(order, inst)
         decisions = task_forms(proc, task.state, task.decisions, facts, inst.data)

@@ -104,6 +104,7 @@ def move_dated_tasks(
     now: datetime,
     actor: Actor | None,
     cause: dict[str, Any],
+    instance_id: int | None = None,
 ) -> int:
     """Plan again the order's waiting tasks that count from a business date; how many moved.
 
@@ -114,7 +115,8 @@ def move_dated_tasks(
         select(Task, Instance)
         .join(Instance, Instance.id == Task.instance_id)
         .where(
-            Instance.order_no == order_no,
+            # an instance without an order (issue 10's subjects) plans only its own tasks
+            Instance.order_no == order_no if order_no else Instance.id == instance_id,
             Instance.closed_at.is_(None),
             Task.status.in_(WAITING),
         )

@@ -142,12 +142,17 @@ def reissue_from_order(
 
 
 def enter_state(
-    session: Session, *, inst: Instance, proc: type[Procedure], order: Order, now: datetime
+    session: Session, *, inst: Instance, proc: type[Procedure], order: Order | None,
+    now: datetime,
 ) -> dict[str, Any]:
     """Carry out the new state's declared effects; return the changed values for the audit."""
     effect = proc.entering.get(inst.state)
     if effect is None:
         return {}
+    order_bound = (effect.reissue, effect.release_stock, effect.order_status,
+                   effect.recall_documents, effect.stop_order_procedures)  # fmt: skip
+    if order is None and any(order_bound):  # a declaration error, not a user's
+        raise ValueError(f"{proc.key}.{inst.state}: order effects on an instance without order")
     changes: dict[str, Any] = {}
     if effect.marks:
         inst.data = {**inst.data, "at": {**inst.data.get("at", {}), effect.marks: now.isoformat()}}
@@ -229,12 +234,20 @@ def informed_people(session: Session, group: Inform) -> list[User]:
     return people
 
 
+def _order_context(order: Order) -> dict[str, str]:
+    return {
+        "customer": order.customer,
+        "product": " ".join(p for p in (order.product, order.model_spec) if p),
+        "delivery_date": order.delivery_date.isoformat(),
+    }
+
+
 def _inform(
     session: Session,
     *,
     inst: Instance,
     proc: type[Procedure],
-    order: Order,
+    order: Order | None,
     people: list[User],
     cause: str,
     now: datetime,
@@ -249,15 +262,13 @@ def _inform(
             users=people,
             template="inform",
             context={
-                "order_no": inst.order_no,
+                "order_no": inst.order_no or inst.subject_key,
                 "procedure_zh": proc.title_zh,
                 "procedure_en": proc.title_en,
                 "instance_id": inst.id,
                 "state": inst.state,
                 "state_name": proc.states_map[inst.state].name,
-                "customer": order.customer,
-                "product": " ".join(p for p in (order.product, order.model_spec) if p),
-                "delivery_date": order.delivery_date.isoformat(),
+                **(_order_context(order) if order is not None else {}),
                 **(about or {}),
             },
             now=now,

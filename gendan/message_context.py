@@ -75,7 +75,7 @@ def task_context(
         "instance_id": inst.id,
         "task_title_zh": task.title_zh,
         "task_title_en": task.title_en,
-        "order_no": inst.order_no,
+        "order_no": inst.order_no or inst.subject_key,  # a PO, an item, a count (issue 10)
         "customer": order.customer if order else "",
         "product": " ".join(p for p in (order.product, order.model_spec) if p) if order else "",
         "delivery_date": order.delivery_date.isoformat() if order else "",

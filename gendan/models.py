@@ -194,7 +194,12 @@ class Instance(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     procedure: str = Field(index=True)
+    #: The customer order it is about (or the first it serves); "" when it serves none.
     order_no: str = Field(index=True)
+    #: What it is about (``states.base.Subject``): "order", or e.g. "po", "count", "item".
+    subject_kind: str = Field(default="order", index=True)
+    #: The key of that subject: the order number, a PO number, an item code, a month.
+    subject_key: str = Field(default="", index=True)
     state: str
     data: dict = _json()
     version: int = 1
@@ -589,3 +594,230 @@ class MasterSetting(SQLModel, table=True):
     key: str = Field(primary_key=True)
     value: str
     updated_at: datetime = _ts(nullable=False)
+
+
+class InstanceOrder(SQLModel, table=True):
+    """A customer order an instance with its own subject serves (a PO serves several orders;
+    ``states.base.Subject.orders_field``): the order's page lists it."""
+
+    __table_args__ = (UniqueConstraint("instance_id", "order_no"),)
+    id: int | None = Field(default=None, primary_key=True)
+    instance_id: int = Field(foreign_key="instance.id", index=True)
+    order_no: str = Field(index=True)
+
+
+# -- Materials (issue 10): master data, stock and line items, queried as tables ----------
+# Quantities are floats rounded to 3 places by the code that writes them (counts and
+# weights; Choice: float over Decimal because SQLite has no decimal type and the seeds'
+# quantities carry at most three places).
+
+
+class Item(SQLModel, table=True):
+    """A material or product of the master data (PROCEDURES.md "Master data", items)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True, index=True)
+    name: str
+    spec: str = ""
+    #: Stock unit (count, e.g. 张) and settlement unit (weight, e.g. kg) with the factor
+    #: settlement = count × factor (002 1.2.7).
+    stock_unit: str = "pcs"
+    settle_unit: str = ""
+    factor: float = 1.0
+    #: A/B/C (§7, yearly by annual cost); material class (主料/辅料/...); requisition class
+    #: safety | order | temporary (003 5.1).
+    abc_class: str = "C"
+    material_class: str = ""
+    requisition_class: str = "order"
+    #: Working days (原物料采购周期表) and the emergency purchase time.
+    lead_days: int = 0
+    emergency_days: int = 0
+    daily_use: float = 0.0
+    #: Safety stock in the peak and off season (003 5.1.1), maximum, minimum order quantity.
+    safety_peak: float = 0.0
+    safety_off: float = 0.0
+    max_qty: float = 0.0
+    moq: float = 0.0
+    price: float = 0.0
+    #: Urgent (on the 欠缺/急需 list): a receipt alerts MC, production and QA (003 5.6.2).
+    urgent: bool = False
+    active: bool = True
+    updated_at: datetime = _ts(nullable=False)
+
+
+class Supplier(SQLModel, table=True):
+    """A supplier; ``approved``: on the 合格供方名录 (001P 4.2.2)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True, index=True)
+    name: str
+    approved: bool = True
+    contact_name: str = ""
+    contact_phone: str = ""
+    contact_email: str = ""
+    updated_at: datetime = _ts(nullable=False)
+
+
+class SupplierPrice(SQLModel, table=True):
+    """The price file (价格档案): the price agreed per supplier and item (§5f price check)."""
+
+    __table_args__ = (UniqueConstraint("supplier_code", "item_code"),)
+    id: int | None = Field(default=None, primary_key=True)
+    supplier_code: str = Field(index=True)
+    item_code: str = Field(index=True)
+    price: float
+    updated_at: datetime = _ts(nullable=False)
+
+
+class Subcontractor(SQLModel, table=True):
+    """A subcontractor (外协厂): the operations it does; its prices and leftovers (§6)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True, index=True)
+    name: str
+    operations: str = ""
+    contact_name: str = ""
+    contact_phone: str = ""
+    updated_at: datetime = _ts(nullable=False)
+
+
+class BomLine(SQLModel, table=True):
+    """A BOM line: ``qty_per`` of the component per parent, and its issue quota (定额)."""
+
+    __table_args__ = (UniqueConstraint("parent_code", "component_code"),)
+    id: int | None = Field(default=None, primary_key=True)
+    parent_code: str = Field(index=True)
+    component_code: str = Field(index=True)
+    qty_per: float
+    unit: str = ""
+    #: Issue quota per parent unit incl. allowed loss (定额, 003 5.7.2); 0 = qty_per.
+    quota: float = 0.0
+    updated_at: datetime = _ts(nullable=False)
+
+
+class Stock(SQLModel, table=True):
+    """Stock of an item in a warehouse: on hand, in transit (ordered, not received), unissued
+    (生产未领料: needed by released orders, not yet issued), as of the last movement/import."""
+
+    __table_args__ = (UniqueConstraint("item_code", "warehouse"),)
+    id: int | None = Field(default=None, primary_key=True)
+    item_code: str = Field(index=True)
+    warehouse: str = "RM"
+    on_hand: float = 0.0
+    in_transit: float = 0.0
+    unissued: float = 0.0
+    as_of: datetime = _ts(nullable=False)
+
+
+class StockMovement(SQLModel, table=True):
+    """One change of stock (receipt, issue, return, borrow, count adjustment, import), signed
+    ``qty`` in the stock unit; ``ref`` names the document (e.g. "PO-000012/1", "count:7")."""
+
+    __table_args__ = (Index("ix_stockmovement_item_at", "item_code", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    item_code: str
+    warehouse: str = "RM"
+    qty: float
+    #: receipt | issue | return | borrow | adjust | import | supplier_return
+    kind: str
+    ref: str = ""
+    instance_id: int | None = Field(default=None, foreign_key="instance.id")
+    by_id: int | None = Field(default=None, foreign_key="user.id")
+    at: datetime = _ts(nullable=False)
+
+
+class PurchaseOrder(SQLModel, table=True):
+    """A purchase order (采购单, §5f): its own subject; lines serve customer orders."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    po_no: str = Field(unique=True, index=True)
+    supplier_code: str = Field(index=True)
+    instance_id: int | None = Field(default=None, foreign_key="instance.id", index=True)
+    #: draft | approved | closed | cancelled
+    status: str = "draft"
+    buyer_id: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = _ts(nullable=False)
+    approved_at: datetime | None = _ts(nullable=True)
+
+
+class PoLine(SQLModel, table=True):
+    """A PO line; receipts fill ``received`` (never above ``qty``), IQC splits accepted and
+    rejected. Open quantity = qty - received."""
+
+    __table_args__ = (UniqueConstraint("po_id", "line_no"),)
+    id: int | None = Field(default=None, primary_key=True)
+    po_id: int = Field(foreign_key="purchaseorder.id", index=True)
+    line_no: int
+    item_code: str = Field(index=True)
+    qty: float
+    unit: str = ""
+    price: float = 0.0
+    due_date: date
+    order_no: str = ""
+    received: float = 0.0
+    accepted: float = 0.0
+    rejected: float = 0.0
+    #: When the line was fully received (on time if ≤ due_date: §5k, §5l D).
+    completed_at: datetime | None = _ts(nullable=True)
+
+
+class Receipt(SQLModel, table=True):
+    """A delivery received (来料入库单, §5h) against one PO, with the supplier's delivery note."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    receipt_no: str = Field(unique=True, index=True)
+    po_id: int = Field(foreign_key="purchaseorder.id", index=True)
+    supplier_code: str = Field(index=True)
+    delivery_note_no: str = ""
+    instance_id: int | None = Field(default=None, foreign_key="instance.id", index=True)
+    received_at: datetime = _ts(nullable=False)
+    by_id: int | None = Field(default=None, foreign_key="user.id")
+
+
+class ReceiptLine(SQLModel, table=True):
+    """A received line: count (stock unit) and weight (settlement unit); IQC's verdict."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    receipt_id: int = Field(foreign_key="receipt.id", index=True)
+    po_line_id: int = Field(foreign_key="poline.id", index=True)
+    item_code: str
+    qty: float
+    weight: float = 0.0
+    accepted: float = 0.0
+    rejected: float = 0.0
+    #: pending | passed | failed | pick_and_use
+    iqc: str = "pending"
+    inspected_at: datetime | None = _ts(nullable=True)
+
+
+class ScheduleRun(SQLModel, table=True):
+    """One period of a scheduled start (``states.base.Scheduled``) that ran: (schedule,
+    period) is unique, so a catch-up after downtime starts a missed period once, never twice."""
+
+    __table_args__ = (UniqueConstraint("schedule", "period"),)
+    id: int | None = Field(default=None, primary_key=True)
+    schedule: str
+    period: str
+    due_at: datetime = _ts(nullable=False)
+    ran_at: datetime = _ts(nullable=False)
+    instance_ids: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class Measure(SQLModel, table=True):
+    """A monthly measure (purchase on-time rate, QDPS per supplier): computed by a flow,
+    approved by the named superior (§5k, §5l), shown on the measures page and exported."""
+
+    __table_args__ = (UniqueConstraint("kind", "period", "subject"),)
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str
+    period: str
+    #: "" for the company, else a supplier code or a buyer's username.
+    subject: str = ""
+    value: float
+    detail: dict = _json()
+    #: computed | approved
+    status: str = "computed"
+    instance_id: int | None = Field(default=None, foreign_key="instance.id")
+    computed_at: datetime = _ts(nullable=False)
+    approved_by_id: int | None = Field(default=None, foreign_key="user.id")
+    approved_at: datetime | None = _ts(nullable=True)

@@ -134,11 +134,11 @@ def inbox(
         select(Task, Instance, Department, Order.customer)
         .join(Instance, Instance.id == Task.instance_id)
         .join(Department, Department.id == Task.department_id)
-        .join(Order, Order.order_no == Instance.order_no)
+        .join(Order, Order.order_no == Instance.order_no, isouter=True)
         .where(Task.id.in_(ids))
     ).all()
     found = sorted(found, key=lambda r: (r[0].due_at, r[0].id))
-    rows = [InboxRow(t, i, d, c, t.assignee_id == actor.user_id) for t, i, d, c in found]
+    rows = [InboxRow(t, i, d, c or "", t.assignee_id == actor.user_id) for t, i, d, c in found]
     cursor = (rows[-1].task.due_at, rows[-1].task.id) if more and rows else None
     return InboxPage(rows, cursor)  # type: ignore[arg-type]
 
@@ -157,7 +157,7 @@ def _branch(
     )
     if flt.procedure or flt.order_no or flt.customer or flt.q:
         stmt = stmt.join(Instance, Instance.id == Task.instance_id).join(
-            Order, Order.order_no == Instance.order_no
+            Order, Order.order_no == Instance.order_no, isouter=True
         )
     if flt.procedure:
         stmt = stmt.where(Instance.procedure == flt.procedure)

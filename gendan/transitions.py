@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 from statemachine.exceptions import TransitionNotAllowed
 
 import forms
-from gendan import audit, jobs, links
+from gendan import audit, jobs, links, subjects
 from gendan.calendar import BusinessCalendar
 from gendan.dated_tasks import move_dated_tasks
 from gendan.decisions import OPINION, task_decisions
@@ -54,8 +54,9 @@ def validate(form_key: str, data: dict[str, Any], now: datetime | None = None) -
     return {**model.model_dump(mode="json"), **model.derived()}
 
 
-def locked_facts(order: Order, inst: Instance) -> dict[str, dict[str, Any]]:
-    return {"order": _order_facts(order), "agreed": inst.data.get("agreed", {})}
+def locked_facts(order: Order | None, inst: Instance) -> dict[str, dict[str, Any]]:
+    facts = _order_facts(order) if order is not None else {}
+    return {"order": facts, "agreed": inst.data.get("agreed", {})}
 
 
 def _check_locked(
@@ -92,6 +93,11 @@ def start_instance(
     refusal = proc.start_refusal(actor.role_names, values)
     if refusal:
         raise NotAllowed(refusal)
+    if proc.subject is not None:  # its own business key; the orders it names are checked
+        return _create(
+            session, proc=proc, values=values, order=None, created_by_id=actor.user_id,
+            actor=actor, now=now, calendar=calendar, detail={},
+        )
     order_no = values["order_no"]
     # Row-locked: two changes started at once on one order queue here, so the second sees
     # the first in the one-open-change check (PostgreSQL; SQLite's writers queue anyway).
@@ -131,7 +137,7 @@ def create_instance(
     *,
     proc: type[Procedure],
     form_data: dict[str, Any],
-    order_no: str,
+    order_no: str | None,
     created_by_id: int,
     actor: Actor | None,
     now: datetime,
@@ -143,11 +149,14 @@ def create_instance(
     """A sub-procedure started by the system on an existing order (``gendan.links``): its
     start form is validated like a person's; no role is needed (the parent's move is the
     authority). ``link`` = (parent, Child): the link is recorded before the child's tasks
-    open."""
+    open. A procedure with its own ``subject`` (issue 10: a scheduled start, a stock trigger)
+    takes ``order_no=None``; its start form names its key and orders."""
     values = {**validate(proc.start_form, form_data, now), **proc.start_fixed}
-    order = session.exec(
-        select(Order).where(Order.order_no == order_no).with_for_update()
-    ).one()
+    order = None
+    if proc.subject is None:
+        order = session.exec(
+            select(Order).where(Order.order_no == order_no).with_for_update()
+        ).one()
     return _create(
         session, proc=proc, values=values, order=order, created_by_id=created_by_id,
         actor=actor, now=now, calendar=calendar, detail=detail, urgent=urgent, link=link,
@@ -159,7 +168,7 @@ def _create(
     *,
     proc: type[Procedure],
     values: dict[str, Any],
-    order: Order,
+    order: Order | None,
     created_by_id: int,
     actor: Actor | None,
     now: datetime,
@@ -170,14 +179,26 @@ def _create(
 ) -> Instance:
     if proc.start_key in ENGINE_KEYS:  # a declaration error: the start form would be lost
         raise ValueError(f"{proc.key}.start_key {proc.start_key!r} is a key the engine writes")
-    data: dict[str, Any] = {"order": _order_facts(order), "at": {}, proc.start_key: values}
+    subject_key, served = None, []
+    if proc.subject is not None:
+        subject_key = subjects.given_key(proc.subject, values)
+        subjects.check_one_open(session, proc, subject_key)
+        served = subjects.served_orders(session, proc.subject, values)
+        order = served[0] if served else None
+    facts = _order_facts(order) if order is not None else {}
+    data: dict[str, Any] = {"order": facts, "at": {}, proc.start_key: values}
+    if served:
+        data["orders"] = [o.order_no for o in served]
     if urgent:  # a child flagged urgent (§4): escalations go out at once and are acknowledged
         data["urgent"] = True
-    if proc.checks_stock:
+    if proc.checks_stock and order is not None:
         data["stock"] = finished_stock(session, order)
+    order_no = order.order_no if order is not None else ""
     inst = Instance(
         procedure=proc.key,
-        order_no=order.order_no,
+        order_no=order_no,
+        subject_kind=proc.subject.kind if proc.subject else "order",
+        subject_key=subject_key or order_no,
         state=next(s.id for s in proc.states if s.initial),
         data=data,
         created_by_id=created_by_id,
@@ -186,6 +207,10 @@ def _create(
     )
     session.add(inst)
     session.flush()
+    if proc.subject is not None:
+        if subject_key is None:
+            inst.subject_key = subjects.number(proc.subject, inst.id)
+        subjects.link_orders(session, inst, served)
     if link is not None:
         links.record_link(session, parent=link[0], child_inst=inst, child=link[1], now=now)
     audit.on_instance(
@@ -354,7 +379,7 @@ def complete_task(
             errors.update(exc.errors)
             form_ok = False
     if step.locked and form_ok:  # an invalid form has no values to compare: no false mismatches
-        order = session.exec(select(Order).where(Order.order_no == inst.order_no)).one()
+        order = session.exec(select(Order).where(Order.order_no == inst.order_no)).first()
         _check_locked(step, locked_facts(order, inst), values, errors)
     if form_ok:
         errors.update(proc.step_errors(decision, values, inst.data))
@@ -515,8 +540,9 @@ def _fire(
     if agreed:
         inst.data = {**inst.data, "agreed": {**inst.data.get("agreed", {}), **agreed}}
     changes: dict[str, Any] = {"form": values} if values else {}
-    order = session.exec(select(Order).where(Order.order_no == inst.order_no)).one()
-    changes.update(apply_order_fields(order, step, values))
+    order = session.exec(select(Order).where(Order.order_no == inst.order_no)).first()
+    if order is not None:
+        changes.update(apply_order_fields(order, step, values))
     detail: dict[str, Any] = {"event": event, "step_zh": step.label_zh, "step_en": step.label_en}
     if signature:
         detail["signature"] = signature
@@ -534,10 +560,11 @@ def _fire(
         detail["document"] = doc.doc_no
         if superseded:
             changes["documents.superseded"] = {"old": superseded, "new": doc.doc_no}
-    if step.reserves_stock:
+    if step.reserves_stock and order is not None:
         changes.update(reserve_stock(session, order))
     changes.update(enter_state(session, inst=inst, proc=proc, order=order, now=now))
-    inst.data = {**inst.data, "order": _order_facts(order)}
+    if order is not None:
+        inst.data = {**inst.data, "order": _order_facts(order)}
     audit.on_instance(
         session,
         inst,
@@ -558,8 +585,8 @@ def _fire(
     open_tasks(session, inst=inst, proc=proc, now=now, calendar=calendar, entered_by=event)
     # A date this move set (the order's delivery date, a plan's packing date) moves the
     # order's date-anchored tasks, audited (gendan.dated_tasks).
-    move_dated_tasks(session, order_no=inst.order_no, calendar=calendar, now=now, actor=actor,
-                     cause={"event": event, "instance": inst.id})  # fmt: skip
+    move_dated_tasks(session, order_no=inst.order_no, instance_id=inst.id, calendar=calendar,
+                     now=now, actor=actor, cause={"event": event, "instance": inst.id})  # fmt: skip
     # Children, automatic step; a state whose children are all done moves on at once (nested).
     links.entered(session, inst=inst, proc=proc, now=now, calendar=calendar,
                   by=actor.user_id if actor else None)  # fmt: skip

@@ -31,6 +31,33 @@ OUTSIDE_PARTIES = {
 
 
 @dataclass(frozen=True)
+class Subject:
+    """What an instance is about when it is not one customer order (issue 10): a requisition,
+    a purchase order, a supplier's month, a stock count, a customer complaint.
+
+    ``kind`` is stored on the instance (``Instance.subject_kind``) with its key
+    (``Instance.subject_key``): the start form's ``key_field`` when given (e.g. an item code,
+    ``"2026-11"``), else a number the engine makes from ``prefix`` and the instance id
+    (``PO-000042``). ``orders_field`` names a start-form field listing the customer orders it
+    serves (one order number, or several separated by commas/spaces, or a list): each must
+    exist and be open, else a 422 on that field; the first becomes ``Instance.order_no`` (so
+    the order's pages and read rules find it) and all are linked (``InstanceOrder``). Without
+    orders ``Instance.order_no`` is ``""``. ``orders_required``: at least one order.
+    ``one_open``: one open instance per key (a second start is a 409; e.g. one chase slip per
+    item until it is answered).
+    """
+
+    kind: str
+    label_zh: str
+    label_en: str
+    prefix: str = ""
+    key_field: str | None = None
+    orders_field: str | None = None
+    orders_required: bool = False
+    one_open: bool = False
+
+
+@dataclass(frozen=True)
 class OpensAt:
     """A task that opens on a business date counted back in working days (提前N个工作日).
 
@@ -317,6 +344,9 @@ class Procedure(StateMachine):
     start_key: ClassVar[str] = "start"
     #: True: the start form registers a new order; False: it refers to an existing one.
     creates_order: ClassVar[bool] = False
+    #: Not about one customer order (see :class:`Subject`); None: the start form names an
+    #: existing order in ``order_no`` (or registers one, ``creates_order``).
+    subject: ClassVar[Subject | None] = None
     steps: ClassVar[dict[str, Step]]
     entering: ClassVar[dict[str, OnEnter]] = {}
     #: Values the start form takes whatever is typed (e.g. the change source).
