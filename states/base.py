@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, ClassVar
 
 from statemachine import State, StateMachine
@@ -202,6 +203,55 @@ class Automatic:
             raise ValueError(f"automatic step {self.job!r}: attempts must be at least 1")
 
 
+#: Period granularities of a :class:`Scheduled` start and how their labels look.
+SCHEDULE_PERIODS = {
+    "day": "2026-11-29",
+    "week": "2026-W48",
+    "month": "2026-11",
+    "quarter": "2026-Q4",
+    "half": "2026-H2",
+    "year": "2026",
+}
+
+
+@dataclass(frozen=True)
+class Scheduled:
+    """A start the system makes on a calendar (issue 10 mechanism 2), declared on a procedure
+    in ``Procedure.schedules``: the safety-stock review by the 25th, the on-time rate by the
+    3rd, QDPS per supplier, the A/B/C counts per warehouse.
+
+    ``cron`` is a five-field cron expression read in company time (the business calendar's
+    zone, Asia/Shanghai by default), e.g. ``"0 8 1 * *"`` = 08:00 on the 1st. Each firing
+    belongs to a ``period`` of the given granularity (see ``SCHEDULE_PERIODS``; label of the
+    firing's company-time date, e.g. ``"2026-12"``): ``gendan.schedules.run_due`` starts each
+    period once (``ScheduleRun`` unique on (key, period)) — a later firing in the same period
+    starts nothing. ``form(period, due)`` gives the start form (``due``: the firing instant,
+    UTC-aware); it returns None when nothing is to be started for that period. ``each`` names
+    a fan-out (``@gendan.schedules.fanout("suppliers")``): one start per row it returns, each
+    form ``form(period, due)`` updated with the row (e.g. ``{"supplier_code": "S01"}``).
+    ``when`` names a gate ``@gendan.schedules.gate("<name>")``: (session, due) → bool, read
+    from master settings (a monthly or quarterly review); a closed gate records the period as
+    skipped. The instance is started by the system (``gendan.system_starts``) with the
+    schedule and period as its cause. ``key`` is global (unique across procedures) and names
+    the Prefect deployment ``scheduled-<key>``.
+    """
+
+    key: str
+    cron: str
+    form: Callable[[str, datetime], dict[str, Any] | None]
+    each: str | None = None
+    period: str = "month"
+    when: str | None = None
+    title_zh: str = ""
+    title_en: str = ""
+
+    def __post_init__(self) -> None:
+        if self.period not in SCHEDULE_PERIODS:
+            raise ValueError(f"Scheduled.period is one of {list(SCHEDULE_PERIODS)}")
+        if len(self.cron.split()) != 5:
+            raise ValueError(f"Scheduled.cron has five fields, not {self.cron!r}")
+
+
 #: The trail's words when a window closes because nobody objected.
 SILENCE_ZH, SILENCE_EN = "无异议视为接受", "no objection: accepted by silence"
 
@@ -363,6 +413,8 @@ class Procedure(StateMachine):
     exclusive: ClassVar[str | None] = None
     #: Predicates named by ``TaskSpec.when``: instance data → bool.
     predicates: ClassVar[dict[str, Callable[[dict[str, Any]], bool]]] = {}
+    #: Starts the system makes on a calendar (see :class:`Scheduled`; ``gendan.schedules``).
+    schedules: ClassVar[tuple[Scheduled, ...]] = ()
 
     @classmethod
     def agreed(cls, event: str, values: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
