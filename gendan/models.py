@@ -208,6 +208,12 @@ class Instance(SQLModel, table=True):
     updated_at: datetime = _ts(nullable=False)
     closed_at: datetime | None = _ts(nullable=True)
 
+    @property
+    def reference(self) -> str:
+        """What people call it: the order number, or the subject's key (``PO-000042``,
+        an item code) for an instance about something else (issue 10)."""
+        return self.order_no if self.subject_kind == "order" else self.subject_key
+
 
 class Task(SQLModel, table=True):
     """A person's work item: offered to a role in a department, claimed by one person."""
@@ -801,6 +807,9 @@ class ScheduleRun(SQLModel, table=True):
     due_at: datetime = _ts(nullable=False)
     ran_at: datetime = _ts(nullable=False)
     instance_ids: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    #: started (instances started, possibly none: an empty fan-out) | skipped (a missed
+    #: period superseded by a later one at catch-up) | gated (the schedule's gate was closed).
+    outcome: str = Field(default="started", sa_column_kwargs={"server_default": "started"})
 
 
 class Measure(SQLModel, table=True):

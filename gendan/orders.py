@@ -34,6 +34,7 @@ from gendan.models import (
     Document,
     Instance,
     InstanceCopy,
+    InstanceOrder,
     Order,
     Task,
     User,
@@ -394,6 +395,8 @@ class ProcedureRun(BaseModel):
     state_en: str
     created_at: datetime
     closed_at: datetime | None
+    #: An instance with its own subject serving the order (a PO): its key, e.g. PO-000042.
+    serving: str = ""
 
 
 class TimelineEntry(BaseModel):
@@ -481,8 +484,14 @@ def readable_instances(
     order = session.exec(select(Order).where(Order.order_no == order_no)).first()
     if order is None:
         raise NotFound(f"no order {order_no}")
+    # its own procedures, and those with their own subject serving it (a PO for two orders)
+    serving = select(InstanceOrder.instance_id).where(InstanceOrder.order_no == order_no)
     insts = list(
-        session.exec(select(Instance).where(Instance.order_no == order_no).order_by(Instance.id))
+        session.exec(
+            select(Instance)
+            .where(or_(Instance.order_no == order_no, Instance.id.in_(serving)))
+            .order_by(Instance.id)
+        )
     )
     readable = [i for i in insts if i.id is not None and can_view(session, actor, i.id)]
     if not readable and not reads_all(actor):
@@ -550,6 +559,7 @@ def _run(inst: Instance) -> ProcedureRun:
         state_en=state[1],
         created_at=inst.created_at,
         closed_at=inst.closed_at,
+        serving=inst.subject_key if inst.subject_kind != "order" else "",
     )
 
 
