@@ -170,6 +170,10 @@ class Child:
     #: form's ``order_no`` names — another order than the parent's (§4: a §2 delivery change
     #: for each displaced order whose date moved). Replaces ``data``.
     each: Callable[[dict[str, Any]], list[dict[str, Any]]] | None = None
+    #: The state the child starts in instead of its initial one, when the parent has done the
+    #: steps before it itself (§4 took the urgent need in and had it approved: its §1 review
+    #: starts at the urgent board, not at the requirements). Must be a state of the child.
+    enters: str | None = None
 
 
 @dataclass(frozen=True)
@@ -250,6 +254,38 @@ class Scheduled:
             raise ValueError(f"Scheduled.period is one of {list(SCHEDULE_PERIODS)}")
         if len(self.cron.split()) != 5:
             raise ValueError(f"Scheduled.cron has five fields, not {self.cron!r}")
+
+
+#: Conditions a stock level may trigger a start on (``gendan.stock_triggers`` evaluates them).
+STOCK_CONDITIONS = {
+    "below_safety": ("库存达到安全存量或以下", "stock at or under the safety stock"),
+    "above_max": ("库存达到最高库存警戒线或以上", "stock at or over the maximum"),
+}
+
+
+@dataclass(frozen=True)
+class StockTrigger:
+    """A start the stock levels make (issue 10 mechanism 3), declared on a procedure in
+    ``Procedure.stock_trigger``: the 物料跟催单 when stock falls to the safety stock (§5b),
+    the 仓库物料异常预警报告 when it reaches the maximum (§5i).
+
+    After every stock movement, import or count correction (``gendan.stock``) the watcher in
+    ``gendan.stock_triggers`` checks ``condition`` (a key of ``STOCK_CONDITIONS``) for the
+    item and starts the procedure as the system with ``form(facts)`` as its start form;
+    ``facts`` has ``item_code``, ``item_name``, ``unit``, ``on_hand``, ``in_transit``,
+    ``unissued``, ``threshold`` (the safety stock of the season, or the maximum), ``season``
+    and ``raised_at`` (ISO instant). The procedure's ``subject`` must be keyed by the item
+    (``key_field`` = the form's item code, ``one_open=True``): one open instance per item
+    until it is answered, and after it is answered a new one only when the level crosses
+    again (it was back on the other side of the threshold in between).
+    """
+
+    condition: str
+    form: Callable[[dict[str, Any]], dict[str, Any]]
+
+    def __post_init__(self) -> None:
+        if self.condition not in STOCK_CONDITIONS:
+            raise ValueError(f"StockTrigger.condition is one of {list(STOCK_CONDITIONS)}")
 
 
 #: The trail's words when a window closes because nobody objected.
@@ -340,6 +376,9 @@ class Step:
     supersedes: bool = False
     #: The issued document reserves finished goods for the order (发货单, §1c).
     reserves_stock: bool = False
+    #: ``"module:function"`` writing the move to the procedure's own tables in its
+    #: transaction (issue 10: the 采购单's lines, stock in transit; ``gendan.step_effects``).
+    effect: str | None = None
 
 
 @dataclass(frozen=True)
@@ -411,10 +450,14 @@ class Procedure(StateMachine):
     #: Procedures sharing a group key allow one open instance per order among them
     #: (e.g. one open change per order: notices must not contradict).
     exclusive: ClassVar[str | None] = None
+    #: ``"module:function"`` run when an instance starts, like ``Step.effect`` (event "start").
+    start_effect: ClassVar[str | None] = None
     #: Predicates named by ``TaskSpec.when``: instance data → bool.
     predicates: ClassVar[dict[str, Callable[[dict[str, Any]], bool]]] = {}
     #: Starts the system makes on a calendar (see :class:`Scheduled`; ``gendan.schedules``).
     schedules: ClassVar[tuple[Scheduled, ...]] = ()
+    #: A start the stock levels make (see :class:`StockTrigger`; ``gendan.stock_triggers``).
+    stock_trigger: ClassVar[StockTrigger | None] = None
 
     @classmethod
     def agreed(cls, event: str, values: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
