@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from gendan import chain_walk as walk_chain
 from gendan.db import reader, unit_of_work, utcnow
 from gendan.models import GENESIS_HASH, AuditEvent, AuditHead, ChainCheck, Instance
 from gendan.org import SYSTEM_ACTOR, Actor
@@ -148,14 +149,34 @@ class ChainReport:
     seals: int = 0
     unsealed: int = 0
     anchor_ok: bool | None = None
+    #: Events re-hashed by this check, and whether it walked the whole chain (False: only
+    #: what came after the last seal, ``verify(full=False)``).
+    walked: int = 0
+    full: bool = True
 
 
-def verify(engine: Engine, *, trust: Any = None, batch: int = 5000) -> ChainReport:
+def verify(
+    engine: Engine,
+    *,
+    trust: Any = None,
+    batch: int = 5000,
+    full: bool = True,
+    workers: int = 1,
+) -> ChainReport:
     """Recompute every hash in order and compare the chain with its seals.
 
     ``trust`` (a ``gendan.seal.Trust``: key file and anchor) adds the seals: each one's
     signature, the anchor against the table, and every sealed event against the hash the
-    seal recorded. Without it only the chain is checked. Reads one snapshot of the database.
+    seal recorded. Without it only the chain is checked. Reads one snapshot of the database,
+    lean rows in batches (``gendan.chain_walk``); ``workers`` > 1 re-hashes in that many
+    processes while the next batch is read.
+
+    ``full=False`` with seals whose signatures hold: the events the last seal covers are
+    taken as sealed (its last event must still hash to what the seal recorded) and only the
+    events after it are walked. Choice: ``gendan audit verify`` does this by default and
+    ``--full`` walks everything, because a signed seal already protects what it covers and
+    the daily question is "is what came since intact?"; the scheduled flow and the auditor's
+    "verify now" still walk the whole chain.
     """
     from gendan import seal as sealing
 
@@ -166,7 +187,7 @@ def verify(engine: Engine, *, trust: Any = None, batch: int = 5000) -> ChainRepo
         marks = list(seals.marks)
         last_sealed = marks[-1].seq if marks else 0
         mark_i, leaves = 0, None
-        prev, expected_seq, checked = GENESIS_HASH, 1, 0
+        prev, expected_seq, checked, walked = GENESIS_HASH, 1, 0, 0
         broken: tuple[int, str] | None = None
 
         def sealed_hash(seq: int) -> tuple[str | None, int]:
@@ -184,42 +205,51 @@ def verify(engine: Engine, *, trust: Any = None, batch: int = 5000) -> ChainRepo
                 return leaves[seq - mark.first] if seq >= mark.first else None, mark.seq
             return (mark.hash if seq == mark.seq else None), mark.seq
 
-        while broken is None:
-            rows = s.exec(
-                select(AuditEvent)
-                .where(AuditEvent.seq >= expected_seq)
-                .order_by(AuditEvent.seq)
-                .limit(batch)
-            ).all()
-            if not rows:
-                break
-            for ev in rows:
-                if ev.seq != expected_seq:
-                    broken = (expected_seq, "event missing (deleted)")
-                    break
-                if ev.seq <= last_sealed:
-                    want, seal_seq = sealed_hash(ev.seq)
-                    if want is not None and want != ev.hash:
-                        mark = marks[mark_i]
-                        where = (
-                            f"event {ev.seq}"
-                            if leaves
-                            else f"an event in {mark.first}..{mark.seq} (the seal's list is gone)"
-                        )
-                        broken = (
-                            ev.seq if leaves else mark.first,
-                            f"{where} differs from what seal #{seal_seq} recorded "
-                            "(changed, inserted or renumbered after sealing)",
-                        )
-                        checked = broken[0] - 1
+        if not full and marks:
+            resumed = _resume_after_seal(s, marks[-1])
+            if isinstance(resumed, tuple):
+                broken = resumed
+            else:
+                prev, expected_seq, checked = marks[-1].hash, last_sealed + 1, last_sealed
+        walk = walk_chain.with_hashes(
+            walk_chain.batches(s, start=expected_seq, size=batch), workers=workers
+        )
+        try:
+            for rows, hashes in walk if broken is None else ():
+                for row, recomputed in zip(rows, hashes, strict=True):
+                    seq, stored = row[walk_chain.SEQ], row[walk_chain.HASH]
+                    if seq != expected_seq:
+                        broken = (expected_seq, "event missing (deleted)")
                         break
-                if ev.prev_hash != prev:
-                    broken = (ev.seq, "link to previous event broken")
+                    if seq <= last_sealed:
+                        want, seal_seq = sealed_hash(seq)
+                        if want is not None and want != stored:
+                            mark = marks[mark_i]
+                            where = (
+                                f"event {seq}"
+                                if leaves
+                                else f"an event in {mark.first}..{mark.seq} (the seal's list "
+                                "is gone)"
+                            )
+                            broken = (
+                                seq if leaves else mark.first,
+                                f"{where} differs from what seal #{seal_seq} recorded "
+                                "(changed, inserted or renumbered after sealing)",
+                            )
+                            checked = broken[0] - 1
+                            break
+                    if row[walk_chain.PREV] != prev:
+                        broken = (seq, "link to previous event broken")
+                        break
+                    if recomputed != stored:
+                        broken = (seq, "record altered after it was written")
+                        break
+                    prev, expected_seq, checked = stored, expected_seq + 1, checked + 1
+                    walked += 1
+                if broken is not None:
                     break
-                if event_hash(ev) != ev.hash:
-                    broken = (ev.seq, "record altered after it was written")
-                    break
-                prev, expected_seq, checked = ev.hash, expected_seq + 1, checked + 1
+        finally:
+            walk.close()
         if broken is None and expected_seq <= last_sealed:
             broken = (
                 expected_seq,
@@ -244,7 +274,24 @@ def verify(engine: Engine, *, trust: Any = None, batch: int = 5000) -> ChainRepo
         seals=seals.seals,
         unsealed=max(checked - (last.seq if last else 0), 0),
         anchor_ok=seals.anchor_ok,
+        walked=walked,
+        full=full or not marks,
     )
+
+
+def _resume_after_seal(session: Session, mark: Any) -> tuple[int, str] | None:
+    """Where an incremental walk starts: the last sealed event must be there, unchanged and
+    as the seal recorded it; else (seq, problem)."""
+    rows = list(walk_chain.batches(session, start=mark.seq, size=1))
+    row = rows[0][0] if rows else None
+    if row is None or row[walk_chain.SEQ] != mark.seq:
+        return (mark.seq, f"event missing: sealed up to #{mark.seq}")
+    if row[walk_chain.HASH] != mark.hash or walk_chain.lean_hash(row) != mark.hash:
+        return (
+            mark.seq,
+            f"event {mark.seq} differs from what seal #{mark.seq} recorded (changed after sealing)",
+        )
+    return None
 
 
 def _record(engine: Engine, report: ChainReport, now: datetime) -> None:
@@ -264,13 +311,15 @@ def _record(engine: Engine, report: ChainReport, now: datetime) -> None:
         )
 
 
-def verify_and_record(engine: Engine, *, now: datetime, trust: Any = None) -> ChainReport:
-    """Verify the whole chain (read-only, no write lock held) and keep the result.
+def verify_and_record(
+    engine: Engine, *, now: datetime, trust: Any = None, full: bool = True, workers: int = 1
+) -> ChainReport:
+    """Verify the chain (read-only, no write lock held) and keep the result.
 
     Re-hashing a million events takes tens of seconds, so pages show the last recorded
     check; the scheduled ``audit-verify`` flow and ``gendan audit verify`` record new ones.
     """
-    report = verify(reader(engine), trust=trust)
+    report = verify(reader(engine), trust=trust, full=full, workers=workers)
     _record(engine, report, now)
     return report
 
