@@ -830,3 +830,127 @@ class Measure(SQLModel, table=True):
     computed_at: datetime = _ts(nullable=False)
     approved_by_id: int | None = Field(default=None, foreign_key="user.id")
     approved_at: datetime | None = _ts(nullable=True)
+
+
+# -- Outsourcing (issue 10, §6): what went to and came back from each subcontractor -------
+
+
+class OutsourcingLine(SQLModel, table=True):
+    """One line of an outsourcing document (§6; 002 3.4.8-3.4.9, 003 5.7.8-5.7.9): material
+    issued to a subcontractor (``kind="issue"``: 材料出库单, 委外发料单, 外协物料调拨单) or work
+    received back and inspected (``kind="receipt"``: good, 工废 scrapped by the work, 料废
+    scrapped by bad material, unreasonable loss; the agreed price). The monthly 委外挂账单 sums
+    the receipts per subcontractor and item; the 余料明细清单's book leftover is what was issued
+    less what the receipts used (BOM ``qty_per``, or 1:1 for an operation)."""
+
+    __table_args__ = (Index("ix_outsourcingline_sub_at", "subcontractor_code", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    instance_id: int | None = Field(default=None, foreign_key="instance.id", index=True)
+    #: The outsourcing's own number (WW-000042) or the pick-up list's.
+    ref: str = ""
+    subcontractor_code: str
+    #: material (物料级委外) | operation (工序外协)
+    level: str = "material"
+    #: issue | receipt
+    kind: str
+    item_code: str = Field(index=True)
+    operation: str = ""
+    issued: float = 0.0
+    good: float = 0.0
+    scrap_work: float = 0.0
+    scrap_material: float = 0.0
+    loss: float = 0.0
+    price: float = 0.0
+    at: datetime = _ts(nullable=False)
+
+
+# -- Stock counts (issue 10, §7): the count and its lines per round, queried as tables ----
+
+
+class StockCount(SQLModel, table=True):
+    """A stock count 盘点 (§7, 002 3.4.10): its scope (warehouses, ABC classes), count day and
+    the instant the book was snapshotted (财务在指定时间点备份库存帐)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    instance_id: int = Field(foreign_key="instance.id", unique=True, index=True)
+    count_no: str = Field(index=True)
+    #: cycle (A/B/C cycle count) | month_end | ad_hoc
+    kind: str = "cycle"
+    warehouses: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    abc_classes: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    count_date: date
+    snapshot_at: datetime | None = _ts(nullable=True)
+    #: planned | snapshotted | counting | counted | posted
+    status: str = "planned"
+    posted_at: datetime | None = _ts(nullable=True)
+
+
+class CountLine(SQLModel, table=True):
+    """One item at one location in one round of a count: the book at the snapshot, what was
+    counted and by whom. Round 0 holds the list generated from the book (no count); a recount
+    round has rows only for the items whose last two rounds differed."""
+
+    __table_args__ = (UniqueConstraint("count_id", "item_code", "location", "round"),)
+    id: int | None = Field(default=None, primary_key=True)
+    count_id: int = Field(foreign_key="stockcount.id", index=True)
+    item_code: str = Field(index=True)
+    #: The warehouse (Stock has no bins; Choice: the warehouse is the location counted).
+    location: str
+    round: int
+    #: The book at the snapshot (None until the set time has passed and it was taken).
+    book_qty: float | None = None
+    counted_qty: float | None = None
+    counter: str = ""
+    counted_at: datetime | None = _ts(nullable=True)
+
+
+# -- Material issue against quotas (issue 10, §5j, §8d, §8e): the 定额领料登记表 as tables ---
+
+
+class QuotaSheet(SQLModel, table=True):
+    """定额领料登记表 of one weekly plan / production batch (003 5.7.1-2): made by MC two
+    working days before the plan starts; the warehouse issues against its lines."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    batch_no: str = Field(unique=True, index=True)
+    instance_id: int | None = Field(default=None, foreign_key="instance.id", index=True)
+    plan_start: date
+    created_at: datetime = _ts(nullable=False)
+    #: When the batch was closed (§8e): leftovers and borrowed packs returned.
+    closed_at: datetime | None = _ts(nullable=True)
+
+
+class QuotaLine(SQLModel, table=True):
+    """One item of a quota sheet: the quota (BOM quota × planned quantity), what was issued
+    against it, what was lent above it in whole packs (借料单) and what of that was settled
+    (offset at a later issue or returned at batch close). Open to issue = quota − issued."""
+
+    __table_args__ = (UniqueConstraint("sheet_id", "item_code"),)
+    id: int | None = Field(default=None, primary_key=True)
+    sheet_id: int = Field(foreign_key="quotasheet.id", index=True)
+    item_code: str = Field(index=True)
+    quota: float
+    issued: float = 0.0
+    borrowed: float = 0.0
+    settled: float = 0.0
+
+
+class IssueLine(SQLModel, table=True):
+    """One issue-side movement of a batch, queryable beside its quota: ``kind`` quota (定额领料),
+    borrow (借料单), offset (borrow deducted at a later issue: no stock moves), non_quota (领料单),
+    over_issue (超额领料单), return / replenish (退/补领料单), leftover (批号结案余料退仓),
+    borrow_return (borrowed pack returned at batch close). ``qty`` is positive; the stock
+    movement (if any) carries the sign."""
+
+    __table_args__ = (Index("ix_issueline_batch_item", "batch_no", "item_code"),)
+    id: int | None = Field(default=None, primary_key=True)
+    batch_no: str = ""
+    sheet_id: int | None = Field(default=None, foreign_key="quotasheet.id")
+    instance_id: int | None = Field(default=None, foreign_key="instance.id", index=True)
+    item_code: str
+    qty: float
+    kind: str
+    reason: str = ""
+    movement_id: int | None = Field(default=None, foreign_key="stockmovement.id")
+    by_id: int | None = Field(default=None, foreign_key="user.id")
+    at: datetime = _ts(nullable=False)

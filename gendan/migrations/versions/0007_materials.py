@@ -23,6 +23,10 @@ depends_on = None
 def upgrade() -> None:
     # Each part of issue 10 adds a function below and calls it here, in the order of the models.
     _subjects_and_materials()
+    _issue()
+    _outsourcing()
+    _schedules()
+    _counts()
 
 
 def _subjects_and_materials() -> None:
@@ -317,6 +321,147 @@ def _subjects_and_materials() -> None:
     op.create_index(op.f("ix_instance_subject_kind"), "instance", ["subject_kind"], unique=False)
     # instances before issue 10 are all about their order
     op.execute("UPDATE instance SET subject_key = order_no")
+
+
+def _schedules() -> None:
+    """Scheduled starts: how each recorded period ended (started, skipped at catch-up, gated)."""
+    op.add_column(
+        "schedulerun",
+        sa.Column(
+            "outcome",
+            sqlmodel.sql.sqltypes.AutoString(),
+            server_default="started",
+            nullable=False,
+        ),
+    )
+
+
+def _counts() -> None:
+    """Stock counts (§7): the count header and its lines per item, location and round."""
+    op.create_table(
+        "stockcount",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("instance_id", sa.Integer(), nullable=False),
+        sa.Column("count_no", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("warehouses", sa.JSON(), nullable=False),
+        sa.Column("abc_classes", sa.JSON(), nullable=False),
+        sa.Column("count_date", sa.Date(), nullable=False),
+        sa.Column("snapshot_at", gendan.db.UTCDateTime(), nullable=True),
+        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("posted_at", gendan.db.UTCDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(["instance_id"], ["instance.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index(op.f("ix_stockcount_count_no"), "stockcount", ["count_no"], unique=False)
+    op.create_index(op.f("ix_stockcount_instance_id"), "stockcount", ["instance_id"], unique=True)
+    op.create_table(
+        "countline",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("count_id", sa.Integer(), nullable=False),
+        sa.Column("item_code", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("location", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("round", sa.Integer(), nullable=False),
+        sa.Column("book_qty", sa.Float(), nullable=True),
+        sa.Column("counted_qty", sa.Float(), nullable=True),
+        sa.Column("counter", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("counted_at", gendan.db.UTCDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(["count_id"], ["stockcount.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("count_id", "item_code", "location", "round"),
+    )
+    op.create_index(op.f("ix_countline_count_id"), "countline", ["count_id"], unique=False)
+    op.create_index(op.f("ix_countline_item_code"), "countline", ["item_code"], unique=False)
+
+
+def _outsourcing() -> None:
+    """Outsourcing (§6): the lines issued to and received from subcontractors."""
+    op.create_table(
+        "outsourcingline",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("instance_id", sa.Integer(), nullable=True),
+        sa.Column("ref", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("subcontractor_code", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("level", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("item_code", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("operation", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("issued", sa.Float(), nullable=False),
+        sa.Column("good", sa.Float(), nullable=False),
+        sa.Column("scrap_work", sa.Float(), nullable=False),
+        sa.Column("scrap_material", sa.Float(), nullable=False),
+        sa.Column("loss", sa.Float(), nullable=False),
+        sa.Column("price", sa.Float(), nullable=False),
+        sa.Column("at", gendan.db.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["instance_id"], ["instance.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index(
+        op.f("ix_outsourcingline_instance_id"), "outsourcingline", ["instance_id"], unique=False
+    )
+    op.create_index(
+        op.f("ix_outsourcingline_item_code"), "outsourcingline", ["item_code"], unique=False
+    )
+    op.create_index(
+        "ix_outsourcingline_sub_at", "outsourcingline", ["subcontractor_code", "at"], unique=False
+    )
+
+
+def _issue() -> None:
+    """Material issue against quotas (§5j, §8d, §8e): 定额领料登记表 lines and every issue."""
+    op.create_table(
+        "quotasheet",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("batch_no", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("instance_id", sa.Integer(), nullable=True),
+        sa.Column("plan_start", sa.Date(), nullable=False),
+        sa.Column("created_at", gendan.db.UTCDateTime(), nullable=False),
+        sa.Column("closed_at", gendan.db.UTCDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(["instance_id"], ["instance.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index(op.f("ix_quotasheet_batch_no"), "quotasheet", ["batch_no"], unique=True)
+    op.create_index(
+        op.f("ix_quotasheet_instance_id"), "quotasheet", ["instance_id"], unique=False
+    )
+    op.create_table(
+        "quotaline",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("sheet_id", sa.Integer(), nullable=False),
+        sa.Column("item_code", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("quota", sa.Float(), nullable=False),
+        sa.Column("issued", sa.Float(), nullable=False),
+        sa.Column("borrowed", sa.Float(), nullable=False),
+        sa.Column("settled", sa.Float(), nullable=False),
+        sa.ForeignKeyConstraint(["sheet_id"], ["quotasheet.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("sheet_id", "item_code"),
+    )
+    op.create_index(op.f("ix_quotaline_item_code"), "quotaline", ["item_code"], unique=False)
+    op.create_index(op.f("ix_quotaline_sheet_id"), "quotaline", ["sheet_id"], unique=False)
+    op.create_table(
+        "issueline",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("batch_no", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("sheet_id", sa.Integer(), nullable=True),
+        sa.Column("instance_id", sa.Integer(), nullable=True),
+        sa.Column("item_code", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("qty", sa.Float(), nullable=False),
+        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("reason", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("movement_id", sa.Integer(), nullable=True),
+        sa.Column("by_id", sa.Integer(), nullable=True),
+        sa.Column("at", gendan.db.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["by_id"], ["user.id"]),
+        sa.ForeignKeyConstraint(["instance_id"], ["instance.id"]),
+        sa.ForeignKeyConstraint(["movement_id"], ["stockmovement.id"]),
+        sa.ForeignKeyConstraint(["sheet_id"], ["quotasheet.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index(
+        "ix_issueline_batch_item", "issueline", ["batch_no", "item_code"], unique=False
+    )
+    op.create_index(op.f("ix_issueline_instance_id"), "issueline", ["instance_id"], unique=False)
 
 
 def downgrade() -> None:
