@@ -55,6 +55,7 @@ from forms.render import (
     table_fragment,
     view_fragment,
 )
+from forms.stock_alerts import STOCK_ALERT_FORMS
 from forms.urgent import URGENT_FORMS
 
 __all__ = [
@@ -114,6 +115,7 @@ _FORMS: tuple[type[FormModel], ...] = (
     QualityResolution,
     *URGENT_FORMS,
     *PLAN_FORMS,
+    *STOCK_ALERT_FORMS,
 )
 
 REGISTRY: dict[str, type[FormModel]] = {form.key: form for form in _FORMS}

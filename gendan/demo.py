@@ -51,7 +51,10 @@ PEOPLE: dict[str, tuple[str, list[tuple[str, str]]]] = {
     ),  # noqa: E501
     "workshop": ("周勇 (车间主任)", [("workshop_director", "workshop"), ("dept_head", "workshop")]),  # noqa: E501
     "mc": ("吴芳 (物控计划员)", [("material_controller", "material_control")]),
-    "mc_head": ("郑华 (物控部长)", [("dept_head", "material_control")]),
+    "mc_head": (
+        "郑华 (物控部长)",
+        [("dept_head", "material_control"), ("mc_section_head", "material_control")],
+    ),
     "engineer": ("冯涛 (技术部)", [("engineering", "engineering")]),
     "eng_head": ("何军 (技术部长)", [("dept_head", "engineering")]),
     "buyer": ("马超 (采购员)", [("buyer", "purchasing")]),

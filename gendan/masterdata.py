@@ -23,10 +23,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from sqlmodel import Session, select
 
 from gendan.admin.changes import diff, record
+from gendan.calendar import BusinessCalendar
 from gendan.errors import InvalidForm
 from gendan.models import Customer, MasterSetting, ProductionLine, ProductionTeam
 from gendan.org import Actor
@@ -48,6 +56,9 @@ SETTINGS: dict[str, tuple[str, str, Callable[[], int]]] = {
         lambda: int(getattr(get_settings(), "urgent_small_order_max", 50)),
     ),
 }
+
+#: Bounds of a setting's value where it has them (a month is 1-12).
+SETTING_RANGES: dict[str, tuple[int, int]] = {}
 
 _KEY = r"^[a-z][a-z0-9_]{1,39}$"
 
@@ -106,19 +117,47 @@ class SettingRow(_Row):
 
     @field_validator("value")
     @classmethod
-    def _whole_number(cls, value: str) -> str:
+    def _whole_number(cls, value: str, info: ValidationInfo) -> str:
         if not value.isdigit() or int(value) < 1:
             raise ValueError("a whole number of at least 1 / 须为正整数")
+        low, high = SETTING_RANGES.get(str(info.data.get("key")), (1, 10**9))
+        if not low <= int(value) <= high:
+            raise ValueError(f"between {low} and {high} / 须在 {low} 到 {high} 之间")
         return value
 
 
 @dataclass(frozen=True)
+class WriteContext:
+    """What a kind's own writer needs: when, who, the business calendar (the stock triggers
+    compute deadlines), the reference written on stock movements, import or entry."""
+
+    now: datetime
+    actor: Actor
+    calendar: BusinessCalendar
+    ref: str
+    source: Literal["import", "entry"]
+
+
+@dataclass(frozen=True)
 class Kind:
-    """One kind of master data: its row model, its columns' headers and its natural key."""
+    """One kind of master data: its row model, its columns' headers and its natural key.
+
+    Materials (issue 10, ``gendan.masterdata_materials``) add: ``model``, the table a row is
+    written to, matched by the natural key; ``check``, checks against what is on file
+    ((session, [(row number, row)]) → errors, e.g. a price naming an unknown item);
+    ``write``, a writer of its own ((session, row, ctx) → created; stock goes through
+    ``gendan.stock``); ``after``, run once after a written import or entry ((session, rows,
+    ctx); an item import re-runs the stock triggers); the page's ``label``.
+    """
 
     row: type[_Row]
     headers: Mapping[str, tuple[str, str]]
     natural_key: tuple[str, ...]
+    model: type[Any] | None = None
+    check: Callable[[Session, list[tuple[int, dict[str, Any]]]], list[RowError]] | None = None
+    write: Callable[[Session, dict[str, Any], WriteContext], bool] | None = None
+    after: Callable[[Session, list[dict[str, Any]], WriteContext], None] | None = None
+    label: tuple[str, str] = ("", "")
 
 
 KINDS: dict[str, Kind] = {
@@ -247,6 +286,7 @@ def check_rows(
         return [], [RowError(1, "", "the file is empty / 文件为空")]
     columns, errors = _columns(kind, rows[0])
     clean: list[dict[str, Any]] = []
+    numbers: list[int] = []
     seen: dict[tuple[Any, ...], int] = {}
     lines = {ln.key for ln in session.exec(select(ProductionLine)).all()}
     for number, cells in enumerate(table[1:], start=2):
@@ -272,8 +312,12 @@ def check_rows(
             errors.append(RowError(number, "line", "no such line on file / 没有这条生产线"))
             continue
         clean.append(row)
+        numbers.append(number)
     if kind_key == "customers":
         errors += _duplicate_names(clean, table)
+    if kind.check is not None:
+        errors += kind.check(session, list(zip(numbers, clean, strict=True)))
+    errors.sort(key=lambda e: e.row)
     return clean, errors
 
 
@@ -307,9 +351,13 @@ def import_file(
     actor: Actor,
     now: datetime,
     dry_run: bool = False,
+    calendar: BusinessCalendar | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> ImportReport:
     """Check the whole file; write it (and audit it) only when every row is clean and this is
-    not a dry run. An unreadable file is one error on row 1."""
+    not a dry run. An unreadable file is one error on row 1. ``calendar``: the stock
+    triggers' (a stock or item import re-runs them). ``progress(phase, done, total)`` is
+    called as rows are written (the command line's progress bar)."""
     if kind not in KINDS:
         raise InvalidForm({"kind": f"unknown master data / 未知的主数据 ({', '.join(KINDS)})"})
     digest = hashlib.sha256(content).hexdigest()
@@ -324,10 +372,18 @@ def import_file(
     report.errors = errors
     if errors or dry_run:
         return report
-    for row in rows:
-        created = _upsert(session, kind, row, now)
+    ctx = WriteContext(
+        now, actor, calendar or BusinessCalendar(), f"import:{digest[:12]}", "import"
+    )
+    for done, row in enumerate(rows, start=1):
+        created = _upsert(session, kind, row, now, ctx)
         report.created += created
         report.updated += not created
+        if progress is not None:
+            progress("write", done, len(rows))
+    after = KINDS[kind].after
+    if after is not None:
+        after(session, rows, ctx)
     report.written = True
     record(
         session,
@@ -348,10 +404,18 @@ def import_file(
     return report
 
 
-def _upsert(session: Session, kind: str, row: dict[str, Any], now: datetime) -> bool:
+def _upsert(
+    session: Session, kind: str, row: dict[str, Any], now: datetime, ctx: WriteContext
+) -> bool:
     """Write one clean row; True when it created a record."""
     current: Any
-    if kind == "customers":
+    spec = KINDS[kind]
+    if spec.write is not None:
+        return spec.write(session, row, ctx)
+    if spec.model is not None:
+        current = _on_file(session, spec, row)
+        target = current or spec.model(**row)
+    elif kind == "customers":
         current = session.exec(select(Customer).where(Customer.code == row["code"])).first()
         target = current or Customer(code=row["code"], name=row["name"])
     elif kind == "lines":
@@ -379,8 +443,21 @@ def _upsert(session: Session, kind: str, row: dict[str, Any], now: datetime) -> 
     return current is None
 
 
+def _on_file(session: Session, spec: Kind, row: dict[str, Any]) -> Any:
+    """The record of a table-backed kind with the row's natural key, or None."""
+    assert spec.model is not None
+    where = [getattr(spec.model, k) == row[k] for k in spec.natural_key]
+    return session.exec(select(spec.model).where(*where)).first()
+
+
 def save(
-    session: Session, *, kind: str, values: Mapping[str, Any], actor: Actor, now: datetime
+    session: Session,
+    *,
+    kind: str,
+    values: Mapping[str, Any],
+    actor: Actor,
+    now: datetime,
+    calendar: BusinessCalendar | None = None,
 ) -> None:
     """One record entered on the admin page or sent to the API: validated like an imported
     row (422 naming the field), written, and audited with its old and new values."""
@@ -405,8 +482,16 @@ def save(
         other = session.exec(select(Customer).where(Customer.name == row["name"])).first()
         if other is not None and other.code != row["code"]:
             raise InvalidForm({"name": f"used by customer {other.code} / 名称已被使用"})
+    if spec.check is not None:
+        problems = spec.check(session, [(0, row)])
+        if problems:
+            raise InvalidForm({e.column or "__all__": e.reason for e in problems})
     old = _current(session, kind, row)
-    created = _upsert(session, kind, row, now)
+    ctx = WriteContext(now, actor, calendar or BusinessCalendar(), f"entry:{actor.username}",
+                       "entry")  # fmt: skip
+    created = _upsert(session, kind, row, now, ctx)
+    if spec.after is not None:
+        spec.after(session, [row], ctx)
     record(
         session,
         actor=actor,
@@ -419,8 +504,11 @@ def save(
 
 def _current(session: Session, kind: str, row: dict[str, Any]) -> dict[str, Any] | None:
     names = list(KINDS[kind].row.model_fields)
-    if kind == "customers":
-        found: Any = session.exec(select(Customer).where(Customer.code == row["code"])).first()
+    spec = KINDS[kind]
+    if spec.model is not None:
+        found: Any = _on_file(session, spec, row)
+    elif kind == "customers":
+        found = session.exec(select(Customer).where(Customer.code == row["code"])).first()
     elif kind == "lines":
         found = session.exec(select(ProductionLine).where(ProductionLine.key == row["key"])).first()
     elif kind == "teams":
@@ -496,3 +584,8 @@ def report_lines(report: ImportReport) -> list[str]:
         f"rows={report.rows}  {outcome}"
     )
     return lines
+
+
+# Materials (issue 10): items, suppliers, prices, subcontractors, BOM lines, stock register
+# themselves in KINDS (a plain import: either module may be imported first).
+import gendan.masterdata_materials  # noqa: E402,F401

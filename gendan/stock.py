@@ -105,6 +105,8 @@ def notify(
     session: Session, item: Item, *, now: datetime, calendar: BusinessCalendar, cause: dict
 ) -> None:
     """Run the watchers for ``item`` (after a movement, an import or a count correction)."""
+    import gendan.stock_triggers  # noqa: F401 - registers the §5b/§5i watcher on first use
+
     current = level(session, item.code)
     for watcher in _WATCHERS:
         watcher(session, item, current, now, calendar, cause)

@@ -6,8 +6,10 @@ from states.base import Procedure
 from states.design_correction import DesignCorrection
 from states.order_change import OrderChange
 from states.order_review import OrderReview
+from states.overstock_warning import OverstockWarning
 from states.production_plan import ProductionPlan
 from states.quality_exception import QualityException
+from states.reorder_chase import ReorderChase
 from states.stock_order import StockOrder
 from states.urgent_order import UrgentOrder
 
@@ -21,6 +23,8 @@ PROCEDURES: dict[str, type[Procedure]] = {
         ProductionPlan,
         QualityException,
         UrgentOrder,
+        ReorderChase,
+        OverstockWarning,
     )
 }
 
