@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 from statemachine.exceptions import TransitionNotAllowed
 
 import forms
-from gendan import audit, jobs, links, subjects
+from gendan import audit, jobs, links, step_effects, subjects
 from gendan.calendar import BusinessCalendar
 from gendan.dated_tasks import move_dated_tasks
 from gendan.decisions import OPINION, task_decisions
@@ -213,6 +213,8 @@ def _create(
         subjects.link_orders(session, inst, served)
     if link is not None:
         links.record_link(session, parent=link[0], child_inst=inst, child=link[1], now=now)
+    started = step_effects.run(proc.start_effect, session, inst, values, event="start",
+                               actor=actor, now=now, calendar=calendar)  # fmt: skip
     audit.on_instance(
         session,
         inst,
@@ -220,7 +222,7 @@ def _create(
         actor=actor,
         at=now,
         from_state=None,
-        changes={proc.start_key: values},
+        changes={proc.start_key: values, **started},
         detail={"procedure": proc.key, **detail},
     )
     open_tasks(session, inst=inst, proc=proc, now=now, calendar=calendar)
@@ -563,6 +565,8 @@ def _fire(
     if step.reserves_stock and order is not None:
         changes.update(reserve_stock(session, order))
     changes.update(enter_state(session, inst=inst, proc=proc, order=order, now=now))
+    changes.update(step_effects.run(step.effect, session, inst, values, event=event,
+                                    actor=actor, now=now, calendar=calendar))  # fmt: skip
     if order is not None:
         inst.data = {**inst.data, "order": _order_facts(order)}
     audit.on_instance(

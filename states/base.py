@@ -379,6 +379,9 @@ class Step:
     #: ``"module:function"`` writing the move to the procedure's own tables in its
     #: transaction (issue 10: the 采购单's lines, stock in transit; ``gendan.step_effects``).
     effect: str | None = None
+    #: ``"module:function"`` writing the move to the procedure's own tables in its
+    #: transaction (issue 10: the 采购单's lines, stock in transit; ``gendan.step_effects``).
+    effect: str | None = None
 
 
 @dataclass(frozen=True)
@@ -450,6 +453,8 @@ class Procedure(StateMachine):
     #: Procedures sharing a group key allow one open instance per order among them
     #: (e.g. one open change per order: notices must not contradict).
     exclusive: ClassVar[str | None] = None
+    #: ``"module:function"`` run when an instance starts, like ``Step.effect`` (event "start").
+    start_effect: ClassVar[str | None] = None
     #: ``"module:function"`` run when an instance starts, like ``Step.effect`` (event "start").
     start_effect: ClassVar[str | None] = None
     #: Predicates named by ``TaskSpec.when``: instance data → bool.
