@@ -46,6 +46,7 @@ from forms.production import (
     StockOrder,
 )
 from forms.production_plan import PLAN_FORMS
+from forms.purchasing import PURCHASING_FORMS
 from forms.quality import QualityException, QualityResolution
 from forms.render import (
     input_fragment,
@@ -115,6 +116,7 @@ _FORMS: tuple[type[FormModel], ...] = (
     QualityResolution,
     *URGENT_FORMS,
     *PLAN_FORMS,
+    *PURCHASING_FORMS,
     *STOCK_ALERT_FORMS,
 )
 

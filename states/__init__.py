@@ -8,6 +8,7 @@ from states.order_change import OrderChange
 from states.order_review import OrderReview
 from states.overstock_warning import OverstockWarning
 from states.production_plan import ProductionPlan
+from states.purchase_order import PurchaseOrder
 from states.quality_exception import QualityException
 from states.reorder_chase import ReorderChase
 from states.stock_order import StockOrder
@@ -23,6 +24,7 @@ PROCEDURES: dict[str, type[Procedure]] = {
         ProductionPlan,
         QualityException,
         UrgentOrder,
+        PurchaseOrder,
         ReorderChase,
         OverstockWarning,
     )

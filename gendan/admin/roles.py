@@ -34,6 +34,8 @@ ROLES: dict[str, tuple[str, str]] = {
     "qa_lead": ("质管部领导", "QA lead"),
     "outsourcing_coordinator": ("外协员", "Outsourcing coordinator"),
     "finance": ("财务", "Finance"),
+    "finance_director": ("财务总监", "Finance director"),
+    "admin_hr": ("行政人事", "Admin and HR"),
     "after_sales": ("售后服务", "After-sales"),
     "logistics": ("储运", "Logistics"),
     "dispatcher": ("生产调度", "Dispatcher"),

@@ -1,0 +1,258 @@
+"""Forms of purchasing and material control (PROCEDURES.md §5c, §5f, §5g; 003 6).
+
+采购单 rows [item, qty, unit, price, due] (003 5.4.1), 物料需求计划表 rows [item, gross,
+stock, in transit, unissued, MOQ, qty, need date, PO posted] (003 5.3.6), and the records the
+PO's checks, approvals and chasing keep. Item codes, suppliers and prices are checked against
+the master data by ``gendan.purchasing`` when the move is made (a form knows no database).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, model_validator
+
+from forms.base import MAX_QUANTITY, DocumentNo, FormModel, OrderNo, label
+from forms.errors import rule_error
+
+SHORT = 200
+LONG = 4000
+
+
+class Row(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class PoRow(Row):
+    """One line of the 采购单."""
+
+    item: str = label("物料代码", "Item code", min_length=1, max_length=60)
+    qty: float = label("数量", "Quantity", gt=0, le=MAX_QUANTITY)
+    unit: str | None = label("单位", "Unit", default=None, max_length=20)
+    price: float = label("单价", "Unit price", ge=0, le=MAX_QUANTITY)
+    due: date = label("交货日期", "Due")
+    order_no: OrderNo | None = label("订单号", "Order No.", default=None)
+
+
+class PurchaseOrderForm(FormModel):
+    """采购单 (003 5.4.1): made by the buyer from the 物料需求计划表 / 申购单 and returned to
+    MC within two days; serves one or more customer orders."""
+
+    key = "purchase_order"
+    title_zh = "采购单"
+    title_en = "Purchase order"
+    signatures = (("采购员", "Buyer"), ("物控复核", "MC checked"), ("采购主管", "Approved"))
+
+    supplier_code: str = label("供应商代码", "Supplier code", min_length=1, max_length=60)
+    requirement: DocumentNo | None = label(
+        "依据（物料需求计划表/申购单号）", "Requirement (plan or requisition No.)", default=None
+    )
+    orders: str | None = label(
+        "服务订单号（多个以逗号分隔）", "Orders served (comma separated)", default=None,
+        max_length=SHORT,
+    )  # fmt: skip
+    received_at: datetime | None = label(
+        "收到物料需求时间", "Requirement received at", default=None
+    )
+    rows: list[PoRow] = label("采购明细", "Lines", min_length=1, max_length=100)
+    remarks: str | None = label("备注", "Remarks", default=None, long=True, max_length=LONG)
+
+    def derived(self) -> dict[str, Any]:
+        """The earliest due date: the supplier's dispatch is confirmed 5 WD before it."""
+        return {"first_due": min(r.due for r in self.rows).isoformat()}
+
+
+class PoCheck(FormModel):
+    """物控复核采购单 (003 5.4.1): quantity, code, name and spec, no duplicate, no excess."""
+
+    key = "po_check"
+    title_zh = "采购单复核"
+    title_en = "PO check"
+
+    qty_ok: bool = label("下单数量无误", "Quantities right", default=False)
+    code_ok: bool = label("物料代码无误", "Item codes right", default=False)
+    spec_ok: bool = label("品名规格无误", "Names and specs right", default=False)
+    no_duplicate: bool = label("无重复下单", "No duplicate order", default=False)
+    remarks: str | None = label("意见", "Remarks", default=None, long=True, max_length=LONG)
+
+    @model_validator(mode="after")
+    def _all_ticked(self) -> Self:
+        for name in ("qty_ok", "code_ok", "spec_ok", "no_duplicate"):
+            if not getattr(self, name):
+                raise rule_error(name, "未确认：有误请退回采购 / not confirmed: return the PO")
+        return self
+
+
+class DateAnswer(FormModel):
+    """交期复核 (003 5.4.2): what the supplier answered about the short date."""
+
+    key = "po_date_answer"
+    title_zh = "交期沟通结果"
+    title_en = "Date talk with the supplier"
+
+    answer: str = label("供应商答复", "Supplier's answer", long=True, max_length=LONG)
+    new_due: date | None = label("可交货日期", "Date it can deliver", default=None)
+
+
+class NoticeDates(FormModel):
+    """生产通知书入库时间调整 (003 5.4.2): the planner and marketing moved the dates."""
+
+    key = "notice_dates"
+    title_zh = "生产通知书日期调整"
+    title_en = "Production notice dates moved"
+
+    order_no: OrderNo = label("订单号", "Order No.")
+    new_date: date = label("调整后入库日期", "New stock-in date")
+    agreed_with: str = label("营销中心确认人", "Agreed with (marketing)", max_length=SHORT)
+
+
+class CoordinationDecision(FormModel):
+    """生产协调会决议 (003 5.4.2): the PMC manager's meeting decides."""
+
+    key = "coordination_decision"
+    title_zh = "生产协调会决议"
+    title_en = "Coordination meeting decision"
+
+    attendees: str = label("参会人员", "Attendees", max_length=SHORT)
+    decision: str = label("决议", "Decision", long=True, max_length=LONG)
+
+
+class PriceCheck(FormModel):
+    """核价 (000/3 PMC系统 二): a price above the price file, checked by finance."""
+
+    key = "price_check"
+    title_zh = "采购核价"
+    title_en = "Price check"
+
+    opinion: str = label("核价意见", "Opinion", long=True, max_length=LONG)
+    market_checked: bool = label("已比价", "Compared with the market", default=False)
+
+
+class ArrivalCheck(FormModel):
+    """到料日期核查 (003 5.5.2): PO dates against the notices; arrival dates to production."""
+
+    key = "arrival_check"
+    title_zh = "采购交期核查"
+    title_en = "Arrival dates checked"
+
+    matches_notice: bool = label("交期符合生产通知书", "Dates meet the notices", default=False)
+    risky_items: str | None = label(
+        "影响生产的物料及原因", "Items at risk and why", default=None, long=True, max_length=LONG
+    )
+    superior_decision: str | None = label(
+        "上级主管应急处理决定", "Superior's emergency decision", default=None, long=True,
+        max_length=LONG,
+    )  # fmt: skip
+    told_production: bool = label(
+        "到料日期已回复生产部（排周计划）", "Arrival dates sent to production", default=False
+    )
+
+    @model_validator(mode="after")
+    def _risk_decided(self) -> Self:
+        if not self.matches_notice and not (self.risky_items and self.superior_decision):
+            raise rule_error(
+                "superior_decision",
+                "交期不符须写明物料、原因及上级决定 / a date short needs the items and the "
+                "superior's decision",
+            )
+        if not self.told_production:
+            raise rule_error("told_production", "须回复生产部 / tell production the dates")
+        return self
+
+
+class DispatchConfirmation(FormModel):
+    """供应商实际发货时间 (001M 2.2.4(1)1): confirmed with the supplier 5 WD before due."""
+
+    key = "dispatch_confirmation"
+    title_zh = "供应商发货时间确认"
+    title_en = "Supplier's dispatch time"
+
+    dispatch_date: date = label("实际发货日期", "Dispatch date")
+    on_plan: bool = label("能按计划到货", "Arrives on plan", default=False)
+    contact: str = label("供应商联系人", "Supplier contact", max_length=SHORT)
+    note: str | None = label("备注", "Note", default=None, long=True, max_length=LONG)
+
+
+class DispatchCall(FormModel):
+    """发货当天电话确认 (001M 2.2.4(1)2): shipped? carrier and contact; else the cause."""
+
+    key = "dispatch_call"
+    title_zh = "发货当天确认"
+    title_en = "Dispatch-day call"
+
+    shipped: bool = label("货物已发出", "Shipped", default=False)
+    carrier: str | None = label("承运方", "Carrier", default=None, max_length=SHORT)
+    carrier_contact: str | None = label("承运方联系方式", "Carrier contact", default=None,
+                                        max_length=SHORT)  # fmt: skip
+    cause: str | None = label("未发原因", "Why not shipped", default=None, long=True,
+                              max_length=LONG)  # fmt: skip
+
+    @model_validator(mode="after")
+    def _either(self) -> Self:
+        if self.shipped and not (self.carrier and self.carrier_contact):
+            raise rule_error("carrier", "已发出须填承运方及联系方式 / carrier and contact")
+        if not self.shipped and not self.cause:
+            raise rule_error("cause", "未发出须查明原因 / find out why")
+        return self
+
+
+REMEDIES = {
+    "borrow": ("向兄弟单位借用", "Borrow from a sister company"),
+    "urge": ("督促供应商提前或按期交货", "Urge the supplier"),
+    "split": ("分批到货", "Split deliveries"),
+    "rebuy": ("取消合同，向其它厂家采购", "Cancel and buy elsewhere"),
+    "change_model": ("更换生产厂家或型号", "Change maker or model"),
+}
+
+
+class PurchaseRemedy(FormModel):
+    """补救措施 (001M 2.2.4(1)1): what the purchasing lead does about a late supplier."""
+
+    key = "purchase_remedy"
+    title_zh = "采购补救措施"
+    title_en = "Purchase remedy"
+
+    remedy: Literal["borrow", "urge", "split", "rebuy", "change_model"] = label(
+        "措施", "Remedy", choices=REMEDIES
+    )
+    new_arrival: date | None = label("预计到货日期", "Expected arrival", default=None)
+    note: str | None = label("说明", "Note", default=None, long=True, max_length=LONG)
+
+
+class PlanHeadAnswer(FormModel):
+    """报生产计划下达部门 (001M 2.2.4(2)): the plan's head talks to sales for the customer."""
+
+    key = "plan_head_answer"
+    title_zh = "物料延误：计划部门处理"
+    title_en = "Late material: the planning head's answer"
+
+    outcome: str = label("处理结果（与销售、客户沟通）", "Outcome (sales, customer)", long=True,
+                         max_length=LONG)  # fmt: skip
+    change_raised: bool = label("已提交交期更改（§2）", "Date change raised (§2)", default=False)
+
+
+class PoClose(FormModel):
+    """采购单结案: every line received (the receipts are on the PO lines)."""
+
+    key = "po_close"
+    title_zh = "采购单结案"
+    title_en = "PO closed"
+
+    note: str | None = label("备注", "Note", default=None, long=True, max_length=LONG)
+
+
+PURCHASING_FORMS: tuple[type[FormModel], ...] = (
+    PurchaseOrderForm,
+    PoCheck,
+    DateAnswer,
+    NoticeDates,
+    CoordinationDecision,
+    PriceCheck,
+    ArrivalCheck,
+    DispatchConfirmation,
+    DispatchCall,
+    PurchaseRemedy,
+    PlanHeadAnswer,
+    PoClose,
+)

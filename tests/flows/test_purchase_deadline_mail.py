@@ -1,0 +1,112 @@
+"""Every deadline of the 采购单 (§5f, §5g) sends its reminder and escalation by real e-mail to
+the loopback SMTP sink, each exactly once though the sweep and the delivery run twice at every
+instant: MC's check, the buyer's revision, the excess approval, the date talk, the planner,
+the coordination meeting, the price check and its approval, the lead's approval, MC's date
+check after approval, the buyer's dispatch confirmation (due −5 WD), the dispatch-day call,
+the lead's remedy (30 WM), the planning head, MC noting a cancellation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from gendan.db import unit_of_work
+from gendan.demo import Driver
+from gendan.demo_purchasing import PO_CHECK, ensure_master, po_form
+from gendan.settings import get_settings
+from tests.conftest import make_runtime
+from tests.engine.plan_driver import act, local, state
+from tests.flows.test_plan_deadline_mail import Deadlines
+from tests.support.servers import SmsGateway, SmtpSink
+
+MONDAY_10 = local(2026, 11, 23, 10)
+
+
+@pytest.fixture
+def walk(
+    tmp_path: Path, smtp_sink: SmtpSink, sms_gateway: SmsGateway
+) -> Iterator[Callable[[], tuple[Driver, Deadlines]]]:
+    made: list[object] = []
+
+    def make() -> tuple[Driver, Deadlines]:
+        rt = make_runtime(
+            tmp_path / f"p{len(made)}.db", smtp_url=smtp_sink.url, sms_url=sms_gateway.url
+        )
+        made.append(rt)
+        d = Driver(rt, MONDAY_10)
+        with unit_of_work(rt.db) as s:
+            ensure_master(s, d.now)
+        return d, Deadlines(d, smtp_sink)
+
+    yield make
+    get_settings.cache_clear()
+
+
+def test_check_and_approval_deadlines_mail_once(
+    walk: Callable[[], tuple[Driver, Deadlines]],
+) -> None:
+    d, dl = walk()
+    # above the maximum, sooner than the lead time, above the price file
+    first = po_form(date(2026, 11, 26), item="RM-BREAKER-630", qty=50, price=2500)
+    iid = d.start("purchase_order", "buyer", first)
+    dl.run(iid)  # MC checks: 4 WH*
+    act(d, iid, "mc", "return_po", reason="规格 / spec")
+    dl.run(iid)  # the buyer revises: 1 WD*
+    act(d, iid, "buyer", "po", po_form(date(2027, 1, 26), item="RM-BREAKER-630", qty=50,
+                                       price=2500))  # fmt: skip
+    act(d, iid, "mc", "checked", PO_CHECK)
+    assert state(d, iid) == "excess_approval"
+    dl.run(iid)  # PMC manager: 4 WH*
+    act(d, iid, "pmc", "approve_excess")
+    assert state(d, iid) == "price_check"  # the revised date meets the lead time
+    dl.run(iid)  # finance: 4 WH*
+    act(d, iid, "finance", "price_checked", {"opinion": "属实 / fair"})
+    dl.run(iid)  # finance director: 4 WH*
+    act(d, iid, "fin_dir", "approve_price")
+    dl.run(iid)  # purchasing lead: 4 WH*
+    act(d, iid, "purch_lead", "approve")
+    assert state(d, iid) == "placed"
+
+    short = d.start("purchase_order", "buyer", po_form(d.now.date()))
+    act(d, short, "mc", "checked", PO_CHECK)
+    dl.run(short)  # the buyer talks to the supplier: 1 WD*
+    act(d, short, "buyer", "date_unmet", {"answer": "做不到 / cannot"})
+    dl.run(short)  # the planner with marketing: 1 WD*
+    act(d, short, "planner", "dates_fixed_not", reason="不能改 / fixed")
+    dl.run(short)  # the coordination meeting: 1 WD*
+    assert {title for _, title in dl.checked} >= {
+        "复核采购单：数量、代码、规格、重复、超量", "按意见修改采购单", "逾量采购审核",
+        "单价高于价格档案：核价", "审批高于价格档案的单价", "审核采购单",
+        "交期不满足：与供应商沟通", "与营销中心调整生产通知书入库时间", "组织生产协调会作出决议",
+    }
+
+
+def test_chasing_deadlines_mail_once(walk: Callable[[], tuple[Driver, Deadlines]]) -> None:
+    d, dl = walk()
+    iid = d.start("purchase_order", "buyer", po_form(date(2026, 12, 21)))
+    act(d, iid, "mc", "checked", PO_CHECK)
+    act(d, iid, "purch_lead", "approve")
+    dl.run(iid)  # MC's date check (1 WD* from approval), the follow task, due −5 WD opening
+    act(d, iid, "buyer", "confirm_dispatch", {"dispatch_date": "2026-12-18", "on_plan": False,
+                                              "contact": "王经理"})  # fmt: skip
+    assert state(d, iid) == "remedy"
+    dl.run(iid)  # the purchasing lead: 30 WM
+    act(d, iid, "purch_lead", "remedies_exhausted", reason="无货 / none")
+    dl.run(iid)  # the planning head: 1 WD (及时)
+    act(d, iid, "prod_mgr", "planning_told", {"outcome": "延期 / delayed"})
+    dl.run(iid)  # the dispatch-day call: 当天
+    act(d, iid, "buyer", "cancel_po", reason="另购 / elsewhere")
+    dl.run(iid)  # MC notes the cancellation: 4 WH*
+    titles = {title for _, title in dl.checked}
+    assert {
+        "核对采购交期与生产通知书，到料日期回复生产部",
+        "与供应商确认实际发货时间（交期前5个工作日）",
+        "发货当天电话确认：是否发出、承运方及联系方式",
+        "跟踪到货（更改、取消须经物控）",
+        "供应商不能按期：采取补救措施（30分钟内）",
+        "采购补救无效：与销售沟通客户延期",
+        "采购单取消：更改物料需求计划",
+    } <= titles, titles
