@@ -48,6 +48,7 @@ from forms.production import (
 from forms.production_plan import PLAN_FORMS
 from forms.purchasing import PURCHASING_FORMS
 from forms.quality import QualityException, QualityResolution
+from forms.receiving import RECEIVING_FORMS
 from forms.render import (
     input_fragment,
     labels_of,
@@ -116,6 +117,7 @@ _FORMS: tuple[type[FormModel], ...] = (
     QualityResolution,
     *URGENT_FORMS,
     *PLAN_FORMS,
+    *RECEIVING_FORMS,
     *PURCHASING_FORMS,
     *STOCK_ALERT_FORMS,
 )

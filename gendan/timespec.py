@@ -122,6 +122,8 @@ START_LABELS = {
     "event:dispatched": ("自发运起", "from dispatch"),
     "event:not_received": ("自客户告知未到货起", "from the customer's not-received call"),
     "event:chased": ("自上次催款起", "from the last chase"),
+    # §5h receiving
+    "event:goods_received": ("自收货登记起", "from the goods' receipt"),
 }
 
 #: Business dates a deadline counts back from, in words (a bare order field, "order.<field>",

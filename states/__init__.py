@@ -10,8 +10,11 @@ from states.overstock_warning import OverstockWarning
 from states.production_plan import ProductionPlan
 from states.purchase_order import PurchaseOrder
 from states.quality_exception import QualityException
+from states.receipt import Receipt
 from states.reorder_chase import ReorderChase
 from states.stock_order import StockOrder
+from states.storage_anomaly import StorageAnomaly
+from states.supplier_return import SupplierReturn
 from states.urgent_order import UrgentOrder
 
 PROCEDURES: dict[str, type[Procedure]] = {
@@ -24,6 +27,9 @@ PROCEDURES: dict[str, type[Procedure]] = {
         ProductionPlan,
         QualityException,
         UrgentOrder,
+        Receipt,
+        SupplierReturn,
+        StorageAnomaly,
         PurchaseOrder,
         ReorderChase,
         OverstockWarning,

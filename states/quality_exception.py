@@ -23,13 +23,15 @@ Choice: after ① the inspector re-inspects within 1 WD* and closes the record, 
 failed rework to ④ (the seed's ① covers only what "经返工后能符合质量要求"), because the
 seed is silent on the re-inspection and a record needs an end.
 Choice: in ③-serious both heads get the task; whichever records the disposition closes it.
-A supplier return (→ §8c) is ticked on the resolution; the returns procedure comes later.
+A supplier return (→ §8c) ticked on ③'s resolution starts ``supplier_return`` for the batch's
+failed count, linked to this record (``gendan.receiving_steps.on_quality_resolved``).
 Choice: every resolution is sent to the inspectors (the seed says so for ④; the other
 branches' inspectors need it to close their records too).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from statemachine import State
@@ -80,6 +82,9 @@ def _classify(branch: str, zh: str, en: str) -> Step:
         issues="quality_exception",
     )
 
+
+#: ③ The resolution's 退供应商 tick starts the supplier return (§8c, ``supplier_return``).
+RETURNS = "gendan.receiving_steps:on_quality_resolved"
 
 #: The merchandising lead hears of a batch defect that threatens delivery (000/4 三.11).
 DELIVERY_AT_RISK = Inform(heads=("merchandising",), when="threatens_delivery")
@@ -260,8 +265,9 @@ class QualityException(Procedure):
             marks=REPORTED,
         ),
         "coordinate": _resolve(),
-        "handle": _resolve(),
-        "handle_serious": _resolve(),
+        # ③ purchased goods ticked 退供应商 start the supplier return (§8c)
+        "handle": replace(_resolve(), effect=RETURNS),
+        "handle_serious": replace(_resolve(), effect=RETURNS),
         "settle": _resolve(),
         "refer_to_gm": Step(
             "协调未能解决：报总经理", "Not resolved: refer to the GM", reason_required=True
