@@ -15,7 +15,9 @@ from flows.audit_verify import audit_seal, audit_verify
 from flows.automatic_steps import automatic_steps
 from flows.deliver_notifications import deliver_notifications
 from flows.production_plan import DIGEST_CRON, plan_digest
+from flows.scheduled_starts import CATCH_UP_INTERVAL, scheduled_starts
 from flows.sla_sweep import sla_sweep
+from gendan.schedules import declared
 from gendan.settings import get_settings
 
 SWEEP_DEPLOYMENT = "gendan-sla-sweep"
@@ -24,6 +26,7 @@ AUDIT_DEPLOYMENT = "gendan-audit-verify"
 SEAL_DEPLOYMENT = "gendan-audit-seal"
 JOBS_DEPLOYMENT = "gendan-automatic-steps"
 PLAN_DIGEST_DEPLOYMENT = "gendan-plan-digest"
+SCHEDULED_STARTS_DEPLOYMENT = "gendan-scheduled-starts"
 #: Automatic steps (gendan.jobs) are picked up this often (seconds).
 JOBS_INTERVAL = 30
 #: The full re-hash of the audit chain runs hourly (tens of seconds for a million events).
@@ -42,5 +45,24 @@ def serve_flows(sweep_interval: int = 60, delivery_interval: int = 30) -> None:
             name=PLAN_DIGEST_DEPLOYMENT,
             schedule=Cron(DIGEST_CRON, timezone=get_settings().timezone),
         ),
+        *scheduled_start_deployments(),
         print_starting_message=False,
     )
+
+
+def scheduled_start_deployments() -> list:
+    """The catch-up run every few minutes, and one deployment per declared schedule on its
+    own cron in company time (``scheduled-<key>``: its next runs show in the Prefect UI)."""
+    tz = get_settings().timezone
+    out = [scheduled_starts.to_deployment(name=SCHEDULED_STARTS_DEPLOYMENT,
+                                          interval=CATCH_UP_INTERVAL)]  # fmt: skip
+    for item in declared():
+        out.append(
+            scheduled_starts.to_deployment(
+                name=f"scheduled-{item.spec.key}",
+                schedule=Cron(item.spec.cron, timezone=tz),
+                parameters={"schedule": item.spec.key},
+                description=f"{item.spec.title_zh} / {item.spec.title_en} ({item.procedure})",
+            )
+        )
+    return out

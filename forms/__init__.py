@@ -45,6 +45,7 @@ from forms.production import (
     ShippingNote,
     StockOrder,
 )
+from forms.materials_measures import MEASURE_FORMS
 from forms.production_plan import PLAN_FORMS
 from forms.purchasing import PURCHASING_FORMS
 from forms.quality import QualityException, QualityResolution
@@ -117,6 +118,7 @@ _FORMS: tuple[type[FormModel], ...] = (
     QualityResolution,
     *URGENT_FORMS,
     *PLAN_FORMS,
+    *MEASURE_FORMS,
     *RECEIVING_FORMS,
     *PURCHASING_FORMS,
     *STOCK_ALERT_FORMS,

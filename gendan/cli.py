@@ -44,6 +44,9 @@ keys_app = typer.Typer(help="The key that signs the audit trail's seals.", no_ar
 app.add_typer(keys_app, name="keys")
 jobs_app = typer.Typer(help="Automatic steps (jobs) of the procedures.", no_args_is_help=True)
 app.add_typer(jobs_app, name="jobs")
+from gendan.cli_schedules import schedules_app  # noqa: E402 - its commands live there
+
+app.add_typer(schedules_app, name="schedules")
 
 #: How long ``gendan serve`` waits for its local Prefect server to answer (it needs ~13 s).
 PREFECT_START_TIMEOUT = 90.0

@@ -8,6 +8,7 @@ from states.order_change import OrderChange
 from states.order_review import OrderReview
 from states.overstock_warning import OverstockWarning
 from states.production_plan import ProductionPlan
+from states.purchase_on_time import PurchaseOnTime
 from states.purchase_order import PurchaseOrder
 from states.quality_exception import QualityException
 from states.receipt import Receipt
@@ -27,6 +28,7 @@ PROCEDURES: dict[str, type[Procedure]] = {
         ProductionPlan,
         QualityException,
         UrgentOrder,
+        PurchaseOnTime,
         Receipt,
         SupplierReturn,
         StorageAnomaly,
