@@ -1,6 +1,7 @@
 """Demo urgent insertion (§4): one urgent order pushed in front, two released orders moved.
 
-The urgent order is taken in, approved by the deputy GM, reviewed, its materials agreed,
+The urgent order is taken in, approved by the deputy GM, reviewed (its §1 child's urgent
+board), its materials agreed,
 put on the sample group; the ranking runs as the automatic step would; the planner moves
 two released orders three days each (each move starts a §2 delivery change on that order)
 and issues the 紧急订单生产通知单: the urgent order is in production.
@@ -43,8 +44,9 @@ def urgent_insertion(d: Driver) -> None:
         },
     )
     d.act(iid, "deputy", "approve")
+    review = _review_child(d, iid)  # §1 started flagged urgent at its urgent board
     for who in ("clerk", "prod_mgr", "mc"):
-        d.act(iid, who, "opinion", {"feasible": True, "opinion": "加班可完成 / with overtime"})
+        d.act(review, who, "opinion", {"feasible": True, "opinion": "加班可完成 / with overtime"})
     d.act(iid, "buyer", "materials_agreed")
     jobs.run_due(d.rt, now=d.now)  # the line rule, as the automatic-steps flow runs it
     d.act(iid, "prod_mgr", "to_sample_group", {"team": "样品组一班 / sample group 1"})
@@ -69,3 +71,18 @@ def urgent_insertion(d: Driver) -> None:
             "team": "样品组一班 / sample group 1",
         },
     )
+
+
+def _review_child(d: Driver, iid: int) -> int:
+    """The §1 review the urgent order started as its child (001W 3.4.2; 004R 3.1.2)."""
+    from sqlmodel import Session, select
+
+    from gendan.models import InstanceLink
+
+    with Session(d.rt.db) as s:
+        link = s.exec(
+            select(InstanceLink).where(
+                InstanceLink.parent_id == iid, InstanceLink.procedure == "order_review"
+            )
+        ).one()
+        return link.child_id

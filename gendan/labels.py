@@ -107,6 +107,7 @@ AUDIT_ACTIONS: dict[str, Pair] = {
     "attachment_added": ("上传附件", "attachment added"),
     "copied": ("抄送", "copied"),
     "deadline_moved": ("期限调整（日历或业务日期）", "deadline moved (calendar or date)"),
+    "dates_shifted": ("计划日期随交期顺移", "plan dates moved with the delivery date"),
     "task_opened": ("按业务日期开启任务", "task opened on its date"),
     "window_closed": ("异议期届满（无异议视为接受）", "window closed (silence is consent)"),
     "admin.create_user": ("新建用户", "user created"),

@@ -82,7 +82,9 @@ def start_child(
     if child.when is not None and not proc.predicates[child.when](parent.data):
         return None
     order_no = str(form["order_no"]) if form and form.get("order_no") else parent.order_no
-    running = session.exec(
+    # A child with its own business key (issue 10: one 物料跟催单 per short item) is not one
+    # per order; its Subject's one_open rule is checked when it is created.
+    running = None if child_proc.subject is not None else session.exec(
         select(Instance.id).where(
             Instance.order_no == order_no,
             Instance.procedure == child.procedure,
@@ -116,6 +118,7 @@ def start_child(
         detail={"parent_id": parent.id, "urgent": child.urgent},
         urgent=child.urgent,
         link=(parent, child),
+        state=child.enters,
     )
     return created
 

@@ -19,6 +19,7 @@ from gendan import audit, jobs, links, step_effects, subjects
 from gendan.calendar import BusinessCalendar
 from gendan.dated_tasks import move_dated_tasks
 from gendan.decisions import OPINION, task_decisions
+from gendan.delivery_follow import follow_delivery
 from gendan.effects import apply_order_fields, enter_state, issue_document, reserve_stock
 from gendan.errors import Conflict, IllegalTransition, InvalidForm, NotAllowed, NotFound
 from gendan.limits import MAX_TEXT, check_text
@@ -145,12 +146,14 @@ def create_instance(
     detail: dict[str, Any],
     urgent: bool = False,
     link: tuple[Instance, Any] | None = None,
+    state: str | None = None,
 ) -> Instance:
     """A sub-procedure started by the system on an existing order (``gendan.links``): its
     start form is validated like a person's; no role is needed (the parent's move is the
     authority). ``link`` = (parent, Child): the link is recorded before the child's tasks
     open. A procedure with its own ``subject`` (issue 10: a scheduled start, a stock trigger)
-    takes ``order_no=None``; its start form names its key and orders."""
+    takes ``order_no=None``; its start form names its key and orders. ``state``: start there
+    instead of the initial state (``Child.enters``)."""
     values = {**validate(proc.start_form, form_data, now), **proc.start_fixed}
     order = None
     if proc.subject is None:
@@ -160,6 +163,7 @@ def create_instance(
     return _create(
         session, proc=proc, values=values, order=order, created_by_id=created_by_id,
         actor=actor, now=now, calendar=calendar, detail=detail, urgent=urgent, link=link,
+        state=state,
     )
 
 
@@ -176,9 +180,12 @@ def _create(
     detail: dict[str, Any],
     urgent: bool = False,
     link: tuple[Instance, Any] | None = None,
+    state: str | None = None,
 ) -> Instance:
     if proc.start_key in ENGINE_KEYS:  # a declaration error: the start form would be lost
         raise ValueError(f"{proc.key}.start_key {proc.start_key!r} is a key the engine writes")
+    if state is not None and state not in proc.states_map:  # a declaration error too
+        raise ValueError(f"{proc.key} has no state {state!r} to start in")
     subject_key, served = None, []
     if proc.subject is not None:
         subject_key = subjects.given_key(proc.subject, values)
@@ -199,7 +206,7 @@ def _create(
         order_no=order_no,
         subject_kind=proc.subject.kind if proc.subject else "order",
         subject_key=subject_key or order_no,
-        state=next(s.id for s in proc.states if s.initial),
+        state=state or next(s.id for s in proc.states if s.initial),
         data=data,
         created_by_id=created_by_id,
         created_at=now,
@@ -545,6 +552,11 @@ def _fire(
     order = session.exec(select(Order).where(Order.order_no == inst.order_no)).first()
     if order is not None:
         changes.update(apply_order_fields(order, step, values))
+        if "order.delivery_date" in changes:  # the plan's dates follow (gendan.delivery_follow)
+            moved = changes["order.delivery_date"]
+            follow_delivery(session, order_no=order.order_no, old=moved["old"], new=moved["new"],
+                            calendar=calendar, now=now, actor=actor,
+                            cause={"event": event, "instance": inst.id})  # fmt: skip
     detail: dict[str, Any] = {"event": event, "step_zh": step.label_zh, "step_en": step.label_en}
     if signature:
         detail["signature"] = signature

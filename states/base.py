@@ -379,9 +379,6 @@ class Step:
     #: ``"module:function"`` writing the move to the procedure's own tables in its
     #: transaction (issue 10: the 采购单's lines, stock in transit; ``gendan.step_effects``).
     effect: str | None = None
-    #: ``"module:function"`` writing the move to the procedure's own tables in its
-    #: transaction (issue 10: the 采购单's lines, stock in transit; ``gendan.step_effects``).
-    effect: str | None = None
 
 
 @dataclass(frozen=True)
@@ -455,8 +452,10 @@ class Procedure(StateMachine):
     exclusive: ClassVar[str | None] = None
     #: ``"module:function"`` run when an instance starts, like ``Step.effect`` (event "start").
     start_effect: ClassVar[str | None] = None
-    #: ``"module:function"`` run when an instance starts, like ``Step.effect`` (event "start").
-    start_effect: ClassVar[str | None] = None
+    #: "<form>.<field>" dates of this procedure's forms that keep their distance in working
+    #: days to the order's delivery date when it moves (§3: the plan's packing and dispatch
+    #: dates; ``gendan.delivery_follow``), audited ``dates_shifted``.
+    follows_delivery: ClassVar[tuple[str, ...]] = ()
     #: Predicates named by ``TaskSpec.when``: instance data → bool.
     predicates: ClassVar[dict[str, Callable[[dict[str, Any]], bool]]] = {}
     #: Starts the system makes on a calendar (see :class:`Scheduled`; ``gendan.schedules``).

@@ -15,6 +15,14 @@ GM 签批, order coordination (§1b) and its 签批 → quote, checked by the sa
 hours of the gate, locked to the order → production confirms and signs →
 recipients acknowledge → released (→ §3, not built yet).
 
+Urgent (§4, 001W 3.4.2; 004R 3.1.2): the urgent order starts this procedure as its child,
+flagged urgent, at ``urgent_review`` — the board for the order's kind on the 紧急订单评审记录表,
+4 WH* (§4 Choice) — which ends the child as "can be made" or "cannot be made"; §4 waits
+for it and goes on from its outcome. Choice: the child starts at the review (``Child.enters``)
+because §4 itself took the need in with its problem points and had it approved, and it ends
+there because §4 runs the urgent path on (line, displaced orders, urgent notice, §3); an
+urgent child started at its intake would confirm the requirements first.
+
 Choice: the sales head marks a customer on credit terms while checking the quote,
 because 001M 1.4 makes payment the gate and PROCEDURES.md gives the sales head the
 marking; customer master data with standing terms comes with the materials issue.
@@ -39,6 +47,8 @@ from states.notice import CONFIRMED, NOTICE_STEPS, acknowledging_state, confirm_
 
 WORK = Deadline.wd(1, assumed=True)  # 1 WD*: seed silent, work to do
 CHECK = Deadline.wh(4, assumed=True)  # 4 WH*: seed silent, check or sign a prepared paper
+#: §4 Choice: in an urgent order's sub-procedures every open deadline is 4 WH*.
+FAST = Deadline.wh(4, assumed=True)
 
 
 def board_join(opinions: list[dict[str, Any]]) -> str:
@@ -94,6 +104,40 @@ def review_board(
         spec("merchandising_lead", "merchandising", "special"),
         spec("outsourcing_coordinator", "outsourcing", "outsourced"),
     )
+
+
+def urgent_join(opinions: list[dict[str, Any]]) -> str:
+    """One department that cannot make it decides (004R 3.2.1: 无法完成的紧急订单)."""
+    return "can_make" if all(o.get("feasible") for o in opinions) else "cannot_make"
+
+
+def urgent_review_record(
+    rows: list[dict[str, Any]], data: dict[str, Any], event_name: str
+) -> dict[str, Any]:
+    """紧急订单评审记录表 (004R 3.1.2, 五): rows [department, opinion, signer]."""
+    return {
+        "outcome": "feasible" if event_name == "can_make" else "infeasible",
+        "delivery_date": data.get("order", {}).get("delivery_date"),
+        "rows": [
+            {
+                "department": r.get("department"),
+                "opinion": r.get("opinion"),
+                "signer": r.get("reviewer"),
+                "feasible": bool(r.get("feasible")),
+                "signed_at": r.get("signed_at"),
+            }
+            for r in rows
+        ],
+    }
+
+
+#: The urgent order's review meeting (004R 3.1.2): the board for the order's kind gives its
+#: opinion on the 紧急订单评审记录表; one "cannot make it" decides.
+URGENT_BOARD = Countersign(
+    form="urgent_opinion",
+    join=urgent_join,
+    compiles=("urgent_review_record", urgent_review_record),
+)
 
 
 def _order(data: dict[str, Any]) -> dict[str, Any]:
@@ -361,14 +405,28 @@ class OrderReview(Procedure):
             shows=("confirm", "contract_signed", "record_payment"),
         ),
     )
+    urgent_review = Waiting(
+        "紧急订单评审 / Urgent order review",
+        wait=Wait(
+            review_board(
+                FAST, "紧急订单评审（记入紧急订单评审记录表）", "Review the urgent order"
+            ),
+            countersign=URGENT_BOARD,
+            urgent=True,
+            shows=("start",),
+        ),
+    )
     production_confirm = confirm_state()
     acknowledging = acknowledging_state()
     released = State("已下达生产 / Released to production", final=True)
+    urgent_feasible = State("紧急评审：可完成 / Urgent review: can be made", final=True)
+    urgent_infeasible = State("紧急评审：无法完成 / Urgent review: cannot be made", final=True)
     ready_to_ship = State("库存发货 / Ready to ship from stock", final=True)
     declined = State("不接订单 / Declined", final=True)
 
     confirm = (
-        requirements.to(ship_from_stock, cond="stock_covers")
+        requirements.to(urgent_review, cond="urgent_child")
+        | requirements.to(ship_from_stock, cond="stock_covers")
         | requirements.to(gm_signoff, cond="is_repeat")
         | requirements.to(feasibility_review)
     )
@@ -412,6 +470,8 @@ class OrderReview(Procedure):
     confirm_notice = production_confirm.to(acknowledging)
     return_notice = production_confirm.to(production_notice)
     acknowledged = acknowledging.to(released)
+    can_make = urgent_review.to(urgent_feasible)
+    cannot_make = urgent_review.to(urgent_infeasible)
 
     steps = {
         "confirm": Step(
@@ -498,6 +558,8 @@ class OrderReview(Procedure):
         "refuse": Step(
             "拒绝返单", "Refuse the repeat order", reason_required=True, signature="rejected"
         ),
+        "can_make": Step("评审：可完成", "Review: can be made"),
+        "cannot_make": Step("评审：无法完成", "Review: cannot be made"),
         **NOTICE_STEPS,
     }
     entering = {
@@ -519,6 +581,10 @@ class OrderReview(Procedure):
             if values.get("price_basis") != "price_list":
                 return {"price_basis": "a regular order is priced from the price list / 按报价表"}
         return {}
+
+    def urgent_child(self) -> bool:
+        """Started flagged urgent by §4 (``Child(urgent=True)``): the urgent board reviews it."""
+        return bool(self.model.data.get("urgent"))
 
     def stock_covers(self) -> bool:
         order = self.model.data.get("order", {})

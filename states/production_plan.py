@@ -200,6 +200,8 @@ class ProductionPlan(Procedure):
     order_statuses = ("released",)
     status_hint = "planning starts when the production notice is confirmed"
     exclusive = "production_plan"  # one plan per order
+    #: A moved delivery date moves packing and dispatch with it (§2 → plan reopened).
+    follows_delivery = ("plan.packing_date", "plan.dispatch_date")
 
     planning = Waiting(
         "编制生产计划 / Planning",

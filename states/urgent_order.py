@@ -21,10 +21,13 @@ drawings come back within 24 hours of completion (004R 4, 四) → [A] the closi
 
 Choice (PROCEDURES.md §4): every deadline the seeds leave open is 4 WH where it would be
 1 WD or more, because no seed gives a figure for "fast".
-Choice: the review meeting runs here as a countersign of the §1 board for the order's kind,
-compiled into the 紧急订单评审记录表, because 004R 3.1.2 has sales organise one meeting and
-record it there, and §1 as a child would run the whole quote-contract-notice path of a
-normal order; §1 starts as a child only when the order becomes a normal one.
+The review meeting is §1 run as a child flagged urgent (``Child(enters="urgent_review")``):
+the §1 board for the order's kind on the 紧急订单评审记录表, 4 WH*; this procedure waits for
+it (``Wait(children=…)``) and goes on from its outcome (can / cannot be made).
+Choice: the child starts at §1's urgent review and ends there, because the need was taken in
+and approved here (004R 3.1.1, 001W 3.4.1) and the rest of the urgent path (line, displaced
+orders, urgent notice, §3) is this procedure's, not the quote-contract-notice path of a
+normal order; §1 starts again, from its intake, when the order becomes a normal one.
 Choice: §3 and §1b start when the urgent notice is issued (004P 4: the tasks go to the line
 with their urgent flag), since the plan needs the notice and the line.
 Choice: a process exception is recorded when the workshop presses 发现制程异常 (its instant
@@ -51,7 +54,6 @@ from gendan.timespec import RECV, Deadline, event
 from states.base import (
     Automatic,
     Child,
-    Countersign,
     OnEnter,
     Procedure,
     Step,
@@ -59,11 +61,13 @@ from states.base import (
     Wait,
     Waiting,
 )
-from states.order_review import PREDICATES, review_board
+from states.order_review import PREDICATES
 
 #: 4 WH* to check or sign a prepared document; and every open "fast" deadline (§4 Choice).
 FAST = Deadline.wh(4, assumed=True)
 NOW = Deadline.immediate(seed="立即")
+#: What production and sales judge after the review: its 紧急订单评审记录表.
+REVIEWED = "doc:urgent_review_record"
 
 LINE_EVENTS = ("to_sample_group", "to_dedicated_team")
 
@@ -85,31 +89,6 @@ def _t(role: str, dep: str, zh: str, en: str, dl: Deadline, seed: str, **kw: Any
 
 def _urgent(*tasks: TaskSpec, **kw: Any) -> Wait:
     return Wait(tuple(tasks), urgent=True, **kw)
-
-
-def review_join(opinions: list[dict[str, Any]]) -> str:
-    """One department that cannot make it decides (004R 3.2.1: 无法完成的紧急订单)."""
-    return "can_make" if all(o.get("feasible") for o in opinions) else "cannot_make"
-
-
-def urgent_review_record(
-    rows: list[dict[str, Any]], data: dict[str, Any], event_name: str
-) -> dict[str, Any]:
-    """紧急订单评审记录表 (004R 3.1.2, 五): rows [department, opinion, signer]."""
-    return {
-        "outcome": "feasible" if event_name == "can_make" else "infeasible",
-        "delivery_date": data.get("order", {}).get("delivery_date"),
-        "rows": [
-            {
-                "department": r.get("department"),
-                "opinion": r.get("opinion"),
-                "signer": r.get("reviewer"),
-                "feasible": bool(r.get("feasible")),
-                "signed_at": r.get("signed_at"),
-            }
-            for r in rows
-        ],
-    }
 
 
 def _as_normal(data: dict[str, Any]) -> dict[str, Any]:
@@ -160,11 +139,9 @@ CHILDREN = (
     Child("order_coordination", urgent=True, when="special"),
 )
 
-URGENT_BOARD = Countersign(
-    form="urgent_opinion",
-    join=review_join,
-    compiles=("urgent_review_record", urgent_review_record),
-)
+#: 001W 3.4.2; 004R 3.1.2: the §1 review runs as a child flagged urgent, at its urgent board
+#: (the need was taken in and approved here), on the 紧急订单评审记录表.
+REVIEW = (Child("order_review", urgent=True, data=_as_normal, enters="urgent_review"),)
 
 
 class UrgentOrder(Procedure):
@@ -214,13 +191,8 @@ class UrgentOrder(Procedure):
         ),
     )
     urgent_review = Waiting(
-        "紧急订单评审会 / Urgent review meeting",
-        wait=Wait(
-            review_board(FAST, "紧急订单评审（记入紧急订单评审记录表）", "Review the urgent order"),
-            countersign=URGENT_BOARD,
-            urgent=True,
-            shows=("start", "submit_need", "approve"),
-        ),
+        "紧急订单评审（§1） / Urgent review (§1)",
+        wait=Wait(children=("order_review",), when_done="reviewed", urgent=True),
     )
     production_explains = Waiting(
         "生产部向业务解释 / Production explains to sales",
@@ -233,7 +205,7 @@ class UrgentOrder(Procedure):
                 NOW,
                 "004R 3.2.1",
             ),
-            shows=("cannot_make",),
+            shows=(REVIEWED,),
         ),
     )
     sales_explains = Waiting(
@@ -247,7 +219,7 @@ class UrgentOrder(Procedure):
                 NOW,
                 "004R 3.1.3",
             ),
-            shows=("cannot_make", "explained"),
+            shows=(REVIEWED, "explained"),
         ),
     )
     decline_signoff = Waiting(
@@ -269,7 +241,7 @@ class UrgentOrder(Procedure):
                 FAST,
                 "001M 1.2.1-2",
             ),
-            shows=("cannot_make", "explained", "decline"),
+            shows=(REVIEWED, "explained", "decline"),
         ),
     )
     materials = Waiting(
@@ -283,7 +255,7 @@ class UrgentOrder(Procedure):
                 Deadline.wh(4),
                 "004R 3.2.2",
             ),
-            shows=("can_make",),
+            shows=(REVIEWED,),
         ),
     )
     material_delay = Waiting(
@@ -491,8 +463,11 @@ class UrgentOrder(Procedure):
     submit_need = need.to(approval)
     approve = approval.to(urgent_review)
     refuse = approval.to(not_approved)
-    can_make = urgent_review.to(materials, cond="must_take") | urgent_review.to(line_rule)
-    cannot_make = urgent_review.to(production_explains)
+    reviewed = (
+        urgent_review.to(materials, cond=["can_be_made", "must_take"])
+        | urgent_review.to(line_rule, cond="can_be_made")
+        | urgent_review.to(production_explains)
+    )
     explained = production_explains.to(sales_explains)
     as_normal_order = sales_explains.to(normal_order)
     decline = sales_explains.to(decline_signoff)
@@ -523,8 +498,7 @@ class UrgentOrder(Procedure):
         "submit_need": Step("提交领导批准", "Submit to the leadership", form="urgent_need"),
         "approve": Step("批准启动紧急插单", "Approve the urgent insertion", signature="approved"),
         "refuse": Step("不批准", "Refuse", signature="rejected", reason_required=True),
-        "can_make": Step("评审：可完成", "Review: can be made"),
-        "cannot_make": Step("评审：无法完成", "Review: cannot be made"),
+        "reviewed": Step("紧急订单评审完成", "Urgent review done"),
         "explained": Step("已向业务解释生产状况", "Explained to sales", reason_required=True),
         "as_normal_order": Step(
             "客户同意按常规订单处理", "Customer takes it as a normal order", reason_required=True
@@ -629,6 +603,7 @@ class UrgentOrder(Procedure):
         "summarized": Step("数据汇总完成", "Closing data compiled"),
     }
     entering = {
+        "urgent_review": OnEnter(starts=REVIEW),
         # 001W 3.4.4: the adjusted plans are reported to management
         "notice_issue": OnEnter(inform_heads=("gm_office",), starts=DELIVERY_CHANGES),
         # 001W 3.4.2: the plan (§3) and, for a special order, the coordination (§1b) start
@@ -642,6 +617,11 @@ class UrgentOrder(Procedure):
         "normal_order": OnEnter(starts=(Child("order_review", data=_as_normal),)),
     }
     predicates = {**PREDICATES}
+
+    def can_be_made(self, form: dict[str, Any] | None = None) -> bool:
+        """The §1 child's urgent board found it can be made (004R 3.1.2, 3.2.1)."""
+        review = self.model.data.get("children", {}).get("order_review", {})
+        return review.get("state") == "urgent_feasible"
 
     def must_take(self, form: dict[str, Any] | None = None) -> bool:
         """势在必接 (004R 3.2.2), as sales ticked it when the need was taken in."""

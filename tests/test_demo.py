@@ -51,6 +51,7 @@ def test_demo_has_an_order_on_every_path_and_loads_once(tmp_path: Path) -> None:
         ("order_review", "SO-2026-0008"): "released",
         ("order_review", "SO-2026-0009"): "released",
         ("urgent_order", "UR-2026-0001"): "in_production",
+        ("order_review", "UR-2026-0001"): "urgent_feasible",  # §1's urgent review, a child
         ("order_change", "SO-2026-0008"): "received",
         ("order_change", "SO-2026-0009"): "received",
         ("production_plan", "UR-2026-0001"): "planning",  # §3, started flagged urgent

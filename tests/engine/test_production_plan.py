@@ -404,7 +404,8 @@ def test_a_delivery_change_moves_the_follow_up_audited(driver: Driver) -> None:
     # 01-06 − 3 WD: 01-05, 01-04, then 12-31 (New Year's Day and the weekend are off)
     assert moved.id == follow.id and moved.opens_at == local(2026, 12, 31, 8)
     trail = [e for e in events(driver.rt, iid) if e.action == "deadline_moved"]
-    assert [e.task_id for e in trail] == [follow.id]
+    # once; the packing notice moves with the plan's dates too (tests/engine/test_delivery_follow)
+    assert [e.task_id for e in trail].count(follow.id) == 1
 
 
 def test_engineering_delivers_the_design_line_or_reports_the_customer_late(

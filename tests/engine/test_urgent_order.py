@@ -64,11 +64,29 @@ def approved(driver: Driver, iid: int, who: str = "deputy") -> None:
     driver.act(iid, who, "approve")
 
 
-def reviewed(driver: Driver, iid: int, *, feasible: bool = True) -> None:
-    approved(driver, iid)
+def review_of(rt: Runtime, iid: int) -> int:
+    """The §1 review the urgent order started as its child (001W 3.4.2; 004R 3.1.2)."""
+    with Session(rt.db) as s:
+        (link,) = s.exec(
+            select(InstanceLink).where(
+                InstanceLink.parent_id == iid, InstanceLink.procedure == "order_review"
+            )
+        ).all()
+        return link.child_id
+
+
+def board(driver: Driver, iid: int, *, feasible: bool = True) -> int:
+    """The urgent board gives its opinions on the §1 child; its id."""
+    review = review_of(driver.rt, iid)
     for who in ("clerk", "prod_mgr", "mc"):
         ok = feasible or who != "prod_mgr"
-        driver.act(iid, who, "opinion", {"feasible": ok, "opinion": "可安排" if ok else "排满"})
+        driver.act(review, who, "opinion", {"feasible": ok, "opinion": "可安排" if ok else "排满"})
+    return review
+
+
+def reviewed(driver: Driver, iid: int, *, feasible: bool = True) -> None:
+    approved(driver, iid)
+    board(driver, iid, feasible=feasible)
 
 
 def line_chosen(driver: Driver, iid: int) -> None:
@@ -125,10 +143,40 @@ def test_approval_is_the_gm_or_the_deputy_signed(rt: Runtime, driver: Driver) ->
     with Session(rt.db) as s:
         move = s.exec(
             select(AuditEvent).where(
-                AuditEvent.instance_id == iid, AuditEvent.to_state == "urgent_review"
+                AuditEvent.instance_id == iid,
+                AuditEvent.to_state == "urgent_review",
+                AuditEvent.action == "transition",
             )
         ).one()
     assert move.detail["signature"]["meaning"] == "approved"
+
+
+def test_the_review_is_a_section_1_child_flagged_urgent_that_the_order_waits_for(
+    rt: Runtime, driver: Driver
+) -> None:
+    """001W 3.4.2; 004R 3.1.2: approval starts §1 as a child flagged urgent at its urgent
+    board (4 WH*); §4 has no task of its own meanwhile and moves on when the child closes."""
+    iid = start(driver)
+    approved(driver, iid)
+    review = review_of(rt, iid)
+    child = instance(rt, review)
+    assert (child.procedure, child.state, child.data["urgent"]) == (
+        "order_review", "urgent_review", True
+    )
+    assert child.data["intake"]["order_no"] == URGENT and child.order_no == URGENT
+    assert open_tasks(rt, iid) == []  # §4 waits for its child
+    board_tasks = open_tasks(rt, review)
+    assert {t.role for t in board_tasks} == {"sales_clerk", "production_manager",
+                                             "material_controller"}  # fmt: skip
+    assert {t.sla for t in board_tasks} == {"4 hours"}  # working hours (§4 Choice)
+    with Session(rt.db) as s:
+        (link,) = s.exec(select(InstanceLink).where(InstanceLink.child_id == review)).all()
+    assert (link.parent_id, link.urgent) == (iid, True)
+    board(driver, iid)
+    assert instance(rt, review).state == "urgent_feasible"
+    assert instance(rt, review).closed_at is not None
+    assert instance(rt, iid).state == "materials"  # must-take: the buyer agrees materials
+    assert {"child_started", "child_closed"} <= set(actions(rt, iid))
 
 
 def test_refused_approval_declines_the_order(rt: Runtime, driver: Driver) -> None:
@@ -177,9 +225,17 @@ def test_taken_as_a_normal_order_the_review_starts_on_it(rt: Runtime, driver: Dr
     driver.act(iid, "clerk", "as_normal_order", reason="客户接受常规交期")
     assert instance(rt, iid).state == "normal_order"
     with Session(rt.db) as s:
-        (review,) = s.exec(select(Instance).where(Instance.procedure == "order_review")).all()
-        (link,) = s.exec(select(InstanceLink).where(InstanceLink.parent_id == iid)).all()
-    assert (review.order_no, review.state, link.child_id) == (URGENT, "requirements", review.id)
+        (urgent, review) = s.exec(
+            select(Instance).where(Instance.procedure == "order_review").order_by(Instance.id)
+        ).all()
+        links = s.exec(
+            select(InstanceLink).where(InstanceLink.parent_id == iid).order_by(InstanceLink.id)
+        ).all()
+    assert (urgent.state, urgent.data["urgent"]) == ("urgent_infeasible", True)
+    assert (review.order_no, review.state, "urgent" in review.data) == (
+        URGENT, "requirements", False
+    )
+    assert [lk.child_id for lk in links] == [urgent.id, review.id]
     assert order(rt, URGENT).status == "reviewing"
 
 
@@ -189,8 +245,7 @@ def test_only_a_must_take_order_has_its_materials_agreed_first(rt: Runtime, driv
     iid = start(driver)
     need(driver, iid, must_take=False)
     driver.act(iid, "gm", "approve")
-    for who in ("clerk", "prod_mgr", "mc"):
-        driver.act(iid, who, "opinion", {"feasible": True, "opinion": "可安排"})
+    board(driver, iid)
     assert instance(rt, iid).state == "line_rule"
 
 
@@ -488,6 +543,23 @@ def test_cancelling_the_urgent_order_stops_it_and_its_plan(rt: Runtime, driver: 
         inst = instance(rt, stopped)
         assert inst.closed_at is not None and inst.data["stopped_by"] == change
         assert open_tasks(rt, stopped) == []
+    # the urgent review (§1, a child flagged urgent) had closed with its outcome: a change
+    # applies to an order in performance (001M 1.5.2), after the review; nothing runs on
+    with Session(rt.db) as s:
+        kids = s.exec(
+            select(Instance, InstanceLink.urgent)
+            .join(InstanceLink, InstanceLink.child_id == Instance.id)
+            .where(InstanceLink.parent_id == iid, Instance.order_no == URGENT)
+        ).all()
+        running = s.exec(
+            select(Instance.id).where(Instance.order_no == URGENT, Instance.id != change,
+                                      Instance.closed_at.is_(None))  # fmt: skip
+        ).all()
+    assert sorted((k.procedure, k.state, flag) for k, flag in kids) == [
+        ("order_review", "urgent_feasible", True),
+        ("production_plan", "planning", True),
+    ]
+    assert running == []
 
 
 def test_a_displaced_order_with_a_change_open_is_named_in_the_trail(

@@ -34,9 +34,10 @@ def _at_approval(d: Driver) -> int:
 
 
 def _at_review(d: Driver) -> int:
+    """The urgent board's tasks are the §1 child's (started flagged urgent)."""
     iid = walk.start(d)
     walk.approved(d, iid)
-    return iid
+    return walk.review_of(d.rt, iid)
 
 
 def _at_production_explains(d: Driver) -> int:

@@ -1,0 +1,110 @@
+"""A moved delivery date moves the plan dates that count back from it (PROCEDURES.md §2
+"change issued → … §3 plan reopened"; issue 9: "moving the delivery date moves the
+follow-up, packing and dispatch tasks' dates (audited)").
+
+The follow-up counts from the order's delivery date itself; packing and dispatch count from
+the plan's packing and dispatch dates (``plan.packing_date``, ``plan.dispatch_date``). A
+procedure lists such dates in ``Procedure.follows_delivery``; when a move sets the order's
+delivery date, each running instance of the order shifts them by the same number of working
+days (one ``dates_shifted`` audit event, old → new), and the engine's date-anchored re-plan
+(``gendan.dated_tasks.move_dated_tasks``, called after every move) then moves the tasks that
+count from them (``deadline_moved`` per task).
+
+Choice: the plan keeps its distance to the delivery date in working days, because the seeds
+count packing and dispatch back from delivery in working days (001M 2.2.2(5), 3.1); the
+production manager re-plans the lines when the shift is not enough (the plan-change request
+and the 调整计划 step stay open to him).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session, select
+
+from gendan import audit
+from gendan.calendar import BusinessCalendar
+from gendan.models import Instance
+from gendan.org import Actor
+from states import get_procedure
+
+
+def working_days_between(calendar: BusinessCalendar, old: date, new: date) -> int:
+    """Signed working days from ``old`` to ``new`` (each read as its working day on or before)."""
+    a, b = calendar.working_day_on_or_before(old), calendar.working_day_on_or_before(new)
+    sign, (lo, hi) = (1, (a, b)) if b >= a else (-1, (b, a))
+    days, d = 0, lo
+    while d < hi:
+        d += timedelta(days=1)
+        days += calendar.is_working_day(d)
+    return sign * days
+
+
+def shift(calendar: BusinessCalendar, day: date, n: int) -> date:
+    """``day`` moved by ``n`` working days (a day off first steps back to a working day)."""
+    d = calendar.working_day_on_or_before(day)
+    step = timedelta(days=1 if n > 0 else -1)
+    for _ in range(abs(n)):
+        d += step
+        while not calendar.is_working_day(d):
+            d += step
+    return d
+
+
+def follow_delivery(
+    session: Session,
+    *,
+    order_no: str,
+    old: date | None,
+    new: date | None,
+    calendar: BusinessCalendar,
+    now: datetime,
+    actor: Actor | None,
+    cause: dict[str, Any],
+) -> list[int]:
+    """Shift the dates each running instance of the order declares in ``follows_delivery``;
+    the ids of the instances that changed."""
+    if old is None or new is None or not order_no:
+        return []  # a first date: nothing planned counts from it yet
+    n = working_days_between(calendar, old, new)
+    if n == 0:
+        return []
+    changed: list[int] = []
+    rows = session.exec(
+        select(Instance)
+        .where(Instance.order_no == order_no, Instance.closed_at.is_(None))
+        .order_by(Instance.id)
+    ).all()
+    for inst in rows:
+        paths = get_procedure(inst.procedure).follows_delivery
+        forms = dict(inst.data.get("forms", {}))
+        changes: dict[str, Any] = {}
+        for path in paths:
+            form, _, name = path.partition(".")
+            value = (forms.get(form) or {}).get(name)
+            if not isinstance(value, str):
+                continue  # not planned yet: the plan, when made, counts from the new date
+            moved = shift(calendar, date.fromisoformat(value), n).isoformat()
+            forms[form] = {**forms[form], name: moved}
+            changes[path] = {"old": value, "new": moved}
+        if not changes:
+            continue
+        inst.data = {**inst.data, "forms": forms}
+        session.add(inst)
+        audit.on_instance(
+            session,
+            inst,
+            action="dates_shifted",
+            actor=actor,
+            at=now,
+            changes=changes,
+            detail={
+                "cause": cause,
+                "delivery_date": {"old": old.isoformat(), "new": new.isoformat()},
+                "working_days": n,
+            },
+        )
+        assert inst.id is not None
+        changed.append(inst.id)
+    return changed
