@@ -46,6 +46,7 @@ from forms.production import (
     StockOrder,
 )
 from forms.materials_measures import MEASURE_FORMS
+from forms.outsourcing import OUTSOURCING_FORMS
 from forms.production_plan import PLAN_FORMS
 from forms.purchasing import PURCHASING_FORMS
 from forms.quality import QualityException, QualityResolution
@@ -118,6 +119,7 @@ _FORMS: tuple[type[FormModel], ...] = (
     QualityResolution,
     *URGENT_FORMS,
     *PLAN_FORMS,
+    *OUTSOURCING_FORMS,
     *MEASURE_FORMS,
     *RECEIVING_FORMS,
     *PURCHASING_FORMS,

@@ -41,6 +41,18 @@ DOC_PREFIX = {
     # §9: 质量异常记录 ZY, 质量异常处理结果 ZC
     "quality_exception": "ZY",
     "quality_resolution": "ZC",
+    # §6: 外协合同 WH, 委外订单 WD, 材料出库单 WC, 到货退回单 WT, 采购入库单（委外）WR, 委外发票 WF,
+    # 委外加工单 WJ, 外协物料调拨单 DB, 委外挂账单 GZ, 余料明细清单 YL
+    "outsourcing_contract": "WH",
+    "outsourcing_order": "WD",
+    "outsourcing_material_issue": "WC",
+    "outsourcing_return": "WT",
+    "outsourcing_receipt": "WR",
+    "outsourcing_invoice": "WF",
+    "process_order": "WJ",
+    "transfer_note": "DB",
+    "outsourcing_statement": "GZ",
+    "leftover_list": "YL",
 }
 
 

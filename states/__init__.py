@@ -6,6 +6,8 @@ from states.base import Procedure
 from states.design_correction import DesignCorrection
 from states.order_change import OrderChange
 from states.order_review import OrderReview
+from states.outsourcing import Outsourcing
+from states.outsourcing_statement import OutsourcingStatement
 from states.overstock_warning import OverstockWarning
 from states.production_plan import ProductionPlan
 from states.purchase_on_time import PurchaseOnTime
@@ -15,6 +17,7 @@ from states.receipt import Receipt
 from states.reorder_chase import ReorderChase
 from states.stock_order import StockOrder
 from states.storage_anomaly import StorageAnomaly
+from states.subcon_pickup import SubconPickup
 from states.supplier_return import SupplierReturn
 from states.urgent_order import UrgentOrder
 
@@ -35,6 +38,9 @@ PROCEDURES: dict[str, type[Procedure]] = {
         PurchaseOrder,
         ReorderChase,
         OverstockWarning,
+        Outsourcing,
+        OutsourcingStatement,
+        SubconPickup,
     )
 }
 

@@ -80,6 +80,26 @@ ALL_KEYS = {
     "investigation",
     "payment_chase",
     "remittance",
+    # §6 outsourcing
+    "outsourcing_request",
+    "outsourcing_plan",
+    "outsourcing_contract",
+    "outsourcing_order",
+    "subcontractor_confirmation",
+    "outsourcing_material_issue",
+    "outsourcing_arrival",
+    "outsourcing_inspection",
+    "outsourcing_return",
+    "outsourcing_receipt",
+    "outsourcing_invoice",
+    "process_order",
+    "process_issue",
+    "operation_progress",
+    "pickup_list",
+    "transfer_note",
+    "outsourcing_statement_start",
+    "outsourcing_statement",
+    "leftover_list",
 }
 
 ORDER_HTML = {
