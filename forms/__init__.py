@@ -60,6 +60,7 @@ from forms.render import (
     view_fragment,
 )
 from forms.stock_alerts import STOCK_ALERT_FORMS
+from forms.stock_count import COUNT_FORMS
 from forms.urgent import URGENT_FORMS
 
 __all__ = [
@@ -119,6 +120,7 @@ _FORMS: tuple[type[FormModel], ...] = (
     QualityResolution,
     *URGENT_FORMS,
     *PLAN_FORMS,
+    *COUNT_FORMS,
     *OUTSOURCING_FORMS,
     *MEASURE_FORMS,
     *RECEIVING_FORMS,

@@ -82,6 +82,8 @@ PEOPLE: dict[str, tuple[str, list[tuple[str, str]]]] = {
     "packer": ("孔亮 (包装组长)", [("packing_lead", "workshop")]),
     "pmc": ("严明 (PMC 主管)", [("pmc_manager", "material_control")]),
     "group_gm": ("董总 (集团总经理)", [("group_gm", "gm_office")]),
+    # §7 (stocktaking): a second counter (fin_dir reviews the 盘点单)
+    "wh_staff": ("钱多 (仓库员)", [("warehouse_keeper", "warehouse")]),
     # §5 (purchasing): the finance director approves prices; admin buys office supplies
     "fin_dir": ("曹敏 (财务总监)", [("finance_director", "finance")]),
     "hr": ("陆燕 (行政人事)", [("admin_hr", "gm_office")]),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from states.abc_classification import AbcClassification
 from states.base import Procedure
 from states.design_correction import DesignCorrection
 from states.order_change import OrderChange
@@ -15,6 +16,7 @@ from states.purchase_order import PurchaseOrder
 from states.quality_exception import QualityException
 from states.receipt import Receipt
 from states.reorder_chase import ReorderChase
+from states.stock_count import StockCount
 from states.stock_order import StockOrder
 from states.storage_anomaly import StorageAnomaly
 from states.subcon_pickup import SubconPickup
@@ -31,6 +33,8 @@ PROCEDURES: dict[str, type[Procedure]] = {
         ProductionPlan,
         QualityException,
         UrgentOrder,
+        StockCount,
+        AbcClassification,
         PurchaseOnTime,
         Receipt,
         SupplierReturn,

@@ -80,6 +80,18 @@ ALL_KEYS = {
     "investigation",
     "payment_chase",
     "remittance",
+    # §7 stocktaking and ABC classification
+    "count_start",
+    "count_plan",
+    "count_plan_agreement",
+    "count_list",
+    "recount_list",
+    "count_sheet",
+    "variance_report",
+    "count_posting",
+    "abc_start",
+    "abc_result",
+    "abc_confirm",
     # §6 outsourcing
     "outsourcing_request",
     "outsourcing_plan",
