@@ -242,7 +242,80 @@ class PoClose(FormModel):
     note: str | None = label("备注", "Note", default=None, long=True, max_length=LONG)
 
 
+class RequirementRow(Row):
+    """One line of the 物料需求计划表: the system fills gross (BOM × order quantity), stock, in
+    transit, unissued and MOQ from the master data; MC sets the quantity and the need date;
+    "PO posted" grows as POs made from the plan are approved (003 5.4.3)."""
+
+    item: str = label("物料代码", "Item code", min_length=1, max_length=60)
+    gross: float | None = label("毛需求", "Gross", default=None, ge=0)
+    stock: float | None = label("库存", "Stock", default=None)
+    in_transit: float | None = label("在途", "In transit", default=None)
+    unissued: float | None = label("生产未领", "Unissued", default=None)
+    moq: float | None = label("最小采购量", "MOQ", default=None, ge=0)
+    qty: float = label("请购数量", "Quantity", default=0, ge=0, le=MAX_QUANTITY)
+    need_date: date | None = label("需求日期", "Need date", default=None)
+    plant: str | None = label("送料工厂", "Plant", default=None, max_length=60)
+    po_posted: float | None = label("已下采购单", "PO posted", default=None)
+
+
+class RequirementStart(FormModel):
+    """物料需求计划任务 (003 5.3.4, 5.3.6): the 生产通知书 reached MC (its received-at is
+    "recv"); the rows are made from the order's BOM when none are typed."""
+
+    key = "requirement_start"
+    title_zh = "物料需求计划任务"
+    title_en = "Material requirement task"
+
+    order_no: OrderNo = label("订单号（生产通知书）", "Order No. (production notice)")
+    received_at: datetime | None = label("收到生产通知书时间", "Notice received at", default=None)
+    rows: list[RequirementRow] = label("需求明细", "Lines", default_factory=list, max_length=200)
+    subcontract_request: DocumentNo | None = label(
+        "外协厂委外加工物料申购单号", "Subcontractor's material request No.", default=None
+    )
+    remarks: str | None = label("备注", "Remarks", default=None, long=True, max_length=LONG)
+
+
+class RequirementPlan(FormModel):
+    """物料需求计划表 (003 5.3.6): per 生产通知书, shown beside stock, in transit and unissued;
+    main materials allocated per plant (5.3.4), outsourced materials with the subcontractor's
+    委外加工物料申购单 (5.3.8). Choice: no netting across orders (PROCEDURES.md §5c)."""
+
+    key = "requirement_plan"
+    title_zh = "物料需求计划表"
+    title_en = "Material requirement plan"
+    signatures = (("物控计划员", "MC"), ("审核", "Checked"), ("生产计划物控部经理", "PMC manager"))
+
+    rows: list[RequirementRow] = label("需求明细", "Lines", min_length=1, max_length=200)
+    subcontract_request: DocumentNo | None = label(
+        "外协厂委外加工物料申购单号", "Subcontractor's material request No.", default=None
+    )
+    remarks: str | None = label("备注", "Remarks", default=None, long=True, max_length=LONG)
+
+    @model_validator(mode="after")
+    def _dated(self) -> Self:
+        for i, row in enumerate(self.rows):
+            if row.qty > 0 and row.need_date is None:
+                raise rule_error(f"rows.{i}.need_date", "须填需求日期 / a need date is required")
+        if not any(row.qty > 0 for row in self.rows):
+            raise rule_error("rows", "至少一行请购数量 / at least one line to buy")
+        return self
+
+
+class PosPlaced(FormModel):
+    """采购单已回传物控 (003 5.4.1, 5.5.1): the POs made from this requirement."""
+
+    key = "pos_placed"
+    title_zh = "采购单回传"
+    title_en = "POs returned to MC"
+
+    po_nos: list[str] = label("采购单号", "PO numbers", min_length=1, max_length=50)
+
+
 PURCHASING_FORMS: tuple[type[FormModel], ...] = (
+    RequirementStart,
+    RequirementPlan,
+    PosPlaced,
     PurchaseOrderForm,
     PoCheck,
     DateAnswer,

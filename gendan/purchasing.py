@@ -277,6 +277,7 @@ def approve_po(
     for line in lines_of(session, po):
         _add_in_transit(session, line.item_code, line.qty - line.received, now)
         posted[line.item_code] = round(posted.get(line.item_code, 0.0) + line.qty, 3)
+    _post_to_requirement(session, inst, po, sign=1, now=now)
     return {"po.status": {"old": "draft", "new": "approved"}, "stock.in_transit": posted}
 
 
@@ -292,6 +293,7 @@ def cancel_po(
     if old == "approved":
         for line in lines_of(session, po):
             _add_in_transit(session, line.item_code, -(line.qty - line.received), now)
+        _post_to_requirement(session, inst, po, sign=-1, now=now)
     po.status = "cancelled"
     session.add(po)
     return {"po.status": {"old": old, "new": "cancelled"}}
@@ -312,6 +314,18 @@ def close_po(
     po.status = "closed"
     session.add(po)
     return {"po.status": {"old": "approved", "new": "closed"}}
+
+
+def _post_to_requirement(
+    session: Session, inst: Instance, po: PurchaseOrder, *, sign: int, now: datetime
+) -> None:
+    """003 5.4.3: the approved PO's quantities in its requirement's "PO posted" column."""
+    from gendan import requirements
+
+    key = _requirement_of(inst)
+    requirement = requirement_instance(session, key) if key else None
+    if requirement is not None:
+        requirements.post(session, requirement, po, lines_of(session, po), sign=sign, now=now)
 
 
 def _add_in_transit(session: Session, item_code: str, qty: float, now: datetime) -> None:

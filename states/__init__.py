@@ -13,6 +13,7 @@ from states.overstock_warning import OverstockWarning
 from states.production_plan import ProductionPlan
 from states.purchase_on_time import PurchaseOnTime
 from states.purchase_order import PurchaseOrder
+from states.requirement_plan import RequirementPlan
 from states.quality_exception import QualityException
 from states.receipt import Receipt
 from states.reorder_chase import ReorderChase
@@ -40,6 +41,7 @@ PROCEDURES: dict[str, type[Procedure]] = {
         SupplierReturn,
         StorageAnomaly,
         PurchaseOrder,
+        RequirementPlan,
         ReorderChase,
         OverstockWarning,
         Outsourcing,

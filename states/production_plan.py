@@ -919,6 +919,8 @@ class ProductionPlan(Procedure):
         ),
         # 003 5.3.2: the plan copied to MC (the material controllers) as it goes out
         "distributing": OnEnter(informs=(Inform(roles=("material_controller",)),)),
+        # 003 5.3.2 → 5.3.4: the PMC-approved notices reach MC, who makes the 物料需求计划表
+        "signing": OnEnter(starts=(Child("requirement_plan", when="pmc"),)),
         # a moved date: 合同订单管理部 refers it, a §2 delivery change is raised for sales
         "date_referral": OnEnter(starts=(Child("order_change", data=moved_date_change),)),
         # 催促单 to the production manager and the GM (or 生产副总); [A] the salesperson warned

@@ -8,7 +8,7 @@ the lead's remedy (30 WM), the planning head, MC noting a cancellation."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,7 +18,7 @@ from gendan.demo import Driver
 from gendan.demo_purchasing import PO_CHECK, ensure_master, po_form
 from gendan.settings import get_settings
 from tests.conftest import make_runtime
-from tests.engine.plan_driver import act, local, state
+from tests.engine.plan_driver import act, local, released, state
 from tests.flows.test_plan_deadline_mail import Deadlines
 from tests.support.servers import SmsGateway, SmtpSink
 
@@ -110,3 +110,29 @@ def test_chasing_deadlines_mail_once(walk: Callable[[], tuple[Driver, Deadlines]
         "采购补救无效：与销售沟通客户延期",
         "采购单取消：更改物料需求计划",
     } <= titles, titles
+
+
+def test_requirement_plan_deadlines_mail_once(
+    walk: Callable[[], tuple[Driver, Deadlines]],
+) -> None:
+    """§5c: MC's plan (1 WD* from the notice's receipt), the PMC manager (4 WH*), the buyer's
+    POs (2 WD from the hand-over, to the PMC manager) with MC following."""
+    d, dl = walk()
+    released(d, "SO-P1")
+    start = {"order_no": "SO-P1", "received_at": (d.now - timedelta(hours=2)).isoformat()}
+    iid = d.start("requirement_plan", "mc", start)
+    dl.run(iid)
+    rows = [{"item": "RM-STEEL-1.5", "qty": 60, "need_date": "2026-12-18"}]
+    act(d, iid, "mc", "plan", {"rows": rows})
+    dl.run(iid)
+    act(d, iid, "pmc", "approve")
+    dl.run(iid)
+    pmc_mails = [m for m in dl.sink.messages if m.to == "pmc@demo.gendan.local"
+                 and "升级" in m.subject and "采购单" in m.subject]  # fmt: skip
+    assert len(pmc_mails) == 1, [m.subject for m in pmc_mails]
+    assert {title for _, title in dl.checked} >= {
+        "编制物料需求计划表（BOM、库存、在途、未领、采购周期、最小采购量）",
+        "审核审批物料需求计划表",
+        "依物料需求计划表下采购单并回传物控（二天内）",
+        "追踪采购下单（逾期提报采购单未下单明细表）；更改须书面下发",
+    }
