@@ -47,6 +47,7 @@ from forms.production import (
 )
 from forms.materials_measures import MEASURE_FORMS
 from forms.outsourcing import OUTSOURCING_FORMS
+from forms.material_issue import ISSUE_FORMS
 from forms.production_plan import PLAN_FORMS
 from forms.purchasing import PURCHASING_FORMS
 from forms.quality import QualityException, QualityResolution
@@ -120,6 +121,7 @@ _FORMS: tuple[type[FormModel], ...] = (
     QualityResolution,
     *URGENT_FORMS,
     *PLAN_FORMS,
+    *ISSUE_FORMS,
     *COUNT_FORMS,
     *OUTSOURCING_FORMS,
     *MEASURE_FORMS,

@@ -246,6 +246,20 @@ def informed_people(session: Session, group: Inform) -> list[User]:
     return people
 
 
+def inform_now(
+    session: Session, *, inst: Instance, proc: type[Procedure], group: Inform, tag: str,
+    now: datetime,
+) -> dict[str, Any]:
+    """[A] Tell ``group`` about the instance now, from within a step's effect (e.g. MC told
+    of a 借料单 during an issue): the same mail and 抄送 as ``OnEnter.informs``; ``tag`` makes
+    the message's cause unique per move."""
+    people = informed_people(session, group)
+    about = {"about_zh": proc.title_zh, "about_en": proc.title_en.lower()}
+    cause = f"inform:{inst.id}:{inst.version}:{inst.state}:{tag}"
+    return _inform(session, inst=inst, proc=proc, order=None, people=people, cause=cause,
+                   now=now, about=about)  # fmt: skip
+
+
 def _order_context(order: Order) -> dict[str, str]:
     return {
         "customer": order.customer,

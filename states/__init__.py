@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from states.abc_classification import AbcClassification
 from states.base import Procedure
+from states.batch_close import BatchClose
 from states.design_correction import DesignCorrection
+from states.material_issue import IssueShortage, MaterialIssue
+from states.material_return import MaterialReturn
 from states.order_change import OrderChange
 from states.order_review import OrderReview
 from states.outsourcing import Outsourcing
@@ -47,6 +50,10 @@ PROCEDURES: dict[str, type[Procedure]] = {
         Outsourcing,
         OutsourcingStatement,
         SubconPickup,
+        MaterialIssue,
+        IssueShortage,
+        MaterialReturn,
+        BatchClose,
     )
 }
 
