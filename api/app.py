@@ -32,11 +32,10 @@ from api.routes_discussion import upload_limits
 from api.routes_escalations import api as escalations_api_router
 from api.routes_escalations import pages as escalations_router
 from api.routes_master import router as master_router
-from api.routes_measures import api as measures_api_router
-from api.routes_measures import pages as measures_router
 from api.routes_orders import api as orders_api_router
 from api.routes_orders import pages as orders_router
 from api.routes_pages import router as pages_router
+from api.routes_receiving import router as receiving_router
 from api.routes_rows import router as rows_router
 from api.routes_tasks import router as tasks_router
 from api.web import LoginRequired
@@ -130,10 +129,9 @@ def create_app(rt: Runtime | None = None, clock: Callable[[], datetime] = utcnow
     app.include_router(api_router)
     app.include_router(escalations_api_router)
     app.include_router(escalations_router)
-    app.include_router(measures_api_router)
-    app.include_router(measures_router)
     app.include_router(tasks_router)
     app.include_router(bulk_router)
+    app.include_router(receiving_router)
     app.include_router(pages_router)
     app.include_router(audit_router)
     app.include_router(admin_router)

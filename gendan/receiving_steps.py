@@ -164,3 +164,44 @@ def on_quality_resolved(
     child = start_return(session, inst, report, now=now, calendar=calendar,
                          cause={"quality_exception": inst.id, "event": event})  # fmt: skip
     return {"supplier_return": {"old": None, "new": child.subject_key}}
+
+
+#: The page's and the API's one body: the arrival's fields and the registration's.
+ARRIVAL_FIELDS = ("supplier", "delivery_note_no", "po_no", "received_at", "remarks")
+REGISTRATION_FIELDS = ("po_no", "delivery_note_no", "rows", "remarks")
+
+
+def register_delivery(
+    session: Session, *, actor: Any, values: dict[str, Any], now: datetime,
+    calendar: BusinessCalendar,
+) -> Instance:
+    """MC registers a delivery in one go (the 送货单 in hand): the receipt's arrival and its
+    registration — the three-way match — in the caller's transaction. Every bad field or row
+    is named at once (422); a refusal writes nothing, not even the arrival."""
+    from gendan.assignment import claim_task
+    from gendan.errors import InvalidForm, NotAllowed
+    from gendan.models import Task
+    from gendan.transitions import complete_task, start_instance, validate
+
+    if not actor.has_role("material_controller"):
+        raise NotAllowed("MC registers the delivery note / 送货单由物控核对登记 (003 5.6.1)")
+    known = set(ARRIVAL_FIELDS) | set(REGISTRATION_FIELDS)
+    flat_rows = {k for k in values if k.startswith("rows.")}
+    errors = {k: "unknown field / 未知字段" for k in values if k not in known | flat_rows}
+    arrival = {k: values[k] for k in ARRIVAL_FIELDS if k in values}
+    registration = {k: values[k] for k in values if k in REGISTRATION_FIELDS or k in flat_rows}
+    for key, part in (("delivery_arrival", arrival), ("receipt_registration", registration)):
+        try:
+            validate(key, part, now)
+        except InvalidForm as exc:
+            errors.update(exc.errors)
+    if errors:
+        raise InvalidForm(errors)
+    inst = start_instance(session, procedure="receipt", actor=actor, form_data=arrival, now=now,
+                          calendar=calendar)  # fmt: skip
+    task = session.exec(
+        select(Task).where(Task.instance_id == inst.id, Task.status == "open")
+    ).one()
+    claim_task(session, task_id=task.id, actor=actor, now=now)
+    return complete_task(session, task_id=task.id, actor=actor, decision="register",
+                         form_data=registration, now=now, calendar=calendar)  # fmt: skip

@@ -1,0 +1,65 @@
+"""Registering a delivery (§5h, 003 5.6.1): MC enters the 送货单 against its PO — one page and
+one API call; the three-way match refuses a delivery without a PO or above a PO line's open
+quantity with a 422 at the field or row, and writes nothing."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+import forms
+from api.deps import ApiActor, Now, Rt
+from api.web import Me, form_with_csrf, render, require_role
+from gendan.db import unit_of_work
+from gendan.errors import InvalidForm
+from gendan.prefill import typed_in_company_time
+from gendan.receiving_steps import register_delivery
+from states import get_procedure
+
+router = APIRouter()
+MC = ("material_controller",)
+
+
+@router.post("/api/receipts", tags=["receiving"])
+def register_api(
+    actor: ApiActor, rt: Rt, now: Now, body: Annotated[dict[str, Any], Body()]
+) -> dict[str, Any]:
+    """Register a delivery: supplier, delivery note, PO, arrival time and rows [line_no,
+    item_code, note_qty, qty, weight]. 422 names each bad field or row; nothing is written."""
+    with unit_of_work(rt.db) as s:
+        inst = register_delivery(s, actor=actor, values=body, now=now, calendar=rt.calendar)
+        return {
+            "instance_id": inst.id,
+            "receipt_no": inst.subject_key,
+            "state": inst.state,
+            "receipt": inst.data.get("receipt", {}),
+        }
+
+
+def _context(me: Any, values: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
+    return {"me": me, "proc": get_procedure("receipt"), "forms": forms, "values": values,
+            "errors": errors}  # fmt: skip
+
+
+@router.get("/receipts/new", response_class=HTMLResponse)
+def register_page(request: Request, me: Me) -> Response:
+    require_role(me, *MC)
+    return render(request, "receipt_new.html", _context(me, {}, {}))
+
+
+@router.post("/receipts/new")
+async def register_submit(request: Request, me: Me, rt: Rt, now: Now) -> Response:
+    require_role(me, *MC)
+    data = await form_with_csrf(request)
+    values = {k: v for k, v in data.items() if k != "csrf_token" and str(v).strip()}
+    try:
+        typed = typed_in_company_time("delivery_arrival", values, rt.calendar.zone)
+        with unit_of_work(rt.db) as s:
+            inst = register_delivery(s, actor=me.actor, values=typed, now=now,
+                                     calendar=rt.calendar)  # fmt: skip
+            iid = inst.id
+    except InvalidForm as exc:
+        return render(request, "receipt_new.html", _context(me, values, exc.errors), 422)
+    return RedirectResponse(f"/instances/{iid}", status_code=303)

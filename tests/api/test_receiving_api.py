@@ -1,0 +1,60 @@
+"""Registering a delivery through HTTP (§5h): the API and the page refuse a receipt without a
+PO or above a PO line's open quantity with a 422 at the field or row and write nothing; a
+clean one registers and matches; only MC may register."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gendan.runtime import Runtime
+from tests.api.conftest import api_client
+from tests.api.test_pages import csrf_of, login
+from tests.conftest import MONDAY_10
+from tests.engine.receiving_driver import BOLT, counts, po_line, row, seed_po, steel
+
+
+def body(*rows: dict[str, Any], po_no: str = "PO-T1") -> dict[str, Any]:
+    return {"supplier": "宁波钢材贸易", "delivery_note_no": "DN-77", "po_no": po_no,
+            "received_at": MONDAY_10.isoformat(), "rows": list(rows)}  # fmt: skip
+
+
+def test_api_refuses_at_the_row_and_writes_nothing(rt: Runtime, server: str) -> None:
+    seed_po(rt, MONDAY_10)
+    mc = api_client(server, "mc")
+    before = counts(rt)
+    r = mc.post("/api/receipts", json=body(steel(60), row(2, BOLT, 600)))
+    assert r.status_code == 422
+    errors = r.json()["errors"] if "errors" in r.json() else r.json()["detail"]
+    assert "rows.1.qty" in str(errors) and "open 500" in str(errors)
+    r = mc.post("/api/receipts", json=body(steel(1), po_no="PO-X"))
+    assert r.status_code == 422 and "without a PO" in r.text
+    assert counts(rt) == before
+    with rt.db.connect() as c:
+        sql = "select count(*) from instance where procedure = 'receipt'"
+        assert c.exec_driver_sql(sql).scalar() == 0  # not even the arrival
+    keeper = api_client(server, "keeper")
+    assert keeper.post("/api/receipts", json=body(steel(1))).status_code == 403
+    r = mc.post("/api/receipts", json=body(steel(60)))
+    assert r.status_code == 200, r.text
+    assert r.json()["state"] == "matching" and r.json()["receipt_no"].startswith("GRN-")
+    assert po_line(rt, 1).received == 60
+
+
+def test_page_shows_the_error_at_the_row(rt: Runtime, server: str) -> None:
+    seed_po(rt, MONDAY_10)
+    c = login(server, "mc")
+    page = c.get("/receipts/new")
+    assert page.status_code == 200 and "rows.0.qty" in page.text
+    form = {"csrf_token": csrf_of(page.text), "supplier": "宁波钢材贸易",
+            "delivery_note_no": "DN-8", "po_no": "PO-T1", "received_at": "2026-11-23T09:50",
+            "rows.0.line_no": "1", "rows.0.item_code": "STEEL-Q235", "rows.0.note_qty": "120",
+            "rows.0.qty": "120", "rows.0.weight": "3000"}  # fmt: skip
+    r = c.post("/receipts/new", data=form)
+    assert r.status_code == 422 and "超出采购单未交数量" in r.text
+    assert po_line(rt, 1).received == 0
+    form.update({"rows.0.note_qty": "100", "rows.0.qty": "100", "rows.0.weight": "2500",
+                 "csrf_token": csrf_of(c.get("/receipts/new").text)})  # fmt: skip
+    r = c.post("/receipts/new", data=form, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/instances/")
+    assert po_line(rt, 1).received == 100
+    assert login(server, "keeper").get("/receipts/new").status_code == 403
