@@ -32,6 +32,7 @@ from api.routes_discussion import upload_limits
 from api.routes_escalations import api as escalations_api_router
 from api.routes_escalations import pages as escalations_router
 from api.routes_master import router as master_router
+from api.routes_master_materials import router as materials_master_router
 from api.routes_orders import api as orders_api_router
 from api.routes_orders import pages as orders_router
 from api.routes_pages import router as pages_router
@@ -142,4 +143,5 @@ def create_app(rt: Runtime | None = None, clock: Callable[[], datetime] = utcnow
     app.include_router(orders_router)
     app.include_router(rows_router)
     app.include_router(master_router)
+    app.include_router(materials_master_router)
     return app

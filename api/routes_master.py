@@ -27,7 +27,18 @@ router = APIRouter(prefix="/api/master", tags=["master data"], responses=API_ERR
 #: The largest file an import accepts (an ERP export of a few thousand rows).
 MAX_IMPORT_BYTES = 1_000_000
 
-MasterKind = Literal["customers", "lines", "teams", "settings"]
+MasterKind = Literal[
+    "customers",
+    "lines",
+    "teams",
+    "settings",
+    "items",
+    "suppliers",
+    "prices",
+    "subcontractors",
+    "bom",
+    "stock",
+]
 
 
 class CustomerIn(BaseModel):
@@ -196,4 +207,5 @@ def _run_import(
             actor=actor,
             now=now,  # type: ignore[arg-type]
             dry_run=dry,
+            calendar=rt.calendar,  # type: ignore[attr-defined]
         )

@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from types import FrameType
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import typer
@@ -134,7 +134,10 @@ def import_master(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV or XLSX file.")],
     kind: Annotated[
         str | None,
-        typer.Option(help="customers, lines, teams or settings (default: from the file name)."),
+        typer.Option(
+            help="customers, lines, teams, settings, items, suppliers, prices, subcontractors, "
+            "bom or stock (default: from the file name)."
+        ),
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Check only; write nothing.")] = False,
     user: Annotated[str, typer.Option("--as", help="Who imports (audited).")] = "admin",
@@ -165,11 +168,34 @@ def import_master(
             actor=load_actor(s, person.id),
             now=utcnow(),
             dry_run=dry_run,
+            calendar=rt.calendar,
+            progress=_ImportProgress(),
         )
     for line in masterdata.report_lines(report):
         typer.echo(line)
     if report.errors:
         raise typer.Exit(1)
+
+
+class _ImportProgress:
+    """A progress bar on stderr while a large file's rows are written (from 200 rows)."""
+
+    FROM_ROWS = 200
+
+    def __init__(self) -> None:
+        self.bar: Any = None
+
+    def __call__(self, phase: str, done: int, total: int) -> None:
+        if total < self.FROM_ROWS:
+            return
+        if self.bar is None:
+            label = f"{phase} {total} rows / 写入 {total} 行"
+            self.bar = typer.progressbar(length=total, label=label, file=sys.stderr)
+            self.bar.__enter__()
+        self.bar.update(1)
+        if done == total:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
 
 
 # --- migrate -----------------------------------------------------------------------------

@@ -494,3 +494,6 @@ def demo_orders(d: Driver) -> None:
     from gendan.demo_plan import plan_stages  # the demo's §3: orders at its stages
 
     plan_stages(d)
+    from gendan.demo_materials import materials  # issue 10: items, BOM, stock; a chase slip
+
+    materials(d)

@@ -55,10 +55,16 @@ SETTINGS: dict[str, tuple[str, str, Callable[[], int]]] = {
         "Urgent-order size threshold (an A customer's order up to it goes to the sample team)",
         lambda: int(getattr(get_settings(), "urgent_small_order_max", 50)),
     ),
+    # §5e (gendan.requisitions): another company's requisition process, chosen per factory
+    "requisition_variant_002": (
+        "申购流程采用 002 变体（1 = 是，0 = 003 原流程）",
+        "Requisitions follow the 002 variant (1 = yes, 0 = 003's paths)",
+        lambda: 0,
+    ),
 }
 
 #: Bounds of a setting's value where it has them (a month is 1-12).
-SETTING_RANGES: dict[str, tuple[int, int]] = {}
+SETTING_RANGES: dict[str, tuple[int, int]] = {"requisition_variant_002": (0, 1)}
 
 _KEY = r"^[a-z][a-z0-9_]{1,39}$"
 
@@ -413,7 +419,7 @@ def _upsert(
     if spec.write is not None:
         return spec.write(session, row, ctx)
     if spec.model is not None:
-        current = _on_file(session, spec, row)
+        current = on_file(session, spec, row)
         target = current or spec.model(**row)
     elif kind == "customers":
         current = session.exec(select(Customer).where(Customer.code == row["code"])).first()
@@ -443,7 +449,7 @@ def _upsert(
     return current is None
 
 
-def _on_file(session: Session, spec: Kind, row: dict[str, Any]) -> Any:
+def on_file(session: Session, spec: Kind, row: dict[str, Any]) -> Any:
     """The record of a table-backed kind with the row's natural key, or None."""
     assert spec.model is not None
     where = [getattr(spec.model, k) == row[k] for k in spec.natural_key]
@@ -506,7 +512,7 @@ def _current(session: Session, kind: str, row: dict[str, Any]) -> dict[str, Any]
     names = list(KINDS[kind].row.model_fields)
     spec = KINDS[kind]
     if spec.model is not None:
-        found: Any = _on_file(session, spec, row)
+        found: Any = on_file(session, spec, row)
     elif kind == "customers":
         found = session.exec(select(Customer).where(Customer.code == row["code"])).first()
     elif kind == "lines":

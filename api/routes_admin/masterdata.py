@@ -19,6 +19,7 @@ from api.routes_admin.common import DONE, Admin, back_to, page, router, submit
 from api.web import PageUser, form_with_csrf
 from gendan import masterdata
 from gendan.db import unit_of_work
+from gendan.masterdata_materials import MATERIAL_KINDS
 from gendan.runtime import Runtime
 
 BACK = "/admin/master"
@@ -36,6 +37,7 @@ KIND_LABELS = {
     "lines": ("生产线", "Production lines"),
     "teams": ("班组", "Teams"),
     "settings": ("参数设置", "Settings"),
+    **{k: kind.label for k, kind in MATERIAL_KINDS.items()},  # issue 10: /admin/materials
 }
 
 
@@ -107,8 +109,9 @@ async def import_file(request: Request, me: Admin, db: Db, rt: Rt, now: Now) -> 
     content = await upload.read()  # type: ignore[union-attr]
     with unit_of_work(rt.db) as s:
         report = masterdata.import_file(
-            s, kind=kind, file_name=name, content=content, actor=me.actor, now=now, dry_run=dry_run
-        )
+            s, kind=kind, file_name=name, content=content, actor=me.actor, now=now,
+            dry_run=dry_run, calendar=rt.calendar,
+        )  # fmt: skip
     if report.written:
         return back_to(BACK, "master_imported")
     status = 422 if report.errors else 200
