@@ -312,7 +312,127 @@ class PosPlaced(FormModel):
     po_nos: list[str] = label("采购单号", "PO numbers", min_length=1, max_length=50)
 
 
+REQ_CLASSES = {
+    "safety": ("安全存量请购", "Safety stock"),
+    "order": ("按单采购", "Per order"),
+    "temporary": ("临时请购", "Temporary"),
+}
+REQ_PATHS = {
+    "standard": ("物控申购（主管审核、经理审批）", "MC's requisition (supervisor, manager)"),
+    "office": ("行政人事用品（直接下单）", "Office supplies (admin orders directly)"),
+    "sample": ("样品及非库存物料（物控审核）", "Samples, non-stock items (MC reviews)"),
+    "chemical": ("化工类及不常用辅料（部门负责人、仓管、PMC）",
+                 "Chemicals, rare auxiliaries (dept head, keeper, PMC)"),
+    "fixed_asset": ("固定资产（部门最高主管、指定高层、PMC）",
+                    "Fixed assets (top head, designated leader, PMC)"),
+    "rnd_sample": ("研发试样物料（物控审核）", "R&D sample materials (MC reviews)"),
+}  # fmt: skip
+REQ_DEPARTMENTS = {
+    "material_control": ("物控部", "Material control"),
+    "production": ("生产部", "Production"),
+    "workshop": ("车间", "Workshop"),
+    "warehouse": ("仓库", "Warehouse"),
+    "engineering": ("技术部/研发", "Engineering / R&D"),
+    "quality": ("质管部", "Quality"),
+    "gm_office": ("总经办/行政", "GM office / admin"),
+    "finance": ("财务部", "Finance"),
+    "sales": ("销售部", "Sales"),
+}
+
+
+class RequisitionRow(Row):
+    """One line of the 申购单."""
+
+    item: str = label("物料代码", "Item code", min_length=1, max_length=60)
+    qty: float = label("数量", "Quantity", gt=0, le=MAX_QUANTITY)
+    need_date: date = label("需求日期", "Need date")
+    po_posted: float | None = label("已下采购单", "PO posted", default=None)
+
+
+class Requisition(FormModel):
+    """申购单 (003 5.1, 5.3.5, 5.3.7, 5.3.9-5.3.10; 002 3.4.3): the class and, for temporary
+    requisitions, the path the seed gives it; safety-stock requisitions weigh capacity, stock
+    in transit, unissued and the market (5.3.5)."""
+
+    key = "requisition"
+    title_zh = "申购单"
+    title_en = "Requisition"
+    signatures = (("申请", "Requested by"), ("审核", "Reviewed by"), ("批准", "Approved by"))
+
+    req_class: Literal["safety", "order", "temporary"] = label(
+        "请购类别", "Class", choices=REQ_CLASSES
+    )
+    path: Literal["standard", "office", "sample", "chemical", "fixed_asset", "rnd_sample"] = (
+        label("请购途径", "Path", default="standard", choices=REQ_PATHS)
+    )
+    department: Literal[
+        "material_control", "production", "workshop", "warehouse", "engineering", "quality",
+        "gm_office", "finance", "sales",
+    ] = label("申请部门", "Requesting department", choices=REQ_DEPARTMENTS)  # fmt: skip
+    received_at: datetime | None = label("提出时间", "Raised at", default=None)
+    orders: str | None = label("订单号（按单采购）", "Orders (per order)", default=None,
+                               max_length=SHORT)  # fmt: skip
+    rows: list[RequisitionRow] = label("申购明细", "Lines", min_length=1, max_length=100)
+    considerations: str | None = label(
+        "库容、在途、未领、市场浮动", "Capacity, in transit, unissued, market", default=None,
+        long=True, max_length=LONG,
+    )  # fmt: skip
+    reason: str | None = label("用途/理由", "Purpose", default=None, long=True, max_length=LONG)
+
+    @model_validator(mode="after")
+    def _path_fits(self) -> Self:
+        if self.path != "standard" and self.req_class != "temporary":
+            raise rule_error("path", "特殊途径仅用于临时请购 / special paths are temporary "
+                             "requisitions")  # fmt: skip
+        if self.req_class == "safety" and not self.considerations:
+            raise rule_error("considerations", "安全存量请购须考虑库容、在途、未领及市场 / "
+                             "weigh capacity, in transit, unissued, market")  # fmt: skip
+        return self
+
+
+class RequisitionOpinion(FormModel):
+    """会签意见 (003 5.3.7 dept head and keeper; 002 3.4.3 purchasing, manufacturing,
+    planning, finance)."""
+
+    key = "requisition_opinion"
+    title_zh = "申购评审意见"
+    title_en = "Requisition review"
+
+    agrees: bool = label("同意", "Agree", default=False)
+    remarks: str | None = label("意见", "Remarks", default=None, long=True, max_length=LONG)
+
+
+class Consolidation(FormModel):
+    """采购部汇总需求 (002 3.4.3 steps 3, 8, 12)."""
+
+    key = "consolidation"
+    title_zh = "采购需求汇总"
+    title_en = "Needs consolidated"
+
+    kind: Literal["strategic", "mrp", "temporary"] = label("需求来源", "Source", choices={
+        "strategic": ("战略物资（年、季、月计划）", "Strategic (yearly, quarterly, monthly)"),
+        "mrp": ("MRP 运算", "MRP"),
+        "temporary": ("车间临时用料", "Workshop temporary need"),
+    })  # fmt: skip
+    summary: str = label("汇总说明", "Summary", long=True, max_length=LONG)
+
+
+class ContractSigned(FormModel):
+    """与供应商签订采购合同 (002 3.4.3)."""
+
+    key = "supply_contract"
+    title_zh = "采购合同"
+    title_en = "Supply contract"
+
+    contract_no: DocumentNo = label("合同号", "Contract No.")
+    supplier_code: str = label("供应商代码", "Supplier code", min_length=1, max_length=60)
+
+
 PURCHASING_FORMS: tuple[type[FormModel], ...] = (
+    Requisition,
+    RequisitionOpinion,
+    Consolidation,
+    ContractSigned,
     RequirementStart,
     RequirementPlan,
     PosPlaced,

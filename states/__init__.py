@@ -17,6 +17,7 @@ from states.production_plan import ProductionPlan
 from states.purchase_on_time import PurchaseOnTime
 from states.purchase_order import PurchaseOrder
 from states.requirement_plan import RequirementPlan
+from states.requisition import Requisition
 from states.quality_exception import QualityException
 from states.receipt import Receipt
 from states.reorder_chase import ReorderChase
@@ -45,6 +46,7 @@ PROCEDURES: dict[str, type[Procedure]] = {
         StorageAnomaly,
         PurchaseOrder,
         RequirementPlan,
+        Requisition,
         ReorderChase,
         OverstockWarning,
         Outsourcing,

@@ -16,6 +16,8 @@ import pytest
 from gendan.db import unit_of_work
 from gendan.demo import Driver
 from gendan.demo_purchasing import PO_CHECK, ensure_master, po_form
+from gendan.jobs import run_due
+from gendan.models import MasterSetting
 from gendan.settings import get_settings
 from tests.conftest import make_runtime
 from tests.engine.plan_driver import act, local, released, state
@@ -135,4 +137,62 @@ def test_requirement_plan_deadlines_mail_once(
         "审核审批物料需求计划表",
         "依物料需求计划表下采购单并回传物控（二天内）",
         "追踪采购下单（逾期提报采购单未下单明细表）；更改须书面下发",
+    }
+
+
+def _routed(d: Driver, who: str, path: str, department: str = "production") -> int:
+    form = {"req_class": "temporary", "path": path, "department": department,
+            "rows": [{"item": "RM-STEEL-1.5", "qty": 5, "need_date": "2026-12-18"}]}  # fmt: skip
+    iid = d.start("requisition", who, form)
+    run_due(d.rt, now=d.now)  # the automatic route, as the flow runs it
+    return iid
+
+
+def test_requisition_deadlines_mail_once(walk: Callable[[], tuple[Driver, Deadlines]]) -> None:
+    """§5b/§5d: every review 4 WH*, the buyer's POs 2 WD from the hand-over."""
+    d, dl = walk()
+    iid = _routed(d, "mc", "standard")
+    dl.run(iid)  # supervisor
+    act(d, iid, "mc_head", "reviewed")
+    dl.run(iid)  # PMC manager
+    act(d, iid, "pmc", "approve")
+    dl.run(iid)  # the buyer's POs
+    iid = _routed(d, "mc", "sample")
+    dl.run(iid)  # MC reviews
+    iid = _routed(d, "prod_mgr", "chemical")
+    dl.run(iid)  # department head and keeper
+    iid = _routed(d, "eng_head", "fixed_asset", "engineering")
+    dl.run(iid)  # top head
+    act(d, iid, "eng_head", "reviewed")
+    dl.run(iid)  # designated leader
+    assert {title for _, title in dl.checked} >= {
+        "审核申购单（部门主管）", "审批申购单", "依申购单下采购单并回传物控（二天内）",
+        "审核临时请购（样品/非库存/研发）", "确认化工/不常用辅料用量（部门负责人）",
+        "确认化工/不常用辅料用量（仓管）", "审核固定资产请购（部门最高主管）",
+        "审批固定资产请购（公司指定高层领导）",
+    }
+
+
+def test_requisition_002_variant_deadlines_mail_once(
+    walk: Callable[[], tuple[Driver, Deadlines]],
+) -> None:
+    """§5e: workshop director, consolidation, the joint review, the contract: 4 WH* each
+    (signing a contract: 1 WD*)."""
+    d, dl = walk()
+    with unit_of_work(d.rt.db) as s:
+        s.add(MasterSetting(key="requisition_variant_002", value="1", updated_at=d.now))
+    iid = _routed(d, "workshop", "standard", "workshop")
+    dl.run(iid)
+    act(d, iid, "workshop", "approve_need")
+    dl.run(iid)
+    act(d, iid, "buyer", "consolidated", {"kind": "mrp", "summary": "MRP 采购需求"})
+    dl.run(iid)
+    for who in ("purch_lead", "prod_mgr", "planner", "finance"):
+        act(d, iid, who, "opinion", {"agrees": True})
+    dl.run(iid)
+    act(d, iid, "buyer", "sign_contract")
+    dl.run(iid)
+    assert {title for _, title in dl.checked} >= {
+        "审批采购需求（车间主任）", "汇总采购需求（战略物资、MRP、临时用料）", "采购需求评审",
+        "查有无采购合同：有则依合同下单，无则签订", "与供应商签订采购合同",
     }
