@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from markupsafe import Markup
 from pydantic import ValidationError
 
+from forms.after_sales import AFTER_SALES_FORMS
 from forms.base import FormModel, is_list_annotation, label
 from forms.changes import (
     ChangeNotice,
@@ -28,6 +29,8 @@ from forms.changes import (
 )
 from forms.commercial import ContractSigned, PaymentRecord, Quote, QuoteCheck
 from forms.errors import ALL, FormErrors, from_validation_error
+from forms.material_issue import ISSUE_FORMS
+from forms.materials_measures import MEASURE_FORMS
 from forms.order import (
     CoordinationOpinion,
     NegotiationResult,
@@ -38,6 +41,7 @@ from forms.order import (
     ReviewRecord,
     SpecialHandling,
 )
+from forms.outsourcing import OUTSOURCING_FORMS
 from forms.production import (
     AdjustmentRecord,
     ProductionConfirmation,
@@ -45,12 +49,10 @@ from forms.production import (
     ShippingNote,
     StockOrder,
 )
-from forms.materials_measures import MEASURE_FORMS
-from forms.outsourcing import OUTSOURCING_FORMS
-from forms.material_issue import ISSUE_FORMS
 from forms.production_plan import PLAN_FORMS
 from forms.purchasing import PURCHASING_FORMS
 from forms.quality import QualityException, QualityResolution
+from forms.quality_daily import QUALITY_DAILY_FORMS
 from forms.receiving import RECEIVING_FORMS
 from forms.render import (
     input_fragment,
@@ -120,6 +122,8 @@ _FORMS: tuple[type[FormModel], ...] = (
     QualityException,
     QualityResolution,
     *URGENT_FORMS,
+    *AFTER_SALES_FORMS,
+    *QUALITY_DAILY_FORMS,
     *PLAN_FORMS,
     *ISSUE_FORMS,
     *COUNT_FORMS,

@@ -50,7 +50,9 @@ GateFn = Callable[[Session, datetime], bool]
 FANOUTS: dict[str, FanoutFn] = {}
 GATES: dict[str, GateFn] = {}
 #: Modules that register fan-outs and gates of particular procedures (imported on first run).
-PROVIDER_MODULES: tuple[str, ...] = ("gendan.measures", "gendan.safety_review")
+PROVIDER_MODULES: tuple[str, ...] = (
+    "gendan.measures", "gendan.safety_review", "gendan.quality_daily"
+)
 #: A cron firing every minute over a long downtime is not walked further back than this.
 MAX_MISSED = 2000
 

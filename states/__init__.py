@@ -5,6 +5,7 @@ from __future__ import annotations
 from states.abc_classification import AbcClassification
 from states.base import Procedure
 from states.batch_close import BatchClose
+from states.customer_service import CustomerService
 from states.design_correction import DesignCorrection
 from states.material_issue import IssueShortage, MaterialIssue
 from states.material_return import MaterialReturn
@@ -16,16 +17,18 @@ from states.overstock_warning import OverstockWarning
 from states.production_plan import ProductionPlan
 from states.purchase_on_time import PurchaseOnTime
 from states.purchase_order import PurchaseOrder
-from states.requirement_plan import RequirementPlan
-from states.requisition import Requisition
+from states.quality_daily_check import QualityDailyCheck
 from states.quality_exception import QualityException
 from states.receipt import Receipt
 from states.reorder_chase import ReorderChase
+from states.requirement_plan import RequirementPlan
+from states.requisition import Requisition
 from states.stock_count import StockCount
 from states.stock_order import StockOrder
 from states.storage_anomaly import StorageAnomaly
 from states.subcon_pickup import SubconPickup
 from states.supplier_return import SupplierReturn
+from states.transit_damage import TransitDamage
 from states.urgent_order import UrgentOrder
 
 PROCEDURES: dict[str, type[Procedure]] = {
@@ -38,6 +41,9 @@ PROCEDURES: dict[str, type[Procedure]] = {
         ProductionPlan,
         QualityException,
         UrgentOrder,
+        CustomerService,
+        TransitDamage,
+        QualityDailyCheck,
         StockCount,
         AbcClassification,
         PurchaseOnTime,

@@ -112,6 +112,19 @@ ALL_KEYS = {
     "outsourcing_statement_start",
     "outsourcing_statement",
     "leftover_list",
+    # §8a customer service, §8b transit damage
+    "service_feedback",
+    "service_contact",
+    "service_analysis",
+    "service_outcome",
+    "installation_date",
+    "installation_done",
+    "transit_damage_report",
+    "transit_service",
+    "transit_claim",
+    # §9 the QA head's daily check
+    "quality_daily_start",
+    "quality_daily_check",
 }
 
 ORDER_HTML = {
