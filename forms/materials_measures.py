@@ -140,12 +140,19 @@ class QdpsSheet(_Monthly):
     signatures = (("品管", "QA"), ("采购员", "Buyer"), ("审批", "Approved by"))
 
     supplier_code: str = label("供应商", "Supplier", min_length=1, max_length=40)
+    #: The instance's key, "<month>-<supplier>" (one open score sheet per supplier and month).
+    ref: str | None = label("编号", "Ref", default=None, max_length=80)
     inspected: float = label("当月来料数", "Received in the month", default=0.0, ge=0)
     accepted: float = label("合格数", "Accepted", default=0.0, ge=0)
     q: float = label("Q 质量 (40×合格率)", "Q quality (40 × pass rate)", default=0.0, ge=0)
     lines_rated: int = label("参评交货行", "Lines rated (early excluded)", default=0, ge=0)
     lines_on_time: int = label("按期交货行", "Lines on time", default=0, ge=0)
     d: float = label("D 交期 (20×达成率)", "D delivery (20 × rate)", default=0.0, ge=0)
+
+    @model_validator(mode="after")
+    def _ref(self) -> Self:
+        self.ref = f"{self.month}-{self.supplier_code}"
+        return self
 
 
 class QdpsService(FormModel):

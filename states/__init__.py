@@ -16,6 +16,7 @@ from states.outsourcing_statement import OutsourcingStatement
 from states.overstock_warning import OverstockWarning
 from states.production_plan import ProductionPlan
 from states.purchase_on_time import PurchaseOnTime
+from states.qdps import Qdps
 from states.purchase_order import PurchaseOrder
 from states.quality_daily_check import QualityDailyCheck
 from states.quality_exception import QualityException
@@ -47,6 +48,7 @@ PROCEDURES: dict[str, type[Procedure]] = {
         StockCount,
         AbcClassification,
         PurchaseOnTime,
+        Qdps,
         Receipt,
         SupplierReturn,
         StorageAnomaly,

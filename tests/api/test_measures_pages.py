@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from sqlmodel import Session, select
 
 from gendan.db import unit_of_work
-from gendan.demo import DEMO_PASSWORD
+from gendan.demo import DEMO_PASSWORD, Driver
 from gendan.models import Measure, Task
 from gendan.runtime import Runtime
 from gendan.schedules import run_due
@@ -47,8 +47,10 @@ def test_on_time_rate_counted_approved_shown_and_exported(
     mc, pmc = api_client(server, "mc"), api_client(server, "pmc")
     task = _open_task(rt, iid)
     assert mc.post(f"/api/tasks/{task}/claim").status_code == 200
-    sent = mc.post(f"/api/tasks/{task}/complete",
-                   json={"decision": "submit", "form": {"analysis": "PO-T2/1 产能不足"}})
+    sent = mc.post(
+        f"/api/tasks/{task}/complete",
+        json={"decision": "submit", "form": {"analysis": "PO-T2/1 产能不足"}},
+    )
     assert sent.status_code == 200, sent.text
     task = _open_task(rt, iid)
     assert mc.post(f"/api/tasks/{task}/claim").status_code == 403  # the MC is not the manager
@@ -95,3 +97,27 @@ def test_strangers_get_403(rt: Runtime, server: str) -> None:
     assert clerk.get("/measures.csv").status_code == 403
     assert 'id="nav-measures"' not in clerk.get("/").text
     assert api_client(server, "clerk").get("/api/measures").status_code == 403
+
+
+def test_qdps_grades_on_the_page_and_in_the_export(rt: Runtime, server: str, clock: Clock) -> None:
+    build(rt)
+    with unit_of_work(rt.db) as s:
+        [run] = run_due(s, at(12, 1, 8, 5), rt.calendar, only="qdps")
+    d = Driver(rt, at(12, 2, 10))
+    scored = ((13, "reasonable", 4, 5), (10, "normal", 3, 3))  # S01, S02 (the fan-out's order)
+    for iid, scores in zip(run.instance_ids, scored, strict=True):
+        d.act(iid, "qa_lead", "score_service", {"service": scores[0]})
+        d.act(iid, "buyer", "score_buyer",
+              {"price": scores[1], "cooperation": scores[2], "support": scores[3]})  # fmt: skip
+        d.act(iid, "purch_lead", "approve")
+    clock.now = at(12, 3, 9)
+    html = login(server, "purch_lead").get("/measures").text
+    assert 'data-period="2026-11" data-supplier="S01"' in html
+    assert '<td class="grade">A</td>' in html and '<td class="grade">C</td>' in html
+    assert "2026-11 A: 1" in html and "2026-11 C: 1" in html  # the chart's bars
+    rows = list(load_workbook(io.BytesIO(login(server, "qa_lead").get("/measures.xlsx").content))
+                .active.iter_rows(values_only=True))  # fmt: skip
+    assert {(r[2], r[4], r[5], r[6]) for r in rows[1:]} == {
+        ("S01", 85.0, "A", "approved"),
+        ("S02", 66.0, "C", "approved"),
+    }

@@ -25,7 +25,7 @@ from tests.flows.test_plan_deadline_mail import Deadlines
 from tests.support.servers import SmsGateway, SmtpSink
 
 #: Schedules of the "schedules" part of issue 10 (the others' are tested with their procedures).
-MINE = ("purchase_on_time",)
+MINE = ("purchase_on_time", "qdps")
 
 
 def test_scheduled_starts_flow_starts_a_period_once(prefect_harness: None, gendan_env: str) -> None:
@@ -89,3 +89,20 @@ def test_on_time_rate_deadlines_mail_once(walk: Callable[[], tuple[Driver, Deadl
     subjects = [(m.to.split("@")[0], m.subject) for m in dl.sink.messages]
     reminders = [s for s in subjects if "提醒" in s[1] and "采购准时交货率" in s[1]]
     assert reminders and len(reminders) == len(set(reminders)), subjects
+
+
+def test_qdps_deadlines_mail_once(walk: Callable[[], tuple[Driver, Deadlines]]) -> None:
+    """§5l: QA, the buyer and the purchasing lead, each by the 5th* (a Saturday: Friday)."""
+    d, dl = walk()
+    build(d.rt)
+    with unit_of_work(d.rt.db) as s:
+        [run] = run_due(s, d.now, d.rt.calendar, only="qdps")
+    iid = run.instance_ids[0]
+    dl.run(iid)
+    d.act(iid, "qa_lead", "score_service", {"service": 12})
+    dl.run(iid)
+    d.act(iid, "buyer", "score_buyer", {"price": "normal", "cooperation": 4, "support": 4})
+    dl.run(iid)
+    assert len(dl.checked) == 3
+    late = {m.to.split("@")[0] for m in dl.sink.messages if "升级 L1" in m.subject}
+    assert "purch_lead" in late, [m.subject for m in dl.sink.messages]  # the buyer's head
