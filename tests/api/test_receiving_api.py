@@ -58,3 +58,27 @@ def test_page_shows_the_error_at_the_row(rt: Runtime, server: str) -> None:
     assert r.status_code == 303 and r.headers["location"].startswith("/instances/")
     assert po_line(rt, 1).received == 100
     assert login(server, "keeper").get("/receipts/new").status_code == 403
+
+
+def test_iqc_pass_through_the_api_prints_the_stamped_incoming_receipt(
+    rt: Runtime, server: str
+) -> None:
+    from gendan.jobs import run_due
+
+    seed_po(rt, MONDAY_10)
+    r = api_client(server, "mc").post("/api/receipts", json=body(steel(60)))
+    grn = r.json()["receipt_no"]
+    run_due(rt, now=MONDAY_10)  # the three-way match
+    iqc = api_client(server, "iqc")
+    mine = iqc.get("/api/tasks", params={"procedure": "receipt"}).json()["items"]
+    [task] = [t for t in mine if t["instance_id"] == r.json()["instance_id"]]
+    rows = [{"line_no": 1, "item_code": "STEEL-Q235", "accepted": 61, "rejected": 0}]
+    bad = iqc.post(f"/api/tasks/{task['id']}/complete", json={"decision": "inspect",
+                                                              "form": {"rows": rows}})  # fmt: skip
+    assert bad.status_code == 422 and "rows.0.rejected" in bad.text
+    rows[0]["accepted"] = 60
+    ok = iqc.post(f"/api/tasks/{task['id']}/complete", json={"decision": "inspect",
+                                                             "form": {"rows": rows}})  # fmt: skip
+    assert ok.status_code == 200, ok.text
+    page = login(server, "iqc").get(f"/documents/RK-{grn}")
+    assert page.status_code == 200 and "来料入库单" in page.text and "STEEL-Q235" in page.text
