@@ -14,9 +14,9 @@ Choice: raised by the system from the levels the stock movements and imports lea
 PROCEDURES.md §5b says, because the keeper's 第一时间 is the movement itself. Choice: the
 keeper "tracks" it by receiving MC's reply (e-mail and copy on the answer) and by the slip
 being open on the item until answered, because the seed gives the keeper no step of its own.
-Choice: the 申购单 chain (003 5.3.5, MC → supervisor → manager → buyer) is the purchasing
-procedure ``requisition``; a reorder answer starts it as a linked child once it is
-registered (``Child``; skipped until then).
+A reorder answer starts the 申购单 (003 5.3.5: MC → supervisor → manager → buyer, the
+purchasing procedure ``requisition``) as a linked child with the item, the quantity, the
+expected arrival as its need date and the slip's figures as what was weighed.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from statemachine import State
 
 from gendan.timespec import RECV, Deadline
 from states.base import (
+    Child,
     Inform,
     OnEnter,
     Procedure,
@@ -64,6 +65,31 @@ def slip(facts: dict[str, Any]) -> dict[str, Any]:
 TO_KEEPER = Inform(roles=("warehouse_keeper",))
 
 
+def requisition(data: dict[str, Any]) -> dict[str, Any]:
+    """The 申购单 a reorder answer raises (003 5.3.5: MC's safety-stock requisition, weighing
+    in transit, unissued and the market — the slip's figures and MC's analysis)."""
+    slip_form, reply = data["slip"], data["forms"]["answer"]
+    weighed = (
+        f"库存 {slip_form['on_hand']:g}，在途 {slip_form['in_transit']:g}，"
+        f"生产未领 {slip_form['unissued']:g}（安全存量 {slip_form['safety_qty']:g}）："
+        f"{reply['analysis']}"
+    )
+    return {
+        "req_class": "safety",
+        "path": "standard",
+        "department": "material_control",
+        "rows": [
+            {
+                "item": slip_form["item_code"],
+                "qty": reply["qty"],
+                "need_date": reply["arrival_date"],
+            }
+        ],
+        "considerations": weighed,
+        "reason": f"物料跟催单 {slip_form['item_code']}：安全存量订料",
+    }
+
+
 class ReorderChase(Procedure):
     key = "reorder_chase"
     title_zh = "物料跟催单（安全存量订料）"
@@ -98,5 +124,10 @@ class ReorderChase(Procedure):
     steps = {
         "answer": Step("回复订料情况", "Answer: reorder or not", form="reorder_reply"),
     }
-    entering = {"answered": OnEnter(informs=(TO_KEEPER,))}
+    entering = {
+        "answered": OnEnter(
+            informs=(TO_KEEPER,),
+            starts=(Child("requisition", data=requisition, when="reorders"),),
+        )
+    }
     predicates = {"reorders": lambda d: bool(d.get("forms", {}).get("answer", {}).get("reorder"))}

@@ -13,8 +13,8 @@ from sqlmodel import Session, select
 from gendan import masterdata, stock
 from gendan.db import unit_of_work
 from gendan.demo import Driver
-from gendan.errors import Conflict
-from gendan.models import AuditEvent, Instance, InstanceCopy, User
+from gendan.errors import Conflict, InvalidForm
+from gendan.models import AuditEvent, Instance, InstanceCopy, InstanceLink, User
 from gendan.org import load_actor
 from gendan.runtime import Runtime
 from tests.engine.plan_driver import act, state, tasks_of
@@ -53,6 +53,11 @@ def slips(rt: Runtime, procedure: str = "reorder_chase") -> list[Instance]:
         )
 
 
+def task_holder(rt: Runtime, username: str) -> int | None:
+    with Session(rt.db) as s:
+        return s.exec(select(User).where(User.username == username)).one().id
+
+
 def test_one_chase_slip_until_answered_then_a_new_crossing_raises_another(rt: Runtime) -> None:
     load(rt, "items", ITEMS)
     load(rt, "stock", "item_code,warehouse,on_hand,in_transit\nP-100,RM,150,0\n")
@@ -86,6 +91,15 @@ def test_one_chase_slip_until_answered_then_a_new_crossing_raises_another(rt: Ru
              "arrival_date": "2026-12-01"}  # fmt: skip
     act(d, slip.id, "mc", "answer", reply)
     assert state(d, slip.id) == "answered"
+    # the reorder raises MC's 申购单 (→ supervisor → manager → buyer) as a linked child
+    with Session(rt.db) as s:
+        [req] = s.exec(select(Instance).where(Instance.procedure == "requisition")).all()
+        link = s.exec(select(InstanceLink).where(InstanceLink.child_id == req.id)).one()
+    assert link.parent_id == slip.id and req.created_by_id == task_holder(rt, "mc")
+    requested = req.data["requisition"]
+    assert (requested["req_class"], requested["rows"][0]["item"]) == ("safety", "P-100")
+    assert (requested["rows"][0]["qty"], requested["rows"][0]["need_date"]) == (300, "2026-12-01")
+    assert "在途 200" in requested["considerations"]
     with Session(rt.db) as s:
         keeper = s.exec(select(User).where(User.username == "keeper")).one()
         copies = s.exec(select(InstanceCopy).where(InstanceCopy.instance_id == slip.id)).all()
@@ -110,6 +124,12 @@ def test_off_season_safety_stock_and_unwatched_items(rt: Runtime) -> None:
     assert (slip.data["slip"]["safety_qty"], slip.data["slip"]["season"]) == (60, "off")
     move(rt, -5, "issue", NOW + timedelta(hours=1), code="P-200")
     assert len(slips(rt)) == 1
+    d = Driver(rt, NOW + timedelta(hours=2))  # no reorder (enough in transit): no 申购单
+    act(d, slip.id, "mc", "answer", {"analysis": "在途足够 / enough in transit"})
+    assert state(d, slip.id) == "answered" and slips(rt, "requisition") == []
+    with pytest.raises(InvalidForm, match="qty"):  # a reorder needs its quantity and date
+        d.start("reorder_chase", "keeper", {**slip.data["slip"], "received_at": d.now.isoformat()})
+        act(d, slips(rt)[-1].id, "mc", "answer", {"analysis": "补", "reorder": True})
 
 
 def test_stock_at_the_maximum_raises_the_warning_answered_and_reviewed(rt: Runtime) -> None:
