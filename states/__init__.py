@@ -8,6 +8,7 @@ from states.batch_close import BatchClose
 from states.customer_service import CustomerService
 from states.design_correction import DesignCorrection
 from states.material_issue import IssueShortage, MaterialIssue
+from states.material_report import MaterialReport
 from states.material_return import MaterialReturn
 from states.order_change import OrderChange
 from states.order_review import OrderReview
@@ -49,6 +50,7 @@ PROCEDURES: dict[str, type[Procedure]] = {
         AbcClassification,
         PurchaseOnTime,
         Qdps,
+        MaterialReport,
         Receipt,
         SupplierReturn,
         StorageAnomaly,
