@@ -4,8 +4,9 @@
 计划员核查回复具体原因，物控科长审核后，物控计划员4小时内回复仓管.
 
 The system raises the report when stock reaches the item's maximum (``stock_trigger``
-above_max, after any movement or import); the receiving side raises it for an over-ordered
-receipt (``gendan.stock_triggers.report_over_ordered``). MC finds the cause, the MC section
+above_max, after any movement or import); the keeper raises it by hand for a wrongly or
+over-ordered receipt (kind ``over_ordered`` with the receipt's number: whether a delivery was
+ordered wrongly is the keeper's finding, not a level). MC finds the cause, the MC section
 head reviews, the reply goes to the warehouse: both steps 4 WH from the report. One open
 report per item.
 

@@ -152,3 +152,8 @@ def test_stock_at_the_maximum_raises_the_warning_answered_and_reviewed(rt: Runti
     assert state(d, warning.id) == "answered"
     move(rt, -300, "issue", d.now)  # back under the maximum: no warning, no slip (220 > 100)
     assert len(slips(rt, "overstock_warning")) == 1 and slips(rt) == []
+    # a wrongly ordered delivery: the keeper raises the report by hand, with the receipt
+    report = {"item_code": "P-200", "received_at": d.now.isoformat(), "kind": "over_ordered",
+              "on_hand": 40, "max_qty": 0, "receipt_ref": "RC-000007"}  # fmt: skip
+    iid = d.start("overstock_warning", "keeper", report)
+    assert state(d, iid) == "finding_cause" and tasks_of(d, iid)[0].role == "material_controller"
