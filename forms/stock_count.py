@@ -83,6 +83,13 @@ class CountStart(FormModel):
             raise rule_error("warehouses", "name at least one warehouse / 须填写仓库")
         return self
 
+    def derived(self) -> dict[str, Any]:
+        """The count's number, readable and the same for the same count (the instance's key):
+        PD-<day>-<warehouses>-<classes>, e.g. PD-20261215-RM-A."""
+        where = "+".join(names(self.warehouses))
+        classes = "".join(sorted(set(self.abc_classes)))
+        return {"count_no": f"PD-{self.count_date:%Y%m%d}-{where}-{classes}"}
+
 
 class CountPlan(FormModel):
     """盘点计划 (002 3.4.10.2 step 1): scope, people and tools; the day is the notice's."""

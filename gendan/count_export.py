@@ -28,7 +28,7 @@ def posting_rows(session: Session, count: StockCount) -> list[tuple[Any, ...]]:
     """One row per correction the count posted, gains first (its ``adjust`` movements)."""
     moves = session.exec(
         select(StockMovement)
-        .where(StockMovement.ref == f"count:{count.count_no}", StockMovement.kind == "adjust")
+        .where(StockMovement.instance_id == count.instance_id, StockMovement.kind == "adjust")
         .order_by(StockMovement.id)
     ).all()
     names = {i.code: i for i in session.exec(select(Item)).all()}

@@ -497,3 +497,6 @@ def demo_orders(d: Driver) -> None:
     from gendan.demo_materials import materials  # issue 10: items, BOM, stock; a chase slip
 
     materials(d)
+    from gendan.demo_counts import stocktaking  # §7: counts at their stages; ABC
+
+    stocktaking(d)

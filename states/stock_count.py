@@ -113,7 +113,16 @@ class StockCount(Procedure):
     start_form = "count_start"
     start_roles = ("warehouse_keeper", "finance")
     start_key = "start"
-    subject = Subject(kind="count", label_zh="盘点", label_en="Stock count", prefix="PD")
+    #: Keyed PD-<day>-<warehouses>-<classes> (``CountStart.derived``): the same count cannot
+    #: run twice at once (409).
+    subject = Subject(
+        kind="count",
+        label_zh="盘点",
+        label_en="Stock count",
+        prefix="PD",
+        key_field="count_no",
+        one_open=True,
+    )
     schedules = SCHEDULES
 
     organising = _one(

@@ -63,6 +63,13 @@ def test_demo_has_an_order_on_every_path_and_loads_once(tmp_path: Path) -> None:
         ("production_plan", "SO-2026-0007"): "planning",
         ("production_plan", "SO-2026-0008"): "planning",
         ("production_plan", "SO-2026-0009"): "planning",
+        # §7: the month-end count organising, class A in its recount round, class B awaiting
+        # the GM, class C posted; last year's ABC result awaiting the PMC manager
+        ("stock_count", "PD-20261130-RM-ABC"): "organising",
+        ("stock_count", "PD-20261123-RM-A"): "counting",
+        ("stock_count", "PD-20261123-RM-B"): "approval",
+        ("stock_count", "PD-20261123-RM-C"): "done",
+        ("abc_classification", "2025"): "reviewing",
         # §5b/§5i raised by the imported stock: the busbar under safety, the paint at its max
         ("reorder_chase", "BUS-TMY60"): "answering",
         ("overstock_warning", "PAINT-7035"): "finding_cause",

@@ -112,7 +112,7 @@ def test_cycle_and_month_end_counts_start_once_per_period_and_warehouse(driver: 
                     i.data["start"]["warehouses"],
                     i.data["start"]["abc_classes"],
                     i.data["start"]["count_date"],
-                    i.subject_key[:3],
+                    i.subject_key,
                 )
                 for i in (s.get(Instance, n) for n in ids)
                 if i is not None
@@ -120,12 +120,12 @@ def test_cycle_and_month_end_counts_start_once_per_period_and_warehouse(driver: 
             for key, ids in started.items()
         }
     assert forms["count_a_monthly"] == [
-        ("FG", ["A"], "2026-12-15", "PD-"),
-        ("RM", ["A"], "2026-12-15", "PD-"),
+        ("FG", ["A"], "2026-12-15", "PD-20261215-FG-A"),
+        ("RM", ["A"], "2026-12-15", "PD-20261215-RM-A"),
     ]
     assert [f[1] for f in forms["count_b_quarterly"]] == [["B"], ["B"]]
     assert [f[1] for f in forms["count_c_half_yearly"]] == [["C"], ["C"]]
     assert forms["count_month_end"] == [
-        ("FG", ["A", "B", "C"], "2026-12-31", "PD-"),
-        ("RM", ["A", "B", "C"], "2026-12-31", "PD-"),
+        ("FG", ["A", "B", "C"], "2026-12-31", "PD-20261231-FG-ABC"),
+        ("RM", ["A", "B", "C"], "2026-12-31", "PD-20261231-RM-ABC"),
     ]

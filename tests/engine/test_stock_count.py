@@ -16,7 +16,7 @@ from gendan import stock
 from gendan.count_export import as_csv, as_xlsx, find_count
 from gendan.db import unit_of_work
 from gendan.demo import Driver
-from gendan.errors import InvalidForm, NotAllowed
+from gendan.errors import Conflict, InvalidForm, NotAllowed
 from gendan.models import Stock, StockCount, StockMovement
 from tests.engine.count_driver import (
     PLAN,
@@ -45,6 +45,9 @@ def d(driver: Driver) -> Driver:
 def test_organise_opens_two_working_days_before_the_count_day(d: Driver) -> None:
     iid = start_count(d)
     assert state(d, iid) == "organising"
+    assert instance(d.rt, iid).subject_key == "PD-20261127-RM-ABC"
+    with pytest.raises(Conflict):  # the same count twice at once
+        start_count(d)
     [task] = tasks_of(d, iid, "scheduled")
     assert task.opens_at == local(2026, 11, 25, 8)  # the start of Wed 25th's working day
     sweep(d, local(2026, 11, 25, 9))
