@@ -11,7 +11,7 @@ because the forms package imports nothing from the database.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal, Self
+from typing import Any, Literal, Self
 
 from pydantic import model_validator
 
@@ -93,6 +93,7 @@ class QuotaRow(Row):
 
     item_code: Code = _code()
     quota: float = label("定额数量", "Quota", ge=0, le=MAX_QUANTITY)
+    issued: float = label("已发数量", "Issued", default=0, ge=0, le=MAX_QUANTITY)
 
 
 class QuotaSheetForm(FormModel):
@@ -273,6 +274,10 @@ class ShortageSlip(FormModel):
     )
     received_at: datetime = label("开单时间", "Slip raised at")
 
+    def derived(self) -> dict[str, Any]:
+        """The slip's key: its batch and item (WP-2026-48/GL-5)."""
+        return {"slip_key": f"{self.batch_no or '—'}/{self.item_code}"}
+
 
 class ShortageReply(FormModel):
     """MC's answer to the warehouse: when the material arrives; the weekly plan adjusted?"""
@@ -325,6 +330,11 @@ class ReturnSlip(FormModel):
     received_at: datetime = label("开单时间", "Written at")
     labelled: bool = label("已贴不良标签", "Defect labels on the packs", default=False)
     rows: list[ReturnRow] = label("退补明细", "Lines", min_length=1, max_length=50)
+
+    def derived(self) -> dict[str, Any]:
+        """The slip's key: its batch and when it was written (TB-WP-2026-47-1123-1000), in
+        the time zone it was typed in (pages send company time)."""
+        return {"slip_key": f"TB-{self.batch_no or '—'}-{self.received_at:%m%d-%H%M}"}
 
 
 CAUSES = {

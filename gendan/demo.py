@@ -494,6 +494,9 @@ def demo_orders(d: Driver) -> None:
     from gendan.demo_plan import plan_stages  # the demo's §3: orders at its stages
 
     plan_stages(d)
+    from gendan.demo_issue import issue_stages  # §5j/§8d/§8e: issue, a return, a batch close
+
+    issue_stages(d)
     from gendan.demo_materials import materials  # issue 10: items, BOM, stock; a chase slip
 
     materials(d)

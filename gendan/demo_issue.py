@@ -14,7 +14,6 @@ from sqlmodel import Session, select
 
 from gendan.db import unit_of_work
 from gendan.models import BomLine, Instance, Item, Stock
-from gendan.runtime import Runtime
 
 PRODUCT = "CAB-100"
 #: code → (name, spec, unit, material class)
@@ -59,18 +58,19 @@ def plan_form(batch_no: str, start: str, qty: float = 50) -> dict[str, Any]:
             "rows": [{"product_code": PRODUCT, "qty": qty}]}  # fmt: skip
 
 
-def load_issue_demo(rt: Runtime, d: Any) -> None:
+def issue_stages(d: Any) -> None:
     """Instances in several states, driven through the engine by ``d`` (gendan.demo.Driver):
     a weekly plan waiting for its quota sheet (GL-5 short: a 物料跟催单 open), a batch being
-    issued with a borrowed pack, a return slip at QC, a batch close at QA."""
+    issued with a borrowed pack, a return slip at QC, a batch close at QA. Loaded once."""
     from gendan.jobs import run_due
 
+    rt = d.rt
     with unit_of_work(rt.db) as s:
         ensure_masters(s, d.now)
         if s.exec(select(Instance.id).where(Instance.procedure == "material_issue")).first():
             return
     start = d.now.date() + timedelta(days=7)
-    d.start("material_issue", "mc", plan_form("WP-2026-48", start.isoformat(), 20))
+    d.start("material_issue", "mc", plan_form("WP-2026-48", start.isoformat(), 40))
     second = d.start("material_issue", "mc", plan_form("WP-2026-47", d.now.date().isoformat(), 10))
     run_due(rt, now=d.now)
     d.act(second, "mc", "prepare_sheet", {"rows": []})

@@ -53,6 +53,8 @@ DOC_PREFIX = {
     "transfer_note": "DB",
     "outsourcing_statement": "GZ",
     "leftover_list": "YL",
+    # §5j: 定额领料登记表 DE (numbered by the batch: DE-WP-2026-48-01)
+    "quota_sheet": "DE",
 }
 
 
@@ -100,12 +102,12 @@ def issue_document(
 
     Returns the new document and the numbers of those it superseded.
     """
+    # an instance with its own business key and no order numbers its papers by that key
+    same = Document.order_no == inst.order_no if inst.order_no else Document.instance_id == inst.id
     count = session.exec(
-        select(func.count())
-        .select_from(Document)
-        .where(Document.order_no == inst.order_no, Document.kind == kind)
+        select(func.count()).select_from(Document).where(same, Document.kind == kind)
     ).one()
-    doc_no = f"{DOC_PREFIX.get(kind, 'DOC')}-{inst.order_no}-{count + 1:02d}"
+    doc_no = f"{DOC_PREFIX.get(kind, 'DOC')}-{inst.order_no or inst.subject_key}-{count + 1:02d}"
     superseded: list[str] = []
     if supersede:
         for old in session.exec(

@@ -24,7 +24,7 @@ from sqlmodel import Session, select
 from gendan import stock
 from gendan.calendar import BusinessCalendar
 from gendan.errors import InvalidForm
-from gendan.models import BomLine, Instance, IssueLine, Item, QuotaLine, QuotaSheet, Stock
+from gendan.models import BomLine, Document, Instance, IssueLine, Item, QuotaLine, QuotaSheet, Stock
 from states.base import Inform
 
 STORE, DEFECTIVE = "RM", "MRB"
@@ -157,8 +157,17 @@ def make_quota_sheet(
     session.flush()
     for code, quota in sorted(quotas.items()):
         session.add(QuotaLine(sheet_id=sheet.id, item_code=code, quota=quota))
-    lines = [{"item_code": c, "quota": q} for c, q in sorted(quotas.items())]
+    lines = [{"item_code": c, "quota": q, "issued": 0.0} for c, q in sorted(quotas.items())]
     _store(inst, event, sheet=lines)
+    # the printed 定额领料登记表 lists every line, not only the quotas MC set by hand
+    doc = session.exec(
+        select(Document)
+        .where(Document.instance_id == inst.id, Document.kind == "quota_sheet")
+        .order_by(Document.id.desc())  # type: ignore[union-attr]
+    ).first()
+    if doc is not None:
+        doc.data = {**doc.data, "rows": lines}
+        session.add(doc)
     return {"quota_sheet": {"old": None, "new": lines}}
 
 

@@ -270,7 +270,8 @@ class MaterialIssue(Procedure):
 
 # -- 物料跟催单 for a shortage ------------------------------------------------------------
 
-SHORTAGE = Subject(kind="shortage", label_zh="欠料跟催", label_en="Shortage chase", prefix="QL")
+SHORTAGE = Subject(kind="shortage", label_zh="欠料跟催", label_en="Shortage chase",
+                   key_field="slip_key")  # fmt: skip
 REPLY_PLAN = Deadline.wh(4, start=RECV, seed="4小时内回复")
 REPLY_OTHER = Deadline.wh(4, start=RECV, assumed=True)
 

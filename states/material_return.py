@@ -27,7 +27,7 @@ from states.base import Child, Inform, OnEnter, Procedure, Step, Subject, TaskSp
 SEED = "003 5.8.1"
 EACH = Deadline.wh(4, assumed=True)  # 4 WH* each
 SLIP = Subject(kind="return_slip", label_zh="退/补领料单", label_en="Return/replenish slip",
-               prefix="TB")  # fmt: skip
+               key_field="slip_key")  # fmt: skip
 TO_MC = Inform(roles=("material_controller",))  # 5.8.3 所有不良退补作业相关单位应传物控一份
 R = "gendan.issue_register:"
 

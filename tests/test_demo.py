@@ -73,6 +73,13 @@ def test_demo_has_an_order_on_every_path_and_loads_once(tmp_path: Path) -> None:
         # §5b/§5i raised by the imported stock: the busbar under safety, the paint at its max
         ("reorder_chase", "BUS-TMY60"): "answering",
         ("overstock_warning", "PAINT-7035"): "finding_cause",
+        # §5j: a plan waiting for its quota sheet (glass short: a 物料跟催单), a batch issuing;
+        # §8d a return slip at QC; §8e a batch close at QA
+        ("material_issue", "WP-2026-48"): "preparing_sheet",
+        ("issue_shortage", "WP-2026-48/GL-5"): "replying",
+        ("material_issue", "WP-2026-47"): "issuing",
+        ("material_return", "TB-WP-2026-47-1123-0200"): "qc_check",
+        ("batch_close", "WP-2026-40"): "qa_judging",
     }
     assert orders["SO-2026-0001"].kind == "non_regular" and orders["SO-2026-0004"].special
     assert orders["SO-2026-0003"].repeat_of == "SO-2025-0001"

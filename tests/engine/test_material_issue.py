@@ -22,6 +22,7 @@ from gendan.links import children_of
 from gendan.models import (
     AuditEvent,
     BomLine,
+    Document,
     Instance,
     IssueLine,
     Notification,
@@ -111,6 +112,10 @@ def test_weekly_plan_checks_shortages_and_opens_the_sheet_two_days_ahead(d: Driv
 def test_quota_sheet_in_tables_and_issue_against_it(d: Driver) -> None:
     iid = to_issuing(d)
     q = lines(d.rt, "WP-48")
+    with Session(d.rt.db) as s:  # the printable 定额领料登记表, numbered by the batch
+        [doc] = s.exec(select(Document).where(Document.instance_id == iid)).all()
+    assert (doc.doc_no, doc.kind) == ("DE-WP-48-01", "quota_sheet")
+    assert [r["item_code"] for r in doc.data["rows"]] == ["BD-18", "CT-01", "GL-5"]
     assert {k: v.quota for k, v in q.items()} == {"BD-18": 105.0, "CT-01": 50.0, "GL-5": 50.0}
     d.act(iid, "keeper", "issue", {"rows": [{"item_code": "BD-18", "qty": 60}]})
     assert on_hand(d.rt, "BD-18") == 340 and lines(d.rt, "WP-48")["BD-18"].issued == 60
@@ -247,3 +252,23 @@ def test_batch_completed_starts_the_batch_close_which_returns_borrowed_packs(d: 
     assert kinds[-2:] == ["leftover", "borrow_return"]
     with Session(d.rt.db) as s:
         assert s.exec(select(QuotaSheet)).one().closed_at is not None
+
+
+def test_demo_stages_load_once(d: Driver) -> None:
+    from gendan.demo_issue import issue_stages
+
+    issue_stages(d)
+    issue_stages(d)  # a second load changes nothing
+    with Session(d.rt.db) as s:
+        states = sorted(
+            (i.procedure, i.state)
+            for i in s.exec(select(Instance).where(Instance.closed_at.is_(None)))
+        )
+    assert states == [
+        ("batch_close", "qa_judging"),
+        ("issue_shortage", "replying"),
+        ("material_issue", "issuing"),
+        ("material_issue", "preparing_sheet"),
+        ("material_return", "qc_check"),
+    ]
+    assert lines(d.rt, "WP-2026-47")["CT-01"].borrowed == 2
