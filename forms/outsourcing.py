@@ -128,7 +128,9 @@ class OutsourcingPlan(FormModel):
     subcontractor_code: str = label("外协厂代码", "Subcontractor code", min_length=1, max_length=60)
     bom_parent: str | None = label("BOM 父项", "BOM parent item", default=None, max_length=60)
     bom_reviewed: bool = label(
-        "已按研发部 BOM 编制（订单已评审）", "Made from the engineering BOM (order reviewed)", default=False
+        "已按研发部 BOM 编制（订单已评审）",
+        "Made from the engineering BOM (order reviewed)",
+        default=False,
     )
     rows: list[PlanRow] = label("计划明细", "Plan lines", min_length=1, max_length=100)
 
@@ -287,6 +289,7 @@ class PickupList(FormModel):
     title_zh = "外协厂调拨明细"
     title_en = "Subcontractor pick-up list"
 
+    list_no: DocumentNo = label("调拨明细单号（传真号）", "List No. (fax)")
     subcontractor_code: str = label("外协厂代码", "Subcontractor code", min_length=1, max_length=60)
     received_at: datetime = label("收到时间", "Received at")
     pickup_date: date = label("调料日期", "Pick-up date")

@@ -101,8 +101,8 @@ def to_execution(d: Driver, level: str, need: date, *, orders: str | None = None
     return iid
 
 
-def pickup_list(received: datetime, pickup: date) -> dict[str, Any]:
-    return {"subcontractor_code": SUB, "received_at": received.isoformat(),
+def pickup_list(received: datetime, pickup: date, list_no: str = "WX01-1124") -> dict[str, Any]:
+    return {"list_no": list_no, "subcontractor_code": SUB, "received_at": received.isoformat(),
             "pickup_date": pickup.isoformat(),
             "rows": [{"item_code": SHEET, "qty": 10}, {"item_code": BOLT, "qty": 50}]}  # fmt: skip
 
@@ -114,14 +114,14 @@ def outsourcing_stages(d: Driver) -> None:
     with unit_of_work(d.rt.db) as s:
         seed_master(s, now=d.now, calendar=d.rt.calendar)
     need = (d.now + timedelta(days=20)).date()
-    d.start("outsourcing", "gm", request("material"))  # awaiting the group GM
-    mat = to_execution(d, "material", need)
+    d.start("outsourcing", "gm", request("material", orders="SO-2026-0012"))  # group GM's turn
+    mat = to_execution(d, "material", need, orders="SO-2026-0010")
     d.act(mat, "buyer", "execute")
     d.act(mat, "planner", "place_order", order(need))
     d.act(mat, "outsource", "confirmed", {"confirmed_on": d.now.date().isoformat(),
                                           "contact": "王厂长"})  # fmt: skip
     d.act(mat, "keeper", "issue_material", {"rows": [{"item_code": SHEET, "qty": 20}]})
-    op = to_execution(d, "operation", need)
+    op = to_execution(d, "operation", need, orders="SO-2026-0011")
     d.act(op, "buyer", "execute")
     d.act(op, "outsource", "process_order", PROCESS_ORDER)
     d.act(op, "workshop", "report_done", {"done_qty": 2})  # below the batch: still waiting

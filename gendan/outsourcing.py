@@ -257,6 +257,17 @@ def picked_up(session: Session, inst: Instance, values: dict[str, Any], **kw: An
     return {"outsourcing.issued": {sub: sum(r["qty"] for r in note["rows"])}}
 
 
+def start_from_plan(session: Session, inst: Instance, values: dict[str, Any], **kw: Any) -> dict:
+    """§3's group GM approved outsourcing (001M 2.2.2(3)): §6 starts as the plan's linked
+    child (``states.production_plan.OUTSOURCING``), at its plan — approved once, not twice."""
+    from gendan.links import start_child
+    from states.production_plan import OUTSOURCING, ProductionPlan
+
+    child = start_child(session, parent=inst, proc=ProductionPlan, child=OUTSOURCING,
+                        now=kw["now"], calendar=kw["calendar"], by=_by_id(kw))  # fmt: skip
+    return {"outsourcing": child.subject_key} if child is not None else {}
+
+
 # -- The month (委外挂账单, 余料明细清单) ---------------------------------------------------
 
 

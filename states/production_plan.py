@@ -35,7 +35,8 @@ Not built yet: the make-good task opens with the receipt (when the parts arrive 
 materials receipts of §5); completion is the packing lead's 成品入库单 with QC, accessories
 and documents ticked, not an automatic check of an inspection record (§9 has no pass record
 per order yet); one payment date per order (a contract with several instalments is chased
-weekly after the first until paid in full); the outsourcing approval does not start §6 yet.
+weekly after the first until paid in full).
+The group GM's approval of outsourcing starts §6 (``outsourcing``) as a linked child at its plan.
 """
 
 from __future__ import annotations
@@ -158,6 +159,24 @@ def _one(
     """A state waiting for one task."""
     shows = kw.pop("shows", ())
     return Waiting(title, wait=Wait((_t(role, dep, zh, en, dl, seed, **kw),), shows=shows))
+
+
+def outsourcing_request(data: dict[str, Any]) -> dict[str, Any]:
+    """§6's 外协签批单 from the GM's 外协建议 (001M 2.2.2(3): cannot make or buy in time, so
+    the reason is capacity; the proposed subcontractor, free text here, goes to the remarks)."""
+    proposal = _forms(data).get("propose_outsourcing", {})
+    remarks = [proposal.get("reason") or "", proposal.get("subcontractor") or ""]
+    return {
+        "orders": data.get("order", {}).get("order_no"),
+        "reason": "capacity",
+        "work": proposal.get("work") or "外协 / outsourcing",
+        "remarks": " / ".join(r for r in remarks if r) or None,
+    }
+
+
+#: §6 started by the group GM's approval (its Step.effect: only that move starts it, not
+#: every return to production), linked, at its plan: approved here, not twice.
+OUTSOURCING = Child("outsourcing", data=outsourcing_request, enters="planning")
 
 
 def moved_date_change(data: dict[str, Any]) -> dict[str, Any]:
@@ -875,7 +894,12 @@ class ProductionPlan(Procedure):
             "提议外协", "Propose outsourcing", form="outsourcing_proposal", signature="approved"
         ),
         "no_outsourcing": Step("不外协", "No outsourcing", reason_required=True),
-        "approve_outsourcing": Step("批准外协", "Approve outsourcing", signature="approved"),
+        "approve_outsourcing": Step(
+            "批准外协",
+            "Approve outsourcing",
+            signature="approved",
+            effect="gendan.outsourcing:start_from_plan",
+        ),
         "refuse_outsourcing": Step(
             "不批准外协", "Refuse outsourcing", reason_required=True, signature="rejected"
         ),

@@ -31,7 +31,8 @@ class SubconPickup(Procedure):
     start_form = "pickup_list"
     start_roles = ("subcon_material_clerk", "material_controller")
     start_key = "list"
-    subject = Subject("subcon_pickup", "外协调拨", "subcontract pick-up", prefix="DB")
+    subject = Subject("subcon_pickup", "外协调拨明细", "pick-up list", key_field="list_no",
+                      one_open=True)  # fmt: skip
     start_effect = "gendan.outsourcing:check_pickup_list"
 
     reviewing = Waiting(

@@ -22,6 +22,7 @@ from gendan.models import InstanceCopy, OutsourcingLine, Stock, User
 from gendan.runtime import Runtime
 from gendan.system_starts import start_by_system
 from states.outsourcing_statement import month_form
+from tests.conftest import MONDAY_10
 from tests.engine.helpers import instance, open_tasks, snapshot
 
 NEED = "2026-12-10"
@@ -227,3 +228,51 @@ def test_monthly_statement_and_leftovers_report_the_deviation(rt: Runtime, d: Dr
         {"item_code": demo.SHEET, "book": 0.0, "reported": 1.0, "deviation": 1.0}
     ]
     assert copied(rt, iid) == {"mc"}  # the BOM deviation is reported to MC (003 5.7.9)
+
+
+def test_the_plans_approved_outsourcing_starts_section_6_at_its_plan(
+    rt: Runtime, d: Driver
+) -> None:
+    """§3's group GM approval starts §6 once, linked, on the order, past its own approval;
+    later returns to production start nothing more."""
+    from gendan.links import children_of
+    from tests.engine.plan_driver import act, local, sweep
+    from tests.engine.test_production_plan import in_production
+
+    iid = in_production(d, "SO-OW1")
+    sweep(d, local(2026, 12, 14, 8))  # the production manager's task opens (packing −1 WD)
+    act(d, iid, "prod_mgr", "cannot_make_in_time", reason="喷涂线满 / paint line full")
+    act(d, iid, "gm", "propose_outsourcing", {"work": "喷涂", "reason": "产能不足",
+                                              "subcontractor": "慈溪华彩喷涂厂"})  # fmt: skip
+    act(d, iid, "group_gm", "approve_outsourcing")
+    assert state(rt, iid) == "in_production"
+    with Session(rt.db) as s:
+        [child] = children_of(s, iid, procedures=("outsourcing",))
+    assert (child.state, child.order_no) == ("planning", "SO-OW1")
+    assert child.data["request"]["work"] == "喷涂" and child.data["orders"] == ["SO-OW1"]
+    [task] = open_tasks(rt, child.id)
+    assert task.role == "production_planner"
+    report = {"day": "2026-12-14", "rows": [{"order": "SO-OW1", "planned": 12, "done": 5}]}
+    act(d, iid, "workshop", "daily_report", report)
+    with Session(rt.db) as s:
+        assert len(children_of(s, iid, procedures=("outsourcing",))) == 1
+
+
+def test_the_1st_starts_one_month_per_subcontractor_once(rt: Runtime, d: Driver) -> None:
+    """The schedule (08:00 on the 1st, fan-out per subcontractor) starts last month's lists for
+    each subcontractor once; a second run in the same period starts nothing."""
+    from gendan.models import Instance
+    from gendan.schedules import run_due
+
+    at = demo.datetime(2026, 12, 1, 0, 5, tzinfo=MONDAY_10.tzinfo)  # 08:05 in Shanghai
+    with unit_of_work(rt.db) as s:
+        [run] = run_due(s, at, rt.calendar, only="outsourcing_statement")
+        assert (run.period, run.outcome, len(run.instance_ids)) == ("2026-12", "started", 2)
+    with unit_of_work(rt.db) as s:
+        assert run_due(s, at + timedelta(days=3), rt.calendar, only="outsourcing_statement") == []
+        months = s.exec(select(Instance).where(Instance.procedure == "outsourcing_statement"))
+        got = sorted((i.data["month"]["subcontractor_code"], i.data["month"]["period"])
+                     for i in months)  # fmt: skip
+    assert got == [(demo.SUB, "2026-11"), (demo.SUB2, "2026-11")]
+    [task] = open_tasks(rt, run.instance_ids[0])
+    assert task.due_at.astimezone(rt.calendar.zone).date() == demo.date(2026, 12, 4)  # 5th: Sat
