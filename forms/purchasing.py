@@ -232,6 +232,20 @@ class PlanHeadAnswer(FormModel):
     change_raised: bool = label("已提交交期更改（§2）", "Date change raised (§2)", default=False)
 
 
+class ReceiptDifference(FormModel):
+    """到货与计划不符 (001M 2.2.4(1)3): quantity short or quality rejected on a receipt."""
+
+    key = "receipt_difference"
+    title_zh = "到货差异"
+    title_en = "Receipt difference"
+
+    receipt_no: DocumentNo | None = label("来料入库单号", "Receipt No.", default=None)
+    item: str = label("物料代码", "Item code", min_length=1, max_length=60)
+    ordered: float = label("计划数量", "Planned quantity", ge=0, le=MAX_QUANTITY)
+    received: float = label("实收合格数量", "Received and accepted", ge=0, le=MAX_QUANTITY)
+    difference: str = label("差异说明", "Difference", long=True, max_length=LONG)
+
+
 class PoClose(FormModel):
     """采购单结案: every line received (the receipts are on the PO lines)."""
 
@@ -446,6 +460,7 @@ PURCHASING_FORMS: tuple[type[FormModel], ...] = (
     DispatchConfirmation,
     DispatchCall,
     PurchaseRemedy,
+    ReceiptDifference,
     PlanHeadAnswer,
     PoClose,
 )

@@ -341,6 +341,47 @@ def _add_in_transit(session: Session, item_code: str, qty: float, now: datetime)
     session.add(row)
 
 
+def _po_instance(session: Session, po_no: str) -> Instance | None:
+    return session.exec(
+        select(Instance).where(
+            Instance.procedure == "purchase_order", Instance.subject_key == po_no
+        )
+    ).first()
+
+
+def report_difference(
+    session: Session, *, po_no: str, values: dict[str, Any], now: datetime,
+    calendar: BusinessCalendar, cause: dict[str, Any],
+) -> bool:
+    """A receipt short or rejected against a placed PO (001M 2.2.4(1)3): the buyer settles it
+    within 1 WD* (the receiving calls this; False when the PO is not placed)."""
+    from gendan.transitions import fire_system
+
+    inst = _po_instance(session, po_no)
+    if inst is None or inst.state != "placed":
+        return False
+    fire_system(session, inst, "receipt_differs", values, now=now, calendar=calendar,
+                detail={"cause": cause})  # fmt: skip
+    return True
+
+
+def close_if_received(
+    session: Session, *, po_no: str, now: datetime, calendar: BusinessCalendar
+) -> bool:
+    """Close a placed PO whose every line is received in full (the receiving calls this)."""
+    from gendan.transitions import fire_system
+
+    inst = _po_instance(session, po_no)
+    po = _po_row(session, inst) if inst is not None else None
+    if inst is None or po is None or inst.state != "placed":
+        return False
+    if any(ln.received + 1e-9 < ln.qty for ln in lines_of(session, po)):
+        return False
+    fire_system(session, inst, "received_in_full", {}, now=now, calendar=calendar,
+                detail={"cause": "all lines received"})
+    return True
+
+
 def posted_against(session: Session, requirement: str) -> dict[str, float]:
     """Item → quantity on approved (or received) POs made from ``requirement`` (003 5.4.3)."""
     out: dict[str, float] = defaultdict(float)

@@ -24,8 +24,9 @@ due later are chased again after a change (``po``) or by the receiving's shortag
 Choice: the buyer's 2-WD deadline to make the PO lives on the requirement (its hand-over
 starts the clock; escalation to the PMC manager, 采购单未下单明细表), not here: a PO that
 does not exist yet cannot hold a task.
-Not built yet: "received ≠ plan" (001M 2.2.4(1)3) waits for the receipts of §5h (the
-``received_in_full`` event closes the PO when every line is received).
+"Received ≠ plan" (001M 2.2.4(1)3): the buyer records the difference (or the receiving
+calls ``gendan.purchasing.report_difference``) and settles it within 1 WD* of the report;
+``received_in_full`` (the buyer, or ``gendan.purchasing.close_if_received``) closes the PO.
 """
 
 from __future__ import annotations
@@ -155,7 +156,7 @@ class PurchaseOrder(Procedure):
                 TaskSpec("buyer", "purchasing", "跟踪到货（更改、取消须经物控）",
                          "Follow the PO to arrival (changes and cancellations via MC)",
                          FOLLOW_DUE, seed="003 5.4.4; 001M 2.2.4(1)3",
-                         decisions=("po", "cancel_po", "received_in_full")),
+                         decisions=("po", "cancel_po", "received_in_full", "receipt_differs")),
             ),
             shows=("start", "po"),
         ),
@@ -166,6 +167,14 @@ class PurchaseOrder(Procedure):
                  "Supplier late: act on it (within 30 minutes)",
                  Deadline.wm(30, seed="30分钟内"), seed="001M 2.2.4(1)1"),  # fmt: skip
         shows=("confirm_dispatch", "dispatch_call"),
+    )
+    receipt_issue = _one(
+        "到货差异处理 / Receipt differs from the plan",
+        TaskSpec("buyer", "purchasing", "到货数量/质量与计划不符：退货补发、追补或降价让步",
+                 "Received quantity or quality differs: reject and resend, chase, or a price "
+                 "concession", Deadline.wd(1, start=event("receipt_differs"), assumed=True),
+                 seed="001M 2.2.4(1)3"),  # fmt: skip
+        shows=("receipt_differs",),
     )
     plan_head = _one(
         "报计划下达部门 / To the planning head",
@@ -211,11 +220,13 @@ class PurchaseOrder(Procedure):
     confirm_dispatch = placed.to(remedy, cond="late") | placed.to.itself()
     dispatch_call = placed.to(remedy, cond="not_shipped") | placed.to.itself()
     remedied = remedy.to(placed)
-    remedies_exhausted = remedy.to(plan_head)
+    remedies_exhausted = remedy.to(plan_head) | receipt_issue.to(plan_head)
     planning_told = plan_head.to(placed)
     cancel_po = placed.to(cancel_review) | revising.to(cancel_review)
     cancel_noted = cancel_review.to(cancelled)
     received_in_full = placed.to(closed)
+    receipt_differs = placed.to(receipt_issue)
+    difference_settled = receipt_issue.to(placed)
 
     steps = {
         "checked": Step("复核无误", "Checked", form="po_check",
@@ -253,6 +264,9 @@ class PurchaseOrder(Procedure):
         "cancel_po": Step("取消采购单（传物控）", "Cancel the PO (to MC)", reason_required=True),
         "cancel_noted": Step("已更改物料需求计划", "Requirement plan updated",
                              effect=f"{EFFECTS}:cancel_po"),
+        "receipt_differs": Step("到货与计划不符", "Receipt differs from the plan",
+                                form="receipt_difference", marks="receipt_differs"),
+        "difference_settled": Step("差异已处理", "Difference settled", form="purchase_remedy"),
         "received_in_full": Step("全部到货，结案", "All received: close", form="po_close",
                                  effect=f"{EFFECTS}:close_po"),
     }  # fmt: skip

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlmodel import Session, select
 
+from gendan import purchasing
 from gendan.db import unit_of_work
 from gendan.demo import Driver
 from gendan.demo_purchasing import ARRIVAL_OK, PO_CHECK, ensure_master, po_form
@@ -170,3 +171,32 @@ def test_chasing_late_supplier_and_cancellation_unposts(d: Driver) -> None:
     assert "note" in exc.value.errors
     with Session(d.rt.db) as s:
         assert s.get(Instance, d2).state == "placed"
+
+
+def test_receipt_differs_then_closed_when_all_received(d: Driver) -> None:
+    """001M 2.2.4(1)3: a receipt short of the plan goes to the buyer (1 WD*); the PO closes
+    only once every line is received."""
+    iid = d.start("purchase_order", "buyer", po_form(DUE, qty=40))
+    act(d, iid, "mc", "checked", PO_CHECK)
+    act(d, iid, "purch_lead", "approve")
+    po_no = instance(d.rt, iid).subject_key
+    short = {"item": "RM-STEEL-1.5", "ordered": 40, "received": 30, "difference": "少10张"}
+    with unit_of_work(d.rt.db) as s:
+        assert purchasing.close_if_received(s, po_no=po_no, now=d.now,
+                                            calendar=d.rt.calendar) is False  # fmt: skip
+        assert purchasing.report_difference(s, po_no=po_no, values=short, now=d.now,
+                                            calendar=d.rt.calendar, cause={"receipt": "GRN-1"})
+    assert state(d, iid) == "receipt_issue"
+    [task] = tasks_of(d, iid)
+    assert (task.role, task.title_en.split(":")[0]) == ("buyer", "Received quantity or quality "
+                                                                 "differs")  # fmt: skip
+    act(d, iid, "buyer", "difference_settled", {"remedy": "urge", "new_arrival": "2026-12-23"})
+    assert state(d, iid) == "placed"
+    with unit_of_work(d.rt.db) as s:
+        po = s.exec(select(PurchaseOrder).where(PurchaseOrder.po_no == po_no)).one()
+        for line in s.exec(select(PoLine).where(PoLine.po_id == po.id)):
+            line.received = line.accepted = line.qty
+            s.add(line)
+    with unit_of_work(d.rt.db) as s:
+        assert purchasing.close_if_received(s, po_no=po_no, now=d.now, calendar=d.rt.calendar)
+    assert state(d, iid) == "closed" and po_of(d, iid)[0].status == "closed"

@@ -100,6 +100,10 @@ def test_chasing_deadlines_mail_once(walk: Callable[[], tuple[Driver, Deadlines]
     dl.run(iid)  # the planning head: 1 WD (及时)
     act(d, iid, "prod_mgr", "planning_told", {"outcome": "延期 / delayed"})
     dl.run(iid)  # the dispatch-day call: 当天
+    short = {"item": "RM-STEEL-1.5", "ordered": 50, "received": 45, "difference": "少5张"}
+    act(d, iid, "buyer", "receipt_differs", short)
+    dl.run(iid)  # received ≠ plan: 1 WD* from the report
+    act(d, iid, "buyer", "difference_settled", {"remedy": "urge"})
     act(d, iid, "buyer", "cancel_po", reason="另购 / elsewhere")
     dl.run(iid)  # MC notes the cancellation: 4 WH*
     titles = {title for _, title in dl.checked}
@@ -111,6 +115,7 @@ def test_chasing_deadlines_mail_once(walk: Callable[[], tuple[Driver, Deadlines]
         "供应商不能按期：采取补救措施（30分钟内）",
         "采购补救无效：与销售沟通客户延期",
         "采购单取消：更改物料需求计划",
+        "到货数量/质量与计划不符：退货补发、追补或降价让步",
     } <= titles, titles
 
 
