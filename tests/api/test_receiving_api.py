@@ -82,3 +82,33 @@ def test_iqc_pass_through_the_api_prints_the_stamped_incoming_receipt(
     assert ok.status_code == 200, ok.text
     page = login(server, "iqc").get(f"/documents/RK-{grn}")
     assert page.status_code == 200 and "来料入库单" in page.text and "STEEL-Q235" in page.text
+
+
+def test_task_pages_offer_the_rows_prefilled(rt: Runtime, server: str) -> None:
+    from gendan.jobs import run_due
+
+    seed_po(rt, MONDAY_10)
+    keeper = login(server, "keeper")
+    form = {"csrf_token": csrf_of(keeper.get("/start/receipt").text), "supplier": "宁波钢材贸易",
+            "delivery_note_no": "DN-9", "po_no": "PO-T1", "received_at": "2026-11-23T09:55"}
+    assert keeper.post("/start/receipt", data=form, follow_redirects=False).status_code == 303
+    mc = login(server, "mc")
+    mc_api = api_client(server, "mc")
+    [task] = mc_api.get("/api/tasks").json()["items"]
+    assert mc_api.post(f"/api/tasks/{task['id']}/claim").status_code == 200
+    page = mc.get(f"/tasks/{task['id']}")
+    assert page.status_code == 200 and 'value="PO-T1"' in page.text and "rows.0.qty" in page.text
+    reg = {"csrf_token": csrf_of(page.text), "decision": "register", "po_no": "PO-T1",
+           "delivery_note_no": "DN-9", "rows.0.line_no": "2", "rows.0.item_code": "BOLT-M8",
+           "rows.0.note_qty": "600", "rows.0.qty": "600"}  # fmt: skip
+    r = mc.post(f"/tasks/{task['id']}/complete", data=reg)
+    assert r.status_code == 422 and "超出采购单未交数量" in r.text  # at the row, on the task page
+    reg.update({"rows.0.note_qty": "500", "rows.0.qty": "500"})
+    reg["csrf_token"] = csrf_of(mc.get(f"/tasks/{task['id']}").text)
+    assert mc.post(f"/tasks/{task['id']}/complete", data=reg).status_code in (200, 303)
+    run_due(rt, now=MONDAY_10)
+    iqc_api = api_client(server, "iqc")
+    [iqc_task] = iqc_api.get("/api/tasks").json()["items"]
+    assert iqc_api.post(f"/api/tasks/{iqc_task['id']}/claim").status_code == 200
+    page = login(server, "iqc").get(f"/tasks/{iqc_task['id']}")
+    assert page.status_code == 200 and "BOLT-M8" in page.text and "rows.0.accepted" in page.text
