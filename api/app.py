@@ -26,6 +26,7 @@ from api.routes_admin import router as admin_router
 from api.routes_api import router as api_router
 from api.routes_audit import router as audit_router
 from api.routes_bulk import router as bulk_router
+from api.routes_counts import api as counts_api_router
 from api.routes_discussion import api as discussion_api_router
 from api.routes_discussion import pages as discussion_router
 from api.routes_discussion import upload_limits
@@ -130,6 +131,7 @@ def create_app(rt: Runtime | None = None, clock: Callable[[], datetime] = utcnow
     app.include_router(api_router)
     app.include_router(escalations_api_router)
     app.include_router(escalations_router)
+    app.include_router(counts_api_router)
     app.include_router(tasks_router)
     app.include_router(bulk_router)
     app.include_router(receiving_router)

@@ -42,6 +42,11 @@ def posting_rows(session: Session, count: StockCount) -> list[tuple[Any, ...]]:
     return rows
 
 
+def _cell(value: Any) -> Any:
+    """A text cell a spreadsheet would read as a formula is quoted (=, +, -, @)."""
+    return f"'{value}" if isinstance(value, str) and value[:1] in ("=", "+", "-", "@") else value
+
+
 def find_count(session: Session, count_no: str) -> StockCount | None:
     return session.exec(select(StockCount).where(StockCount.count_no == count_no)).first()
 
@@ -51,7 +56,7 @@ def as_csv(session: Session, count: StockCount) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(HEADERS)
-    writer.writerows(posting_rows(session, count))
+    writer.writerows([_cell(c) for c in row] for row in posting_rows(session, count))
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
@@ -67,7 +72,7 @@ def as_xlsx(session: Session, count: StockCount) -> bytes:
         sheet.append(HEADERS)
         for row in rows:
             if row[0].startswith(zh):
-                sheet.append(row)
+                sheet.append([_cell(c) for c in row])
         sheet.append(())
         sheet.append((f"{en}: {sum(1 for r in rows if r[0].startswith(zh))} lines",))
     out = io.BytesIO()
