@@ -88,7 +88,7 @@ class MaterialReturn(Procedure):
     mc_sign = _one("物控签字 / MC signs", "material_controller", "material_control",
                    "签字确认退库并确定是否补料", "Sign the return and decide on replenishing",
                    SEED, ("start", "qc_confirms"))  # fmt: skip
-    warehouse = _one("仓库退补料 / Warehouse returns and replenishes", "warehouse_keeper",
+    replenishing = _one("仓库退补料 / Warehouse returns and replenishes", "warehouse_keeper",
                      "warehouse", "对照退/补领料单收发料（不够补料注明欠料）",
                      "Take back and replenish per the slip (note what is short)", "003 5.8.2",
                      ("start", "mc_signs"))  # fmt: skip
@@ -107,11 +107,11 @@ class MaterialReturn(Procedure):
 
     qc_confirms = qc_check.to(mc_sign)
     qc_rejects = qc_check.to(refused)
-    mc_signs = mc_sign.to(warehouse)
+    mc_signs = mc_sign.to(replenishing)
     mc_refuses = mc_sign.to(refused)
     # the short rows are known after the warehouse's effect: the chase state starts one
     # slip per short row and moves on at once when there is none
-    execute = warehouse.to(short_chased)
+    execute = replenishing.to(short_chased)
     shortage_answered = (
         short_chased.to(supplier_handover, cond="by_supplier") | short_chased.to(done)
     )
