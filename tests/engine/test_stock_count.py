@@ -17,7 +17,7 @@ from gendan.count_export import as_csv, as_xlsx, find_count
 from gendan.db import unit_of_work
 from gendan.demo import Driver
 from gendan.errors import Conflict, InvalidForm, NotAllowed
-from gendan.models import Stock, StockCount, StockMovement
+from gendan.models import Instance, Item, Stock, StockCount, StockMovement
 from tests.engine.count_driver import (
     PLAN,
     SET_TIME,
@@ -143,12 +143,19 @@ def _to_approval(d: Driver, iid: int, counted: dict[str, float]) -> None:
 def test_approval_by_someone_who_did_not_count_posts_and_exports_the_corrections(
     d: Driver,
 ) -> None:
+    with unit_of_work(d.rt.db) as s:  # paint is kept at a safety stock of 38 (§5b watches it)
+        paint = s.exec(select(Item).where(Item.code == "RM-PAINT")).one()
+        paint.requisition_class, paint.safety_peak, paint.safety_off = "safety", 38, 38
+        s.add(paint)
     iid = start_count(d)
     to_counting(d, iid)
     _to_approval(d, iid, {"RM-BOLT": 502, "RM-PAINT": 37, "RM-STEEL": 100})
     d.act(iid, "gm", "approve_count")
     [run] = run_jobs(d)
     assert run.event == "posted" and state(d, iid) == "done"
+    with Session(d.rt.db) as s:  # the correction ran the stock triggers: one chase slip
+        chases = s.exec(select(Instance).where(Instance.procedure == "reorder_chase")).all()
+    assert [c.subject_key for c in chases] == ["RM-PAINT"]
     with Session(d.rt.db) as s:
         on_hand = {r.item_code: r.on_hand for r in s.exec(select(Stock))}
         moves = s.exec(select(StockMovement).where(StockMovement.kind == "adjust")).all()
