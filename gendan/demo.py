@@ -503,3 +503,7 @@ def demo_orders(d: Driver) -> None:
     from gendan.demo_counts import stocktaking  # §7: counts at their stages; ABC
 
     stocktaking(d)
+    # last: its instances take ids after the others' numbered ones (GRN-…, KF-…)
+    from gendan.demo_after_sales import after_sales  # §8a, §8b, §9's daily check
+
+    after_sales(d)

@@ -80,6 +80,13 @@ def test_demo_has_an_order_on_every_path_and_loads_once(tmp_path: Path) -> None:
         ("material_issue", "WP-2026-47"): "issuing",
         ("material_return", "TB-WP-2026-47-1123-0200"): "qc_check",
         ("batch_close", "WP-2026-40"): "qa_judging",
+        # §8a: a complaint with after-sales, one remade (the 补单 at §1 as a repeat order);
+        # §8b: transit damage at the claim; §9: the QA head's check of the day
+        ("customer_service", "SO-2026-0010"): "contacting",
+        ("customer_service", "SO-2026-0011"): "remaking",
+        ("order_review", "SO-2026-0011-BD1"): "requirements",
+        ("transit_damage", "SO-2026-0013"): "claim",
+        ("quality_daily_check", "2026-11-23"): "checking",
     }
     assert orders["SO-2026-0001"].kind == "non_regular" and orders["SO-2026-0004"].special
     assert orders["SO-2026-0003"].repeat_of == "SO-2025-0001"
