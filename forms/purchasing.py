@@ -442,7 +442,55 @@ class ContractSigned(FormModel):
     supplier_code: str = label("供应商代码", "Supplier code", min_length=1, max_length=60)
 
 
+class ShortageRow(Row):
+    """A late or urgently needed item: how much, needed when, expected when."""
+
+    item: str = label("物料代码", "Item code", min_length=1, max_length=60)
+    qty: float = label("数量", "Quantity", gt=0, le=MAX_QUANTITY)
+    need_date: date = label("需求日期", "Need date")
+    eta: date | None = label("预计到料日期", "Expected arrival", default=None)
+
+
+class ShortageList(FormModel):
+    """欠缺/急需物料统计表 (003 5.5.5-5.5.6): material purchasing cannot bring in time, or
+    production's urgent needs; the items become urgent (a receipt alerts MC, production, QA)."""
+
+    key = "shortage_list"
+    title_zh = "欠缺/急需物料统计表"
+    title_en = "Short and urgent materials list"
+
+    source: Literal["purchasing", "production"] = label("来源", "Source", choices={
+        "purchasing": ("采购无法按时到位（物控提报）", "Purchasing late (MC reports)"),
+        "production": ("生产部门提出", "Raised by production"),
+    })  # fmt: skip
+    received_at: datetime | None = label("收到信息时间", "Received at", default=None)
+    orders: str | None = label("相关订单号", "Orders", default=None, max_length=SHORT)
+    po_no: DocumentNo | None = label("采购单号", "PO No.", default=None)
+    rows: list[ShortageRow] = label("物料明细", "Items", min_length=1, max_length=100)
+    note: str | None = label("说明", "Note", default=None, long=True, max_length=LONG)
+
+
+class ShortageAnswer(FormModel):
+    """MC's answer and each day's progress: every item's expected arrival."""
+
+    key = "shortage_answer"
+    title_zh = "欠缺物料到料回复/进度"
+    title_en = "Arrival dates and progress"
+
+    rows: list[ShortageRow] = label("物料明细", "Items", min_length=1, max_length=100)
+    progress: str = label("追踪进度", "Progress", long=True, max_length=LONG)
+
+    @model_validator(mode="after")
+    def _dated(self) -> Self:
+        for i, row in enumerate(self.rows):
+            if row.eta is None:
+                raise rule_error(f"rows.{i}.eta", "须回复到料日期 / give the arrival date")
+        return self
+
+
 PURCHASING_FORMS: tuple[type[FormModel], ...] = (
+    ShortageList,
+    ShortageAnswer,
     Requisition,
     RequisitionOpinion,
     Consolidation,

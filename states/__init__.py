@@ -25,6 +25,7 @@ from states.receipt import Receipt
 from states.reorder_chase import ReorderChase
 from states.requirement_plan import RequirementPlan
 from states.requisition import Requisition
+from states.shortage_list import ShortageList
 from states.stock_count import StockCount
 from states.stock_order import StockOrder
 from states.storage_anomaly import StorageAnomaly
@@ -57,6 +58,7 @@ PROCEDURES: dict[str, type[Procedure]] = {
         PurchaseOrder,
         RequirementPlan,
         Requisition,
+        ShortageList,
         ReorderChase,
         OverstockWarning,
         Outsourcing,

@@ -37,6 +37,7 @@ from statemachine import State
 
 from gendan.timespec import Deadline, event
 from states.base import (
+    Child,
     Inform,
     OnEnter,
     OpensAt,
@@ -63,6 +64,14 @@ def _one(title: str, spec: TaskSpec, shows: tuple[str, ...] = ()) -> Waiting:
 
 def _forms(d: dict[str, Any]) -> dict[str, Any]:
     return d.get("forms", {})
+
+
+def late_list(d: dict[str, Any]) -> dict[str, Any]:
+    """The late PO's lines as a 欠缺/急需物料统计表 (003 5.5.5), needed by their due dates."""
+    po = _forms(d).get("po") or d.get("po") or {}
+    rows = [{"item": r["item"], "qty": r["qty"], "need_date": r["due"]} for r in po["rows"]]
+    return {"source": "purchasing", "orders": po.get("orders") or None, "rows": rows,
+            "note": "供应商不能按期交货 / the supplier is late"}  # fmt: skip
 
 
 PREDICATES = {
@@ -271,8 +280,10 @@ class PurchaseOrder(Procedure):
                                  effect=f"{EFFECTS}:close_po"),
     }  # fmt: skip
     entering = {
-        # 001M 2.2.4(1)1: the purchasing lead hears of a late supplier at once
-        "remedy": OnEnter(informs=(Inform(heads=("purchasing",)),)),
+        # 001M 2.2.4(1)1: the purchasing lead hears of a late supplier at once; 003 5.5.5:
+        # MC reports the late material on the 欠缺/急需物料统计表 at once (a linked list)
+        "remedy": OnEnter(informs=(Inform(heads=("purchasing",)),),
+                          starts=(Child("shortage_list", data=late_list),)),
     }
     predicates = PREDICATES
 

@@ -201,3 +201,26 @@ def test_requisition_002_variant_deadlines_mail_once(
         "审批采购需求（车间主任）", "汇总采购需求（战略物资、MRP、临时用料）", "采购需求评审",
         "查有无采购合同：有则依合同下单，无则签订", "与供应商签订采购合同",
     }
+
+
+def test_shortage_list_deadlines_mail_once(walk: Callable[[], tuple[Driver, Deadlines]]) -> None:
+    """§5g: MC reports or answers at once (30 WM; production's list to MC's superior), the
+    daily progress (the same day, then 1 WD after each), the superior's help (及时)."""
+    d, dl = walk()
+    rows = [{"item": "RM-BUSBAR-60", "qty": 30, "need_date": "2026-12-01"}]
+    answer = {"rows": [{**rows[0], "eta": "2026-11-30"}], "progress": "已催"}
+    late = d.start("shortage_list", "buyer", {"source": "purchasing", "rows": rows})
+    dl.run(late)
+    made = d.start("shortage_list", "prod_mgr", {"source": "production", "rows": rows})
+    dl.run(made)
+    act(d, made, "mc", "answered", answer)
+    dl.run(made)
+    act(d, made, "mc", "progress", answer)
+    dl.run(made)
+    act(d, made, "mc", "cannot_supply", reason="停产 / discontinued")
+    dl.run(made)
+    assert {title for _, title in dl.checked} >= {
+        "第一时间提报欠缺/急需物料统计表（采购延期）", "第一时间回复生产部门的欠缺/急需物料统计表",
+        "每日追踪进度报上级、仓库、生产部门和计划员",
+        "每日追踪进度报上级、仓库、生产部门和计划员（次日）", "协助跟踪无法满足生产的物料",
+    }
