@@ -62,6 +62,7 @@ from forms.render import (
     table_fragment,
     view_fragment,
 )
+from forms.safety_stock import SAFETY_FORMS
 from forms.stock_alerts import STOCK_ALERT_FORMS
 from forms.stock_count import COUNT_FORMS
 from forms.urgent import URGENT_FORMS
@@ -129,6 +130,7 @@ _FORMS: tuple[type[FormModel], ...] = (
     *COUNT_FORMS,
     *OUTSOURCING_FORMS,
     *MEASURE_FORMS,
+    *SAFETY_FORMS,
     *RECEIVING_FORMS,
     *PURCHASING_FORMS,
     *STOCK_ALERT_FORMS,

@@ -595,3 +595,4 @@ def report_lines(report: ImportReport) -> list[str]:
 # Materials (issue 10): items, suppliers, prices, subcontractors, BOM lines, stock register
 # themselves in KINDS (a plain import: either module may be imported first).
 import gendan.masterdata_materials  # noqa: E402,F401
+import gendan.safety_review  # noqa: E402,F401 - its setting safety_review_months (§5a)

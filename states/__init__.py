@@ -25,6 +25,7 @@ from states.receipt import Receipt
 from states.reorder_chase import ReorderChase
 from states.requirement_plan import RequirementPlan
 from states.requisition import Requisition
+from states.safety_stock_review import SafetyStockReview
 from states.shortage_list import ShortageList
 from states.stock_count import StockCount
 from states.stock_order import StockOrder
@@ -52,6 +53,7 @@ PROCEDURES: dict[str, type[Procedure]] = {
         PurchaseOnTime,
         Qdps,
         MaterialReport,
+        SafetyStockReview,
         Receipt,
         SupplierReturn,
         StorageAnomaly,

@@ -1,0 +1,95 @@
+"""The safety-stock review's system parts (§5a, 003 5.1.1): how often it runs (a master
+setting read by the schedule's gate), the table prefilled from the items master, the rows
+checked against it, and the approved quantities written back to ``Item.safety_peak/off``.
+
+Choice: ``safety_review_months`` = 1 reviews every month, 3 every quarter (in March, June,
+September and December, by the 25th: the new levels hold from the next quarter); any n runs
+in the months divisible by n. The seed allows 每月（或每季度）and leaves the choice to the
+company, so it is configuration, not code.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, select
+
+from gendan.calendar import BusinessCalendar
+from gendan.errors import InvalidForm
+from gendan.masterdata import SETTING_RANGES, SETTINGS, setting
+from gendan.models import Instance, Item
+from gendan.schedules import gate
+from gendan.settings import get_settings
+
+SETTINGS.update({
+    "safety_review_months": (
+        "安全库存评估周期（月）：1 = 每月，3 = 每季度",
+        "Safety-stock review every n months: 1 = monthly, 3 = quarterly",
+        lambda: 1,
+    ),
+})  # fmt: skip
+SETTING_RANGES.update({"safety_review_months": (1, 12)})
+
+
+@gate("safety_review_due")
+def review_due(session: Session, due: datetime) -> bool:
+    month = due.astimezone(ZoneInfo(get_settings().timezone)).month
+    return month % setting(session, "safety_review_months") == 0
+
+
+def prefill(
+    session: Session, inst: Instance, values: dict[str, Any], *, event: str, actor: Any,
+    now: datetime, calendar: BusinessCalendar,
+) -> dict[str, Any]:  # fmt: skip
+    """[A] A table started without rows lists every active safety-stock item (003 5.1:
+    安全存量请购类), peak and off season, with the master's lead, emergency time and daily use;
+    the MC corrects the daily use per season."""
+    table = inst.data.get("table", values)
+    if table.get("rows"):
+        return {}
+    items = session.exec(
+        select(Item).where(Item.requisition_class == "safety", Item.active).order_by(Item.code)
+    ).all()
+    rows = [
+        {"item": i.code, "season": season, "lead_days": i.lead_days,
+         "emergency_days": i.emergency_days, "daily_use": i.daily_use,
+         "safety_qty": round((i.lead_days + i.emergency_days) * i.daily_use, 3)}
+        for i in items for season in ("peak", "off")
+    ]  # fmt: skip
+    inst.data = {**inst.data, "table": {**table, "rows": rows}}
+    return {"table.rows": {"old": None, "new": len(rows)}}
+
+
+def check_items(
+    session: Session, inst: Instance, values: dict[str, Any], **_: Any
+) -> dict[str, Any]:
+    """The MC's table names items of the master (422 on the row otherwise, nothing written)."""
+    codes = {r["item"] for r in values.get("rows", [])}
+    known = set(session.exec(select(Item.code).where(Item.code.in_(codes))).all())
+    errors = {f"rows.{n}.item": f"no item {r['item']} / 无此物料"
+              for n, r in enumerate(values.get("rows", [])) if r["item"] not in known}  # fmt: skip
+    if not values.get("rows"):
+        errors["rows"] = "至少一行 / at least one row"
+    if errors:
+        raise InvalidForm(errors)
+    return {}
+
+
+def write_back(
+    session: Session, inst: Instance, values: dict[str, Any], **_: Any
+) -> dict[str, Any]:
+    """[A] The production director approved: the table's quantities become the items'
+    safety stock (peak and off season), each change audited with old and new."""
+    rows = inst.data.get("forms", {}).get("submit_table", {}).get("rows", [])
+    changed: dict[str, Any] = {}
+    for r in rows:
+        item = session.exec(select(Item).where(Item.code == r["item"])).one()
+        column = "safety_peak" if r["season"] == "peak" else "safety_off"
+        old = getattr(item, column)
+        if old != r["safety_qty"]:
+            setattr(item, column, r["safety_qty"])
+            session.add(item)
+            changed[f"item.{item.code}.{column}"] = {"old": old, "new": r["safety_qty"]}
+    return changed

@@ -1,0 +1,167 @@
+"""§5a safety-stock review (003 5.1.1) through the engine, real DB, time injected: started by
+its schedule on the 1st (monthly, or quarterly by the master setting), prefilled from the items
+master with the formula computed per row; the MC's task opens 10 WD before the 25th; the
+countersign (an objection sends it back), the PMC manager's confirmation and the director's
+approval write the approved quantities to the items; each step's reminder and escalation
+e-mails reach the loopback SMTP sink once after sweeping twice."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlmodel import Session, select
+
+from gendan.db import unit_of_work
+from gendan.demo import Driver
+from gendan.errors import InvalidForm
+from gendan.escalation import escalate_due
+from gendan.models import Instance, Item, MasterSetting, Task
+from gendan.runtime import Runtime
+from gendan.schedules import run_due
+from gendan.settings import get_settings
+from tests.conftest import make_runtime
+from tests.engine.helpers import open_tasks, snapshot
+from tests.engine.measures_data import at
+from tests.engine.plan_driver import tasks_of
+from tests.flows.test_plan_deadline_mail import Deadlines
+from tests.support.servers import SmsGateway, SmtpSink
+
+#: M-001: (10 + 3) × 5 = 65; M-002: (5 + 2) × 10 = 70 (the master's figures, both seasons).
+PREFILLED = {("M-001", "peak"): 65.0, ("M-001", "off"): 65.0,
+             ("M-002", "peak"): 70.0, ("M-002", "off"): 70.0}  # fmt: skip
+
+
+def items(rt: Runtime) -> None:
+    with unit_of_work(rt.db) as s:
+        s.add(
+            Item(
+                code="M-001",
+                name="冷轧板",
+                requisition_class="safety",
+                lead_days=10,
+                emergency_days=3,
+                daily_use=5,
+                safety_peak=40,
+                safety_off=30,
+            )
+        )
+        s.add(
+            Item(
+                code="M-002",
+                name="封边条",
+                requisition_class="safety",
+                lead_days=5,
+                emergency_days=2,
+                daily_use=10,
+            )
+        )
+        s.add(Item(code="M-003", name="五金件（按单）", requisition_class="order"))  # fmt: skip
+
+
+def start(rt: Runtime, when: Any) -> list:
+    with unit_of_work(rt.db) as s:
+        return run_due(s, when, rt.calendar, only="safety_stock_review")
+
+
+def table(rows: list[tuple[str, str, int, int, float]]) -> dict[str, Any]:
+    return {"period": "2026-12", "rows": [
+        {"item": i, "season": s, "lead_days": lead, "emergency_days": em, "daily_use": use,
+         "safety_qty": 1}  # typed: replaced by the formula
+        for i, s, lead, em, use in rows]}  # fmt: skip
+
+
+REVISED = table([("M-001", "peak", 10, 3, 8), ("M-001", "off", 10, 3, 4),
+                 ("M-002", "peak", 5, 2, 10), ("M-002", "off", 5, 2, 6)])  # fmt: skip
+
+
+def countersign(d: Driver, iid: int, purchasing_agrees: bool = True) -> None:
+    d.act(iid, "keeper", "opinion", {"agree": True})
+    d.act(iid, "prod_mgr", "opinion", {"agree": True})
+    opinion = {"agree": True} if purchasing_agrees else {"comment": "M-002 淡季用量偏高"}
+    d.act(iid, "purch_lead", "opinion", opinion)
+
+
+def state(rt: Runtime, iid: int) -> str:
+    with Session(rt.db) as s:
+        return s.get(Instance, iid).state
+
+
+def test_review_prefilled_countersigned_approved_and_written_back(rt: Runtime) -> None:
+    items(rt)
+    [run] = start(rt, at(12, 1, 8, 5))
+    [iid] = run.instance_ids
+    with Session(rt.db) as s:
+        data = s.get(Instance, iid).data["table"]
+    assert data["due_date"] == "2026-12-25"
+    assert {(r["item"], r["season"]): r["safety_qty"] for r in data["rows"]} == PREFILLED
+    [mc_task] = tasks_of(Driver(rt, at(12, 1)), iid, "scheduled")
+    assert mc_task.opens_at == at(12, 11, 8)  # 08:00, the start of the day 10 WD before the 25th
+
+    d = Driver(rt, at(12, 11, 9))
+    escalate_due(rt, now=d.now)  # the sweep opens the date-anchored task
+    before = snapshot(rt)
+    bad = table([("M-001", "peak", 10, 3, 8), ("X-404", "off", 1, 1, 1)])
+    with pytest.raises(InvalidForm) as refused:
+        d.act(iid, "mc", "submit_table", bad)
+    assert set(refused.value.errors) == {"rows.1.item"}
+    assert snapshot(rt) == before  # nothing written
+
+    d.act(iid, "mc", "submit_table", REVISED)
+    countersign(d, iid, purchasing_agrees=False)
+    assert state(rt, iid) == "preparing"  # the objection sends it back to the MC
+    d.act(iid, "mc", "submit_table", REVISED)
+    countersign(d, iid)
+    d.act(iid, "pmc", "confirm")
+    [task] = open_tasks(rt, iid)
+    assert (task.role, task.due_at) == ("deputy_gm", at(12, 25, 18))
+    d.act(iid, "deputy", "approve")
+    assert state(rt, iid) == "approved"
+    with Session(rt.db) as s:
+        got = {i.code: (i.safety_peak, i.safety_off) for i in s.exec(select(Item))}
+    # (10 + 3) × 8 = 104, × 4 = 52; (5 + 2) × 10 = 70, × 6 = 42; M-003 untouched
+    assert got == {"M-001": (104.0, 52.0), "M-002": (70.0, 42.0), "M-003": (0.0, 0.0)}
+
+
+def test_quarterly_review_runs_in_the_quarters_last_month(rt: Runtime) -> None:
+    items(rt)
+    with unit_of_work(rt.db) as s:
+        s.add(MasterSetting(key="safety_review_months", value="3"))
+    [nov] = start(rt, at(11, 1, 9))
+    assert (nov.period, nov.outcome, nov.instance_ids) == ("2026-11", "gated", [])
+    [dec] = start(rt, at(12, 1, 9))
+    assert (dec.period, dec.outcome, len(dec.instance_ids)) == ("2026-12", "started", 1)
+    assert start(rt, at(12, 2, 9)) == []
+
+
+@pytest.fixture
+def walk(
+    tmp_path: Path, smtp_sink: SmtpSink, sms_gateway: SmsGateway
+) -> Iterator[Callable[[], tuple[Driver, Deadlines]]]:
+    def make() -> tuple[Driver, Deadlines]:
+        rt = make_runtime(tmp_path / "s.db", smtp_url=smtp_sink.url, sms_url=sms_gateway.url)
+        d = Driver(rt, at(12, 1, 8, 5))
+        return d, Deadlines(d, smtp_sink)
+
+    yield make
+    get_settings.cache_clear()
+
+
+def test_review_deadlines_mail_once(walk: Callable[[], tuple[Driver, Deadlines]]) -> None:
+    d, dl = walk()
+    items(d.rt)
+    [run] = start(d.rt, d.now)
+    [iid] = run.instance_ids
+    dl.until_open(iid, "material_controller")
+    dl.run(iid)  # MC: 2 WD from the opening
+    d.act(iid, "mc", "submit_table", REVISED)
+    dl.run(iid)  # countersign: 2 WD each
+    countersign(d, iid)
+    dl.run(iid)  # PMC manager: 2 WD
+    d.act(iid, "pmc", "confirm")
+    dl.run(iid)  # director: the 25th
+    assert len(dl.checked) == 6
+    with Session(d.rt.db) as s:
+        assert s.exec(select(Task).where(Task.instance_id == iid)).all()
