@@ -16,6 +16,7 @@ from gendan.demo import Driver
 from gendan.models import Task
 from gendan.runtime import Runtime
 from tests.api.conftest import Clock, api_client
+from tests.api.test_pages import login
 from tests.engine.count_driver import (
     count_lines,
     items_in_stock,
@@ -71,6 +72,9 @@ def test_rounds_queryable_bad_round_refused_and_postings_exported(
     before = count_lines(d, iid)
     task = _open_task(rt, iid)
     assert keeper.post(f"/api/tasks/{task}/claim").status_code == 200
+    page = login(server, "keeper").get(f"/tasks/{task}")  # the round's page, recount prefilled
+    assert page.status_code == 200 and "盘点清单" in page.text
+    assert 'value="RM-STEEL"' in page.text and 'value="RM-PAINT"' not in page.text
     bad = keeper.post(
         f"/api/tasks/{task}/complete",
         json={"decision": "count_round",
