@@ -11,10 +11,18 @@ next to the field, having written nothing (``common.submit``).
 ``masterdata``.
 """
 
-from api.routes_admin import calendar_days, channels, departments, masterdata, overview, people
+from api.routes_admin import (
+    calendar_days,
+    channels,
+    departments,
+    masterdata,
+    materials,
+    overview,
+    people,
+)
 from api.routes_admin.common import router
 
 __all__ = ["PAGES", "router"]
 
 #: The page modules; importing each adds its routes to ``router``.
-PAGES = (overview, people, departments, calendar_days, channels, masterdata)
+PAGES = (overview, people, departments, calendar_days, channels, masterdata, materials)

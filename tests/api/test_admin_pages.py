@@ -281,6 +281,8 @@ def _admin_urls(rt: Runtime) -> tuple[list[str], list[tuple[str, dict[str, Any]]
         "/admin/master/teams": {"line": "rogue", "key": "xx", "name_zh": "x", "name_en": "x"},
         "/admin/master/settings": {"key": "urgent_small_order_max", "value": "1"},
         "/admin/master/import": {"kind": "customers"},
+        "/admin/materials/save": {"kind": "items", "code": "X1", "name": "x"},
+        "/admin/materials-import": {"kind": "items"},
     }
     gets, posts = [], []
     for route in admin_router.routes:
