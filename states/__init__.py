@@ -15,6 +15,7 @@ from states.order_review import OrderReview
 from states.outsourcing import Outsourcing
 from states.outsourcing_statement import OutsourcingStatement
 from states.overstock_warning import OverstockWarning
+from states.ppe_order import PpeOrder
 from states.production_plan import ProductionPlan
 from states.purchase_on_time import PurchaseOnTime
 from states.qdps import Qdps
@@ -54,6 +55,7 @@ PROCEDURES: dict[str, type[Procedure]] = {
         Qdps,
         MaterialReport,
         SafetyStockReview,
+        PpeOrder,
         Receipt,
         SupplierReturn,
         StorageAnomaly,

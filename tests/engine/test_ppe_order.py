@@ -1,0 +1,84 @@
+"""§5a PPE weekly order and Saturday issue (003 5.1.1E) through the engine, real DB, time
+injected: one instance per ISO week started by the Monday schedule (once, also when run again),
+the MC's order (1 WD*), the keeper's issue task opening on the week's Saturday (a rest-day
+Saturday: the working day before), each deadline's mails once after sweeping twice."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session
+
+from gendan.db import unit_of_work
+from gendan.demo import Driver
+from gendan.errors import InvalidForm
+from gendan.escalation import escalate_due
+from gendan.models import Instance
+from gendan.runtime import Runtime
+from gendan.schedules import run_due
+from gendan.settings import get_settings
+from tests.conftest import make_runtime
+from tests.engine.measures_data import at
+from tests.engine.plan_driver import tasks_of
+from tests.flows.test_plan_deadline_mail import Deadlines
+from tests.support.servers import SmsGateway, SmtpSink
+
+ORDER = {"week": "2026-W49", "rows": [
+    {"item": "劳保手套", "department": "workshop", "qty": 120},
+    {"item": "防尘口罩", "department": "workshop", "qty": 200},
+]}  # fmt: skip
+
+
+def start(rt: Runtime, when) -> list:  # noqa: ANN001
+    with unit_of_work(rt.db) as s:
+        return run_due(s, when, rt.calendar, only="ppe_order")
+
+
+def test_weekly_order_and_saturday_issue(rt: Runtime) -> None:
+    [run] = start(rt, at(11, 30, 8, 5))  # Monday of 2026-W49
+    assert (run.period, run.outcome) == ("2026-W49", "started")
+    assert start(rt, at(12, 2, 9)) == []  # the same week: nothing more
+    [iid] = run.instance_ids
+    with Session(rt.db) as s:
+        assert s.get(Instance, iid).data["ppe"]["issue_date"] == "2026-12-05"  # Saturday
+    d = Driver(rt, at(11, 30, 10))
+    with pytest.raises(InvalidForm) as wrong:
+        d.act(iid, "mc", "place_order", {**ORDER, "week": "2026-W50"})
+    assert set(wrong.value.errors) == {"week"}
+    d.act(iid, "mc", "place_order", ORDER)
+    [issue] = tasks_of(d, iid, "scheduled")
+    saturday = date(2026, 12, 5)
+    day = saturday if rt.calendar.is_working_day(saturday) else date(2026, 12, 4)
+    assert issue.opens_at.astimezone(rt.calendar.zone).date() == day
+    d.now = issue.opens_at
+    escalate_due(rt, now=d.now)  # the sweep opens the date-anchored task
+    d.act(iid, "keeper", "issue", {"issued_all": True})
+    with Session(rt.db) as s:
+        assert s.get(Instance, iid).state == "issued"
+
+
+@pytest.fixture
+def walk(
+    tmp_path: Path, smtp_sink: SmtpSink, sms_gateway: SmsGateway
+) -> Iterator[Callable[[], tuple[Driver, Deadlines]]]:
+    def make() -> tuple[Driver, Deadlines]:
+        rt = make_runtime(tmp_path / "p.db", smtp_url=smtp_sink.url, sms_url=sms_gateway.url)
+        d = Driver(rt, at(11, 30, 8, 5))
+        return d, Deadlines(d, smtp_sink)
+
+    yield make
+    get_settings.cache_clear()
+
+
+def test_ppe_deadlines_mail_once(walk: Callable[[], tuple[Driver, Deadlines]]) -> None:
+    d, dl = walk()
+    [run] = start(d.rt, d.now)
+    [iid] = run.instance_ids
+    dl.run(iid)  # the MC's order: 1 WD*
+    d.act(iid, "mc", "place_order", ORDER)
+    dl.until_open(iid, "warehouse_keeper")
+    dl.run(iid)  # the keeper: that Saturday (or the working day before)
+    assert len(dl.checked) == 2
