@@ -23,6 +23,7 @@ ROLES: dict[str, tuple[str, str]] = {
     "merchandising_lead": ("跟单主管", "Merchandising lead"),
     "production_planner": ("生产计划员 (PC)", "Production planner (PC)"),
     "material_controller": ("物控计划员 (MC)", "Material controller (MC)"),
+    "mc_section_head": ("物控科长", "MC section head"),
     "production_manager": ("生产部经理", "Production manager"),
     "workshop_director": ("车间主任", "Workshop director"),
     "engineering": ("技术部", "Engineering"),
