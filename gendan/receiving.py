@@ -191,6 +191,12 @@ def _mismatches(
     return found
 
 
+def po_accepted_in_full(session: Session, po_id: int) -> bool:
+    """Every line of the PO received and passed by IQC in full: the PO may be closed (结案)."""
+    lines = session.exec(select(PoLine).where(PoLine.po_id == po_id)).all()
+    return bool(lines) and all(ln.accepted + 1e-9 >= ln.qty for ln in lines)
+
+
 def receipt_lines(session: Session, receipt_id: int) -> list[tuple[ReceiptLine, PoLine]]:
     return list(
         session.exec(

@@ -11,9 +11,9 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from gendan import receiving, stock
+from gendan import purchasing, receiving, stock
 from gendan.calendar import BusinessCalendar
-from gendan.models import Instance, Item, Receipt
+from gendan.models import Instance, Item, PoLine, Receipt
 from states.base import Child
 
 ALL = "__all__"
@@ -64,6 +64,9 @@ def on_inspect(
         facts["document"] = receiving.stamp_incoming(
             session, inst, receipt, po_no=facts["po_no"], now=now, by=_by(actor)
         )
+        if receiving.po_accepted_in_full(session, receipt.po_id):  # the PO's 结案
+            purchasing.close_if_received(session, po_no=facts["po_no"], now=now,
+                                         calendar=calendar)  # fmt: skip
     inst.data = {**inst.data, "receipt": facts}
     return {"receipt.iqc": {"old": None, "new": verdicts}}
 
@@ -97,8 +100,29 @@ def on_dispose(
         session, inst, receipt, po_no=facts["po_no"], now=now, by=_by(actor)
     )
     facts["supplier_return"] = child.id
+    _tell_the_buyer(session, facts, report["rows"], now=now, calendar=calendar)
     inst.data = {**inst.data, "receipt": facts}
     return {"supplier_return": {"old": None, "new": child.subject_key}}
+
+
+def _tell_the_buyer(
+    session: Session, facts: dict[str, Any], rows: list[dict[str, Any]], *, now: datetime,
+    calendar: BusinessCalendar,
+) -> None:
+    """The placed PO's buyer settles a rejected receipt within 1 WD* (001M 2.2.4(1)3: 不合格品
+    退货补发、降价让步接收), through the PO procedure; a PO without one is left alone."""
+    if not rows:
+        return
+    first = session.get(PoLine, rows[0]["po_line_id"])
+    what = "; ".join(f"{r['item_code']} {r['qty']:g} {r['defect']}" for r in rows)
+    purchasing.report_difference(
+        session, po_no=facts["po_no"], now=now, calendar=calendar,
+        values={"receipt_no": facts["receipt_no"], "item": rows[0]["item_code"],
+                "ordered": first.qty if first else 0,
+                "received": first.accepted if first else 0,
+                "difference": f"IQC 验退 / rejected by IQC: {what}"},
+        cause={"receipt": facts["receipt_no"]},
+    )  # fmt: skip
 
 
 def start_return(
