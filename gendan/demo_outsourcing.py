@@ -118,7 +118,7 @@ def outsourcing_stages(d: Driver) -> None:
     mat = to_execution(d, "material", need, orders="SO-2026-0010")
     d.act(mat, "buyer", "execute")
     d.act(mat, "planner", "place_order", order(need))
-    d.act(mat, "outsource", "confirmed", {"confirmed_on": d.now.date().isoformat(),
+    d.act(mat, "outsource", "subcontractor_confirmed", {"confirmed_on": d.now.date().isoformat(),
                                           "contact": "王厂长"})  # fmt: skip
     d.act(mat, "keeper", "issue_material", {"rows": [{"item_code": SHEET, "qty": 20}]})
     op = to_execution(d, "operation", need, orders="SO-2026-0011")

@@ -167,6 +167,28 @@ def receive_into_stock(
     return {}
 
 
+def return_to_subcontractor(
+    session: Session, inst: Instance, values: dict[str, Any], **kw: Any
+) -> dict:
+    """到货退回单 → §8c (002 3.4.8 step 5): the supplier return starts, linked, by the system,
+    with the subcontractor in the supplier's place: the goods never entered stock, and the
+    buyer has them replaced (3-5 days) while this outsourcing waits for the redelivery."""
+    from gendan.receiving_steps import start_return
+
+    report = {
+        "supplier": subcontractor_of(inst),
+        "order_no": inst.order_no or None,
+        "received_at": kw["now"].isoformat(),
+        "from_stock": False,
+        "rows": [{"item_code": r["item_code"], "qty": r["qty"], "defect": values["reason"][:200]}
+                 for r in values["rows"]],
+        "remarks": f"委外到货退回 / outsourced goods returned: {inst.subject_key}",
+    }  # fmt: skip
+    child = start_return(session, inst, report, now=kw["now"], calendar=kw["calendar"],
+                         cause={"outsourcing": inst.subject_key, "event": "return_goods"})
+    return {"supplier_return": {"old": None, "new": child.subject_key}}
+
+
 def check_process_order(
     session: Session, inst: Instance, values: dict[str, Any], **kw: Any
 ) -> dict:

@@ -26,9 +26,9 @@ Choice: 核销, 结算 and AP are ERP postings (PROCEDURES.md §6): the closing 
 委外发票 as a document, finance is informed and exports it; nothing is posted here.
 Choice: an inspection failure returns the whole arrival (到货退回单) and waits for the
 subcontractor again; a partly good arrival passes, its 工废/料废 recorded on the line. The
-inspector records a §9 quality exception by hand where the problem needs one; the supplier
-return (§8c) is not started from here yet (its start form was not settled when this was
-built) — the 到货退回单 is issued and the subcontractor's wait starts again.
+inspector records a §9 quality exception by hand where the problem needs one (§9 is about an
+order's batch); the 到货退回单 starts the supplier return (§8c) as a linked instance with the
+subcontractor in the supplier's place, and the subcontractor's wait starts again here.
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ class Outsourcing(Procedure):
               "Make the outsourcing plan from R&D's BOM", "001W 3.5.2.2"),
         shows=("start",),
     )  # fmt: skip
-    contract = _one(
+    contract_signing = _one(
         "合同签批 / Contract",
         _task("general_manager", "gm_office", "外协合同报公司领导签批",
               "Sign the outsourcing contract", "001W 3.5.2.3"),
@@ -189,11 +189,11 @@ class Outsourcing(Procedure):
 
     approve = approval.to(planning)
     refuse = approval.to(refused)
-    plan = planning.to(contract)
-    sign_contract = contract.to(execution)
+    plan = planning.to(contract_signing)
+    sign_contract = contract_signing.to(execution)
     execute = execution.to(ordering, cond="material_level") | execution.to(op_ordering)
     place_order = ordering.to(confirming)
-    confirmed = confirming.to(issuing)
+    subcontractor_confirmed = confirming.to(issuing)
     declined = confirming.to(ordering)
     issue_material = issuing.to(processing)
     arrived = processing.to(inspecting)
@@ -218,7 +218,8 @@ class Outsourcing(Procedure):
         "execute": Step("实施", "Execute"),
         "place_order": Step("下达委外订单", "Issue the order", form="outsourcing_order",
                             issues="outsourcing_order", effect=f"{FX}check_order"),
-        "confirmed": Step("外协厂已确认", "Confirmed", form="subcontractor_confirmation"),
+        "subcontractor_confirmed": Step("外协厂已确认", "Confirmed",
+                                        form="subcontractor_confirmation"),
         "declined": Step("外协厂不接受", "Declined", reason_required=True),
         "issue_material": Step("材料出库", "Issue the material", form="outsourcing_material_issue",
                                issues="outsourcing_material_issue", effect=f"{FX}issue_material"),
@@ -226,7 +227,8 @@ class Outsourcing(Procedure):
         "passed": Step("检验合格", "Passed", form="outsourcing_inspection"),
         "failed": Step("检验不合格", "Failed", form="outsourcing_inspection"),
         "return_goods": Step("退回外协厂", "Return", form="outsourcing_return",
-                             issues="outsourcing_return"),
+                             issues="outsourcing_return",
+                             effect=f"{FX}return_to_subcontractor"),
         "stock_in": Step("入库", "Into stock", form="outsourcing_receipt",
                          issues="outsourcing_receipt", effect=f"{FX}receive_into_stock"),
         "invoice": Step("录入委外发票", "Enter the invoice", form="outsourcing_invoice",

@@ -85,7 +85,7 @@ def test_the_group_gm_approves_or_refuses_the_gms_request(rt: Runtime, d: Driver
     assert bad.value.errors == {"subcontractor_code": "no subcontractor WX99 / 无此外协厂"}
     assert snapshot(rt) == before
     d.act(iid, "planner", "plan", demo.plan("material", demo.date(2026, 12, 10)))
-    assert state(rt, iid) == "contract"
+    assert state(rt, iid) == "contract_signing"
 
 
 def test_material_level_walks_from_order_to_invoice(rt: Runtime, d: Driver) -> None:
@@ -104,7 +104,8 @@ def test_material_level_walks_from_order_to_invoice(rt: Runtime, d: Driver) -> N
     [wait] = open_tasks(rt, iid)
     assert wait.pauses_for == "subcontractor" and wait.role == "outsourcing_coordinator"
     d.pause(iid, "outsource", "委外订单已传真 / order faxed")
-    d.act(iid, "outsource", "confirmed", {"confirmed_on": "2026-11-23", "contact": "王厂长"})
+    confirmation = {"confirmed_on": "2026-11-23", "contact": "王厂长"}
+    d.act(iid, "outsource", "subcontractor_confirmed", confirmation)
     # 材料出库单: more than the store holds is refused, nothing written
     before = snapshot(rt)
     with pytest.raises(InvalidForm) as short:
@@ -119,6 +120,12 @@ def test_material_level_walks_from_order_to_invoice(rt: Runtime, d: Driver) -> N
     d.act(iid, "outsource", "return_goods", {"rows": [{"item_code": demo.CASE, "qty": 6}],
                                              "reason": "尺寸超差 / out of tolerance"})
     assert state(rt, iid) == "processing"
+    with Session(rt.db) as s:  # → §8c: the supplier return, linked, the subcontractor in it
+        from gendan.links import children_of
+
+        [rtv] = children_of(s, iid, procedures=("supplier_return",))
+    assert rtv.state == "returning" and rtv.data["report"]["supplier"] == demo.SUB
+    assert rtv.data["report"]["rows"][0]["qty"] == 6
     # redelivered: 5 good + 1 工废 pass; more than passed cannot go into stock
     d.act(iid, "outsource", "arrived", {"rows": [{"item_code": demo.CASE, "qty": 6}]})
     d.act(iid, "iqc", "passed", inspection(demo.CASE, 5, scrap_work=1))

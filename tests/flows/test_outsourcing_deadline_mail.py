@@ -51,7 +51,7 @@ def test_material_level_deadlines_mail_once(walk: Deadlines) -> None:
     step(dl, iid, "gm", "sign_contract", demo.CONTRACT)
     step(dl, iid, "buyer", "execute")
     step(dl, iid, "planner", "place_order", demo.order(NEED))
-    step(dl, iid, "outsource", "confirmed", {"confirmed_on": d.now.date().isoformat(),
+    step(dl, iid, "outsource", "subcontractor_confirmed", {"confirmed_on": d.now.date().isoformat(),
                                              "contact": "王厂长"})  # fmt: skip
     step(dl, iid, "keeper", "issue_material", {"rows": [{"item_code": demo.SHEET, "qty": 20}]})
     step(dl, iid, "outsource", "arrived", {"rows": [{"item_code": demo.CASE, "qty": 10}]})
