@@ -156,6 +156,19 @@ class ListedRow(Row):
     location: str = label("库位", "Location", max_length=60)
 
 
+class CountLists(FormModel):
+    """[A] 盘点清单 as issued (002 3.4.10.2 step 2 仓库管理员下发盘点清单): round 1's rows."""
+
+    key = "count_lists"
+    title_zh = "盘点清单（下发）"
+    title_en = "Count lists (issued)"
+    signatures = (("下发", "Issued by"), ("签收", "Received by"))
+
+    snapshot_at: datetime = label("账面冻结时点", "Book frozen at")
+    round: int = label("轮次", "Round", ge=1, le=1)
+    rows: list[ListedRow] = label("盘点物料", "Items to count", min_length=1, max_length=2000)
+
+
 class RecountList(FormModel):
     """[A] 复盘清单 (002 3.4.10.2 step 4 确定下次的盘点清单): the items of the next round."""
 
@@ -273,6 +286,7 @@ COUNT_FORMS: tuple[type[FormModel], ...] = (
     CountPlan,
     PlanAgreement,
     CountList,
+    CountLists,
     RecountList,
     CountSheet,
     VarianceReport,

@@ -3,9 +3,10 @@
 The ``stock_count`` procedure (``states.stock_count``) names these as its step effects
 (``Step.effect``, written in the move's transaction) and automatic steps (``@job``, read-only).
 
-- The plan agreed by finance writes the count (:class:`StockCount`) and round 1's list: one
-  :class:`CountLine` per item of the scope and warehouse (items of the ABC classes with a
-  stock row there, plus the plan's further items).
+- The plan agreed by finance writes the count (:class:`StockCount`); [A] the lists are
+  generated (``count_lists``: the 盘点清单 as a form, printable and round 1's prefill) and
+  written as round 1's :class:`CountLine` rows, one per item of the scope and warehouse
+  (items of the ABC classes with a stock row there, plus the plan's further items).
 - The book is what it said at the set time (``snapshot_at``): on hand now minus every movement
   after that instant (:func:`book_at`), so it is exact whenever it is read. It is written into
   the lines by the first move at or after the set time (lists issued, or round 1 counted);
@@ -151,10 +152,10 @@ def check_plan(session: Session, inst: Instance, values: dict[str, Any], **_: An
     return {}
 
 
-def generate_lists(
+def plan_agreed(
     session: Session, inst: Instance, values: dict[str, Any], *, now: datetime, **_: Any
 ) -> dict:
-    """[A] Finance agreed the plan: the count and round 1's lists (book filled at the set time)."""
+    """Finance agreed the plan and set the time: the count (its header; the lists follow)."""
     start = inst.data.get("start", {})
     plan = _forms(inst).get("organise", {})
     snapshot_at = _aware(values["snapshot_at"], now)
@@ -162,8 +163,7 @@ def generate_lists(
     if snapshot_at.date() > count_day:
         raise InvalidForm({"snapshot_at": "after the count day / 不得晚于盘点日"})
     warehouses = names(plan["warehouses"])
-    keys = scope(session, warehouses, plan["abc_classes"], names(plan.get("extra_items")))
-    if not keys:
+    if not scope(session, warehouses, plan["abc_classes"], names(plan.get("extra_items"))):
         raise InvalidForm({"snapshot_at": "nothing to count in this scope / 盘点范围内无物料"})
     count = session.exec(select(StockCount).where(StockCount.instance_id == inst.id)).first()
     if count is None:
@@ -171,17 +171,43 @@ def generate_lists(
             instance_id=inst.id, count_no=inst.subject_key, kind=start.get("kind", "cycle"),
             warehouses=warehouses, abc_classes=plan["abc_classes"], count_date=count_day,
         )  # fmt: skip
+    count.warehouses, count.abc_classes = warehouses, plan["abc_classes"]
     count.snapshot_at, count.status = snapshot_at, "planned"
     session.add(count)
     session.flush()
     for old in lines(session, count.id):  # a plan agreed again after a return: lists anew
         session.delete(old)
     session.flush()
-    for code, wh in keys:
-        session.add(CountLine(count_id=count.id, item_code=code, location=wh, round=1))
+    return {"count": {"count_no": count.count_no, "snapshot_at": snapshot_at.isoformat()}}
+
+
+def list_job(session: Session, inst: Instance, now: datetime) -> tuple[str, dict[str, Any]]:
+    """[A] The count lists (盘点清单) from the plan's scope: round 1, a row per item and
+    warehouse — printable for issuing and the first round's form."""
+    plan = _forms(inst).get("organise", {})
+    keys = scope(session, names(plan["warehouses"]), plan["abc_classes"],
+                 names(plan.get("extra_items")))  # fmt: skip
+    return "lists_generated", {
+        "snapshot_at": _forms(inst)["agree_plan"]["snapshot_at"], "round": 1,
+        "rows": [{"item_code": c, "location": w} for c, w in keys],
+    }  # fmt: skip
+
+
+def write_lists(
+    session: Session, inst: Instance, values: dict[str, Any], *, now: datetime, **_: Any
+) -> dict:
+    """The generated lists as round 1's lines; the book is filled at the set time."""
+    count = count_of(session, inst, lock=True)
+    assert count.id is not None
+    for old in lines(session, count.id):
+        session.delete(old)
+    session.flush()
+    for row in values["rows"]:
+        session.add(CountLine(count_id=count.id, item_code=row["item_code"],
+                              location=row["location"], round=1))  # fmt: skip
     session.flush()
     taken = take_snapshot(session, count, now)
-    return {"count": {"count_no": count.count_no, "lines": len(keys), "snapshot": taken}}
+    return {"count.lists": {"lines": len(values["rows"]), "snapshot": taken}}
 
 
 def take_snapshot(session: Session, count: StockCount, now: datetime) -> bool:

@@ -94,6 +94,7 @@ def _counting(d: Driver, classes: list[str], day: str, frozen: datetime) -> int:
     iid = _start(d, "cycle", classes, day, f"count_{classes[0].lower()}")
     d.act(iid, "keeper", "organise", {**PLAN, "abc_classes": classes})
     d.act(iid, "finance", "agree_plan", {"snapshot_at": frozen.isoformat()})
+    _automatic(d, iid, counts.list_job)
     d.act(iid, "keeper", "issue_lists")
     return iid
 

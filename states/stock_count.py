@@ -143,6 +143,20 @@ class StockCount(Procedure):
         ),
         shows=("start", "organise"),
     )  # fmt: skip
+    listing = Waiting(
+        "生成盘点清单 / Generating the count lists",
+        wait=Wait(
+            automatic=Automatic(
+                "count_lists",
+                ("lists_generated",),
+                owner_role="warehouse_keeper",
+                owner_department="warehouse",
+                title_zh="自动步骤失败：生成盘点清单",
+                title_en="Automatic step failed: generate the count lists",
+                seed=f"{SEED} step 2",
+            )
+        ),
+    )
     issuing = _one(
         "下发盘点清单 / Issue the count lists",
         TaskSpec(
@@ -150,7 +164,7 @@ class StockCount(Procedure):
             "下发盘点清单（账面冻结时点前）", "Issue the count lists (by the set time)",
             SET_TIME, seed=f"{SEED} step 2", due="form:snapshot_at",
         ),
-        shows=("organise", "agree_plan"),
+        shows=("organise", "lists_generated"),
     )  # fmt: skip
     counting = _one(
         "实物盘点 / Counting",
@@ -227,7 +241,8 @@ class StockCount(Procedure):
     done = State("已完成 / Done", final=True)
 
     organise = organising.to(plan_check)
-    agree_plan = plan_check.to(issuing)
+    agree_plan = plan_check.to(listing)
+    lists_generated = listing.to(issuing)
     return_plan = plan_check.to(organising)
     issue_lists = issuing.to(counting)
     count_round = counting.to(supervising)
@@ -246,10 +261,14 @@ class StockCount(Procedure):
             effect=f"{EFFECTS}:check_plan",
         ),
         "agree_plan": Step(
-            "确认计划，生成盘点清单", "Agree; generate the count lists",
-            form="count_plan_agreement", effect=f"{EFFECTS}:generate_lists",
+            "确认计划，指定账面冻结时点", "Agree; set the time the book is frozen",
+            form="count_plan_agreement", effect=f"{EFFECTS}:plan_agreed",
         ),
         "return_plan": Step("退回修改", "Return for changes", reason_required=True),
+        "lists_generated": Step(
+            "盘点清单已生成", "Count lists generated", form="count_lists",
+            effect=f"{EFFECTS}:write_lists",
+        ),
         "issue_lists": Step(
             "盘点清单已下发", "Count lists issued", effect=f"{EFFECTS}:lists_issued"
         ),

@@ -69,6 +69,8 @@ def to_counting(d: Driver, iid: int) -> None:
     sweep(d, local(2026, 11, 25, 9))
     d.act(iid, "keeper", "organise", PLAN)
     d.act(iid, "finance", "agree_plan", {"snapshot_at": SET_TIME.isoformat()})
+    [run] = run_jobs(d)  # [A] the lists generated
+    assert run.event == "lists_generated"
     d.now = local(2026, 11, 26, 16)
     d.act(iid, "keeper", "issue_lists")
 

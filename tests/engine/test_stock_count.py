@@ -18,6 +18,7 @@ from gendan.db import unit_of_work
 from gendan.demo import Driver
 from gendan.errors import Conflict, InvalidForm, NotAllowed
 from gendan.models import Instance, Item, Stock, StockCount, StockMovement
+from gendan.prefill import prefill
 from tests.engine.count_driver import (
     PLAN,
     SET_TIME,
@@ -66,6 +67,12 @@ def test_two_disagreeing_rounds_give_the_recount_list_of_exactly_the_differing_i
                    calendar=d.rt.calendar)  # fmt: skip
     to_counting(d, iid)
     assert [ln.book_qty for ln in count_lines(d, iid)] == [None, None, None]  # not frozen yet
+    lists = prefill("stock_count", instance(d.rt, iid).data, "count_list")
+    assert lists["round"] == 1 and [r["item_code"] for r in lists["rows"]] == [
+        "RM-BOLT",
+        "RM-PAINT",
+        "RM-STEEL",
+    ]  # the generated 盘点清单 is round 1's form
     d.now = local(2026, 11, 26, 18)  # an issue after the set time is not in the book
     with unit_of_work(d.rt.db) as s:
         stock.move(s, item_code="RM-STEEL", qty=-10, kind="issue", now=d.now,
@@ -180,6 +187,7 @@ def test_someone_who_counted_may_not_approve(d: Driver) -> None:
     sweep(d, local(2026, 11, 25, 9))
     d.act(iid, "keeper", "organise", {**PLAN, "counters": ["wh_staff", "gm"]})
     d.act(iid, "finance", "agree_plan", {"snapshot_at": SET_TIME.isoformat()})
+    run_jobs(d)
     d.now = local(2026, 11, 26, 16)
     d.act(iid, "keeper", "issue_lists")
     _to_approval(d, iid, {"RM-BOLT": 500, "RM-PAINT": 40, "RM-STEEL": 100})
@@ -201,6 +209,7 @@ def test_a_round_before_the_set_time_and_a_bad_plan_are_refused(d: Driver) -> No
         d.act(iid, "finance", "agree_plan", {"snapshot_at": late.isoformat()})
     assert set(bad.value.errors) == {"snapshot_at"}
     d.act(iid, "finance", "agree_plan", {"snapshot_at": local(2026, 11, 27, 12).isoformat()})
+    run_jobs(d)
     d.act(iid, "keeper", "issue_lists")
     sweep(d, local(2026, 11, 27, 9))
     with pytest.raises(InvalidForm) as bad:  # the book is frozen at noon: count after it

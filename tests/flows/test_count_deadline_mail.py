@@ -59,6 +59,7 @@ def test_every_count_deadline_mails_once(walk: Callable[[], tuple[Driver, Deadli
     d.act(iid, "keeper", "organise", PLAN)
     dl.run(iid)  # finance agrees: the same window, already passed
     d.act(iid, "finance", "agree_plan", {"snapshot_at": SET_TIME.isoformat()})
+    jobs.run_due(d.rt, now=d.now)  # [A] the lists
     dl.run(iid)  # the lists, due at the set time
     d.act(iid, "keeper", "issue_lists")
     dl.run(iid)  # round 1 on the count day (当天)

@@ -85,6 +85,7 @@ ALL_KEYS = {
     "count_plan",
     "count_plan_agreement",
     "count_list",
+    "count_lists",
     "recount_list",
     "count_sheet",
     "variance_report",
