@@ -124,7 +124,8 @@ def qdps_chart(items: list[MeasureRow], title: str) -> str:
         lx = width - 56
         parts.append(f'<rect x="{lx}" y="{TOP + j * 18}" width="12" height="12" '
                      f'fill="{GRADE_COLOURS[g]}"/>')
-        parts.append(_text(lx + 30, TOP + j * 18 + 10, f"{g} ≥{low:g}"))
+        words = f"{g} ≥{low:g}" if low else f"{g} <{GRADES[-2][1]:g}"
+        parts.append(_text(lx + 30, TOP + j * 18 + 10, words))
     parts.append("</svg>")
     return "".join(parts)
 
