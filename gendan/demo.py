@@ -503,6 +503,9 @@ def demo_orders(d: Driver) -> None:
     from gendan.demo_counts import stocktaking  # §7: counts at their stages; ABC
 
     stocktaking(d)
+    from gendan.demo_receiving import receiving  # §5h receipts, §8c returns (issue 10)
+
+    receiving(d)
     # last: its instances take ids after the others' numbered ones (GRN-…, KF-…)
     from gendan.demo_after_sales import after_sales  # §8a, §8b, §9's daily check
 

@@ -80,6 +80,16 @@ def test_demo_has_an_order_on_every_path_and_loads_once(tmp_path: Path) -> None:
         ("material_issue", "WP-2026-47"): "issuing",
         ("material_return", "TB-WP-2026-47-1123-0200"): "qc_check",
         ("batch_close", "WP-2026-40"): "qa_judging",
+        # §5h: a delivery waiting for MC, a partial one at IQC, a mismatch, an urgent lot partly
+        # bad, one in stock, rejects returned (§8c at the buyer); 5.6.7 a count difference
+        ("receipt", "GRN-000047"): "arrived",
+        ("receipt", "GRN-000048"): "inspecting",
+        ("receipt", "GRN-000049"): "mismatch",
+        ("receipt", "GRN-000050"): "failed",
+        ("receipt", "GRN-000051"): "stocked",
+        ("receipt", "GRN-000052"): "disposed",
+        ("supplier_return", "RTV-000053"): "replacing",
+        ("storage_anomaly", "CAB-SHEET"): "replenishing",
         # §8a: a complaint with after-sales, one remade (the 补单 at §1 as a repeat order);
         # §8b: transit damage at the claim; §9: the QA head's check of the day
         ("customer_service", "SO-2026-0010"): "contacting",
