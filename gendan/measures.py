@@ -182,8 +182,10 @@ def compute_on_time(
     report = inst.data.get("report", values)
     figures = on_time_figures(session, report["month"], calendar.zone)
     inst.data = {**inst.data, "report": {**report, **figures}}
+    if figures["rate"] is None:  # no line was due: no rate (not 100 %), nothing to show
+        return {"measure.computed": {"old": None, "new": "no lines due / 当月无到期采购行"}}
     record(
-        session, kind=ON_TIME, period=report["month"], subject="", value=figures["rate"] or 0.0,
+        session, kind=ON_TIME, period=report["month"], subject="", value=figures["rate"],
         detail={k: figures[k] for k in ("lines_due", "lines_on_time", "rate")}, inst=inst,
         now=now,
     )  # fmt: skip

@@ -72,6 +72,8 @@ def test_missed_start_runs_once_after_downtime(rt: Runtime) -> None:
     assert run(rt, at(12, 3, 15)) == []  # and at a later one
     assert instances(rt) == [("2026-10", "compiling"), ("2026-11", "compiling")]
     assert runs(rt) == [("2026-11", "started", 1), ("2026-12", "started", 1)]
+    with Session(rt.db) as s:  # no PO line was due in October or November: no rate at all
+        assert s.exec(select(Measure)).all() == []
     with Session(rt.db) as s:
         inst = s.exec(select(Instance).where(Instance.subject_key == "2026-11")).one()
     [start] = [e for e in events(rt, inst.id) if e.to_state == "compiling"]
