@@ -49,7 +49,7 @@ class ShortageList(Procedure):
     start_roles = ("material_controller", "buyer", "production_manager", "production_planner",
                    "workshop_director")  # fmt: skip
     start_key = "shortage"
-    subject = Subject(kind="shortage", label_zh="欠缺/急需物料统计表",
+    subject = Subject(kind="shortage_list", label_zh="欠缺/急需物料统计表",
                       label_en="Short and urgent materials", prefix="QL",
                       orders_field="orders")  # fmt: skip
     start_effect = f"{EFFECTS}:mark_urgent"
