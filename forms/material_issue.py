@@ -265,6 +265,9 @@ class ShortageSlip(FormModel):
     title_en = "Material chase slip (shortage)"
 
     batch_no: str | None = label("批号", "Batch No.", default=None, max_length=SHORT)
+    order_nos: str | None = label(
+        "涉及订单", "Orders served", default=None, max_length=400
+    )
     item_code: Code = _code()
     on_hand: float = label("库存", "On hand", ge=0, le=MAX_QUANTITY)
     quota_qty: float = label("定额/需用数", "Quota / needed qty", ge=0, le=MAX_QUANTITY)

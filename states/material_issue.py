@@ -75,10 +75,11 @@ def plan_shortages(data: dict[str, Any]) -> list[dict[str, Any]]:
     rows = _forms(data).get("shortage_checked", {}).get("rows", [])
     raised = data.get("at", {}).get("shortage_checked")
     batch = data.get("weekly_plan", {}).get("batch_no")
+    orders = data.get("weekly_plan", {}).get("order_nos")
     return [
-        {"batch_no": batch, "item_code": r["item_code"], "on_hand": r["on_hand"],
-         "quota_qty": r["required"], "short_qty": r["short"], "reason": "plan_check",
-         "received_at": raised}  # fmt: skip
+        {"batch_no": batch, "order_nos": orders, "item_code": r["item_code"],
+         "on_hand": r["on_hand"], "quota_qty": r["required"], "short_qty": r["short"],
+         "reason": "plan_check", "received_at": raised}  # fmt: skip
         for r in rows
     ]
 
@@ -88,9 +89,11 @@ def issue_shortages(data: dict[str, Any]) -> list[dict[str, Any]]:
     rows = _forms(data).get("report_shortage", {}).get("rows", [])
     raised = data.get("at", {}).get("short_at_issue")
     batch = data.get("weekly_plan", {}).get("batch_no")
+    orders = data.get("weekly_plan", {}).get("order_nos")
     return [
-        {"batch_no": batch, "item_code": r["item_code"], "on_hand": r["on_hand"],
-         "quota_qty": r["needed"], "short_qty": round(max(r["needed"] - r["on_hand"], 0.001), 3),
+        {"batch_no": batch, "order_nos": orders, "item_code": r["item_code"],
+         "on_hand": r["on_hand"], "quota_qty": r["needed"],
+         "short_qty": round(max(r["needed"] - r["on_hand"], 0.001), 3),
          "reason": "at_issue", "received_at": raised}  # fmt: skip
         for r in rows
     ]
@@ -271,7 +274,7 @@ class MaterialIssue(Procedure):
 # -- 物料跟催单 for a shortage ------------------------------------------------------------
 
 SHORTAGE = Subject(kind="shortage", label_zh="欠料跟催", label_en="Shortage chase",
-                   key_field="slip_key")  # fmt: skip
+                   key_field="slip_key", orders_field="order_nos")  # fmt: skip
 REPLY_PLAN = Deadline.wh(4, start=RECV, seed="4小时内回复")
 REPLY_OTHER = Deadline.wh(4, start=RECV, assumed=True)
 
@@ -280,9 +283,33 @@ def _reason(d: dict[str, Any]) -> str:
     return str(d.get("slip", {}).get("reason", ""))
 
 
+def delivery_change(data: dict[str, Any]) -> dict[str, Any]:
+    """003 5.7.6: the delivery date PMC settled with marketing goes to sales as a §2 delivery
+    change of the order the slip serves (as §3's moved date does, ``moved_date_change``)."""
+    new = _forms(data).get("coordinated", {}).get("new_delivery_date")
+    old = data.get("order", {}).get("delivery_date")
+    item = data.get("slip", {}).get("item_code")
+    return {
+        "received_at": data.get("at", {}).get("coordinated"),
+        "requested_by": "生产计划物控部（欠料协调）/ PMC (shortage)",
+        "source": "customer",
+        "change_description": (
+            f"欠料 {item} 影响交期：交期由 {old} 改为 {new} / the shortage of {item} moves the "
+            f"delivery date {old} → {new}"
+        ),
+        "written_request": None,
+    }
+
+
+def _date_moved(d: dict[str, Any]) -> bool:
+    return bool(_forms(d).get("coordinated", {}).get("new_delivery_date") and d.get("order"))
+
+
 class IssueShortage(Procedure):
     """物料跟催单 (欠料): MC replies the arrival date to the warehouse (003 5.7.5: 4 小时内;
-    5.7.6 and 5.8.2: 4 WH*); delivery affected → PMC with marketing (→ §3, §2).
+    5.7.6 and 5.8.2: 4 WH*); delivery affected → PMC with marketing; a new delivery date of
+    the order the slip serves goes to sales as a §2 delivery change (a linked child), and the
+    marketing head is told.
 
     Choice: its own procedure rather than §5b's ``reorder_chase`` (one open slip per item,
     24 hours), because a shortage is per batch and item and answered within 4 hours."""
@@ -330,15 +357,20 @@ class IssueShortage(Procedure):
         "reply": Step("回复到料时间", "Reply the arrival date", form="shortage_reply"),
         "date_affected": Step("影响交期：报生产计划物控部", "Delivery affected: to PMC",
                               form="shortage_reply"),  # fmt: skip
-        "coordinated": Step("协调结果", "Settled with marketing", form="pmc_coordination"),
+        "coordinated": Step("协调结果", "Settled with marketing", form="pmc_coordination",
+                            marks="coordinated"),  # fmt: skip
     }
     entering = {
         # the warehouse hears the answer (回复仓管); marketing hears of an affected delivery
-        "answered": OnEnter(informs=(Inform(roles=("warehouse_keeper",)),)),
+        "answered": OnEnter(
+            informs=(Inform(roles=("warehouse_keeper",)),),
+            starts=(Child("order_change", data=delivery_change, when="date_moved"),),
+        ),
         "coordinating": OnEnter(informs=(Inform(heads=("sales",)),)),
     }
     predicates = {
         "plan_check": lambda d: _reason(d) == "plan_check",
         "at_issue": lambda d: _reason(d) == "at_issue",
         "return_short": lambda d: _reason(d) == "return_short",
+        "date_moved": _date_moved,
     }

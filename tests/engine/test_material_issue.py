@@ -37,6 +37,7 @@ from gendan.timespec import Sla
 from tests.engine.helpers import instance, open_tasks, snapshot
 
 START = "2026-12-01"  # a Tuesday: the sheet opens Fri 27 Nov, kitting Mon 30 Nov
+MINE = ("material_issue", "issue_shortage", "material_return", "batch_close")
 
 
 @pytest.fixture
@@ -263,6 +264,8 @@ def test_demo_stages_load_once(d: Driver) -> None:
         states = sorted(
             (i.procedure, i.state)
             for i in s.exec(select(Instance).where(Instance.closed_at.is_(None)))
+            # other procedures joining the weekly plan (§5g's 物料追催表) are tested by theirs
+            if i.procedure in MINE
         )
     assert states == [
         ("batch_close", "qa_judging"),
@@ -272,3 +275,20 @@ def test_demo_stages_load_once(d: Driver) -> None:
         ("material_return", "qc_check"),
     ]
     assert lines(d.rt, "WP-2026-47")["CT-01"].borrowed == 2
+
+
+def test_shortage_moving_the_delivery_starts_a_delivery_change(d: Driver) -> None:
+    from tests.engine.plan_driver import released
+
+    released(d, "SO-SH1")
+    slip = {"batch_no": "WP-50", "order_nos": "SO-SH1", "item_code": "GL-5", "on_hand": 30,
+            "quota_qty": 50, "short_qty": 20, "reason": "at_issue",
+            "received_at": d.now.isoformat()}  # fmt: skip
+    sid = d.start("issue_shortage", "keeper", slip)  # the keeper's slip at issue, by hand
+    assert instance(d.rt, sid).order_no == "SO-SH1"  # the slip serves the plan's order
+    d.act(sid, "mc", "date_affected", {"arrival_date": "2026-12-20"})
+    d.act(sid, "pmc", "coordinated", {"outcome": "客户同意顺延", "new_delivery_date": "2027-01-20"})
+    with Session(d.rt.db) as s:
+        [change] = children_of(s, sid)
+    assert change.procedure == "order_change" and change.order_no == "SO-SH1"
+    assert "GL-5" in change.data["request"]["change_description"]
