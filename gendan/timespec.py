@@ -137,6 +137,7 @@ DATE_LABELS = {
     "receipt_confirmed.payment_due": ("合同付款日", "the payment date"),
     "dispatch.eta": ("预计到货日", "the expected arrival"),
     "plan.rows.design.finish": ("设计完成日", "the design finish"),
+    "start.count_date": ("盘点日", "the count day"),
     # §5j: the weekly plan's start and planned completion
     "weekly_plan.plan_start": ("周计划投产日", "the weekly plan's start"),
     "weekly_plan.plan_end": ("周计划完工日", "the weekly plan's planned completion"),
