@@ -138,9 +138,35 @@ class PpeIssue(FormModel):
         return self
 
 
+class PpeUsage(FormModel):
+    """劳保用品月使用量 (003 5.1.1E 由使用提出月使用量): next month's usage per department."""
+
+    key = "ppe_usage"
+    title_zh = "劳保用品月使用量"
+    title_en = "Monthly PPE usage"
+    signatures = (("使用部门", "Department"), ("部门主管", "Head"), ("厂长确认", "Plant"),
+                  ("生产总监审批", "Production director"))  # fmt: skip
+
+    month: str = label("使用月份", "Month of use", pattern=PERIOD_PATTERN, placeholder="2026-12")
+    rows: list[PpeRow] = label("明细（月用量）", "Items (monthly quantity)",
+                               default_factory=list, max_length=500)  # fmt: skip
+
+
+class Approval(FormModel):
+    """A confirmation or approval with an optional remark."""
+
+    key = "ppe_approval"
+    title_zh = "确认/审批意见"
+    title_en = "Confirmation"
+
+    remark: str | None = label("意见", "Remark", default=None, max_length=LONG)
+
+
 SAFETY_FORMS: tuple[type[FormModel], ...] = (
     SafetyStockTable,
     SafetyCountersign,
     PpeOrder,
     PpeIssue,
+    PpeUsage,
+    Approval,
 )

@@ -16,6 +16,7 @@ from states.outsourcing import Outsourcing
 from states.outsourcing_statement import OutsourcingStatement
 from states.overstock_warning import OverstockWarning
 from states.ppe_order import PpeOrder
+from states.ppe_usage import PpeUsage
 from states.production_plan import ProductionPlan
 from states.purchase_on_time import PurchaseOnTime
 from states.qdps import Qdps
@@ -56,6 +57,7 @@ PROCEDURES: dict[str, type[Procedure]] = {
         MaterialReport,
         SafetyStockReview,
         PpeOrder,
+        PpeUsage,
         Receipt,
         SupplierReturn,
         StorageAnomaly,

@@ -8,8 +8,8 @@ week's Saturday (the task opens that day and is due at its end).
 
 Choice: a Saturday that is not a working day in the company calendar moves the issue to the
 working day before (PROCEDURES.md "calendar date": 前 is never later).
-Not built here: the monthly usage's approval chain (department head, plant manager, production
-director); the MC's order form records the approved monthly usage it draws on.
+The monthly usage and its approval (department head, plant manager, production director) is
+``ppe_usage``; the week's order starts with its share of the approved month (``gendan.ppe``).
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ class PpeOrder(Procedure):
     start_roles = ("material_controller",)
     start_key = "ppe"
     subject = Subject("ppe_week", "周次", "Week", prefix="PPE", key_field="week", one_open=True)
+    start_effect = "gendan.ppe:prefill_week"
     schedules = (
         Scheduled(
             "ppe_order",

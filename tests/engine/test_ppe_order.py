@@ -1,7 +1,8 @@
-"""§5a PPE weekly order and Saturday issue (003 5.1.1E) through the engine, real DB, time
-injected: one instance per ISO week started by the Monday schedule (once, also when run again),
-the MC's order (1 WD*), the keeper's issue task opening on the week's Saturday (a rest-day
-Saturday: the working day before), each deadline's mails once after sweeping twice."""
+"""§5a PPE (003 5.1.1E) through the engine, real DB, time injected: the monthly usage (the
+workshop lists, the plant confirms, the director approves) feeding the weekly orders; one
+order per ISO week started by the Monday schedule (once, also when run again), the MC's order
+(1 WD*), the keeper's issue task opening on the week's Saturday (a rest-day Saturday: the
+working day before); each deadline's mails once after sweeping twice."""
 
 from __future__ import annotations
 
@@ -82,3 +83,49 @@ def test_ppe_deadlines_mail_once(walk: Callable[[], tuple[Driver, Deadlines]]) -
     dl.until_open(iid, "warehouse_keeper")
     dl.run(iid)  # the keeper: that Saturday (or the working day before)
     assert len(dl.checked) == 2
+
+
+USAGE = {"month": "2026-12", "rows": [
+    {"item": "劳保手套", "department": "workshop", "qty": 400},
+    {"item": "防尘口罩", "department": "workshop", "qty": 900},
+]}  # fmt: skip
+
+
+def approved_usage(rt: Runtime) -> int:
+    with unit_of_work(rt.db) as s:
+        [run] = run_due(s, at(11, 20, 8, 5), rt.calendar, only="ppe_usage")
+    [iid] = run.instance_ids
+    d = Driver(rt, at(11, 20, 9))
+    with pytest.raises(InvalidForm) as wrong:
+        d.act(iid, "workshop", "submit_usage", {**USAGE, "month": "2027-01"})
+    assert set(wrong.value.errors) == {"month"}
+    d.act(iid, "workshop", "submit_usage", USAGE)
+    d.act(iid, "prod_mgr", "plant_confirms", {})
+    d.act(iid, "deputy", "approve", {"remark": "同意"})
+    return iid
+
+
+def test_monthly_usage_approved_feeds_the_weekly_orders(rt: Runtime) -> None:
+    iid = approved_usage(rt)
+    with Session(rt.db) as s:
+        assert s.get(Instance, iid).state == "approved"
+        assert s.get(Instance, iid).subject_key == "2026-12"
+    [run] = start(rt, at(12, 7, 8, 5))  # Monday of 2026-W50, in December
+    with Session(rt.db) as s:
+        rows = s.get(Instance, run.instance_ids[0]).data["ppe"]["rows"]
+    # December 2026 has four Mondays (7, 14, 21, 28): 400 / 4 = 100, 900 / 4 = 225
+    assert [(r["item"], r["qty"]) for r in rows] == [("劳保手套", 100.0), ("防尘口罩", 225.0)]
+
+
+def test_usage_deadlines_mail_once(walk: Callable[[], tuple[Driver, Deadlines]]) -> None:
+    d, dl = walk()
+    d.now = at(11, 20, 8, 5)
+    with unit_of_work(d.rt.db) as s:
+        [run] = run_due(s, d.now, d.rt.calendar, only="ppe_usage")
+    [iid] = run.instance_ids
+    dl.run(iid)  # the workshop's usage: 1 WD*
+    d.act(iid, "workshop", "submit_usage", USAGE)
+    dl.run(iid)  # plant: 4 WH*
+    d.act(iid, "prod_mgr", "plant_confirms", {})
+    dl.run(iid)  # director: 4 WH*
+    assert len(dl.checked) == 3

@@ -25,7 +25,8 @@ from tests.flows.test_plan_deadline_mail import Deadlines
 from tests.support.servers import SmsGateway, SmtpSink
 
 #: Schedules of the "schedules" part of issue 10 (the others' are tested with their procedures).
-MINE = ("purchase_on_time", "qdps", "material_report", "safety_stock_review", "ppe_order")
+MINE = ("purchase_on_time", "qdps", "material_report", "safety_stock_review", "ppe_order",
+        "ppe_usage")  # fmt: skip
 
 
 def test_scheduled_starts_flow_starts_a_period_once(prefect_harness: None, gendan_env: str) -> None:
