@@ -258,6 +258,36 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+#: A bad cell's reason in both languages, by pydantic's error type (a person reads it).
+_REASONS: dict[str, str] = {
+    "missing": "必填 / required",
+    "string_too_short": "必填 / required",
+    "string_too_long": "太长（最多 {max_length} 个字符）/ too long (at most {max_length})",
+    "string_pattern_mismatch": "格式不符 / not in the required form ({pattern})",
+    "int_parsing": "须为整数 / must be a whole number",
+    "int_from_float": "须为整数 / must be a whole number",
+    "float_parsing": "须为数字 / must be a number",
+    "finite_number": "须为数字 / must be a number",
+    "bool_parsing": "须为 是/否 / must be yes or no",
+    "greater_than": "须大于 {gt} / must be greater than {gt}",
+    "greater_than_equal": "不能小于 {ge} / must be at least {ge}",
+    "less_than": "须小于 {lt} / must be less than {lt}",
+    "less_than_equal": "不能大于 {le} / must be at most {le}",
+    "literal_error": "须为以下之一 / must be one of: {expected}",
+}
+
+
+def reason(err: Any) -> str:
+    """Why a cell is bad, in both languages (a rule of our own keeps its own words)."""
+    template = _REASONS.get(err["type"])
+    if template is None:
+        return str(err["msg"]).removeprefix("Value error, ")
+    try:
+        return template.format(**(err.get("ctx") or {}))
+    except (KeyError, IndexError):
+        return str(err["msg"])
+
+
 def _columns(kind: Kind, header: list[str]) -> tuple[dict[int, str], list[RowError]]:
     """Header cell index → field; a header may be the field name or its zh/en label."""
     names: dict[str, str] = {}
@@ -304,7 +334,7 @@ def check_rows(
         except ValidationError as exc:
             for err in exc.errors():
                 column = str(err["loc"][0]) if err["loc"] else ""
-                errors.append(RowError(number, column, err["msg"]))
+                errors.append(RowError(number, column, reason(err)))
             continue
         key = tuple(row[k] for k in kind.natural_key)
         if key in seen:
@@ -475,7 +505,7 @@ def save(
         row = spec.row.model_validate(raw).model_dump()
     except ValidationError as exc:
         raise InvalidForm(
-            {str(e["loc"][0]) if e["loc"] else "__all__": e["msg"] for e in exc.errors()}
+            {str(e["loc"][0]) if e["loc"] else "__all__": reason(e) for e in exc.errors()}
         ) from None
     if (
         kind == "teams"

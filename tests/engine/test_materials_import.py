@@ -59,6 +59,11 @@ def test_three_bad_rows_reported_nothing_written_then_the_clean_file_is_audited(
             (6, "lead_days"),
         ]
         assert all(e.reason for e in report.errors) and not report.written
+        assert [e.reason for e in report.errors] == [  # in both languages
+            "须为以下之一 / must be one of: 'A', 'B' or 'C'",
+            "below the safety stock / 最高库存低于安全库存",
+            "须为整数 / must be a whole number",
+        ]
     assert count(rt, Item) == 0
     with Session(rt.db) as s:
         audited = select(AuditEvent).where(AuditEvent.action == "admin.master_import")
