@@ -270,6 +270,15 @@ class MaterialIssue(Procedure):
         "closed": OnEnter(informs=(Inform(roles=("material_controller",)),)),
     }
 
+    @classmethod
+    def step_errors(
+        cls, event: str, values: dict[str, Any], data: dict[str, Any]
+    ) -> dict[str, str]:
+        """Only a 领料单 above the department's request goes to the 物控科长 (5.7.4)."""
+        if event == "request_above" and values["qty"] <= values["requested"]:
+            return {"qty": "not above the request: issue it directly / 未超出申请数，请直接发料"}
+        return {}
+
 
 # -- 物料跟催单 for a shortage ------------------------------------------------------------
 

@@ -175,6 +175,9 @@ def test_non_quota_requisition_above_the_request_needs_the_section_head(d: Drive
     with pytest.raises(InvalidForm) as err:
         d.act(iid, "keeper", "issue_non_quota", {**slip, "qty": 150})
     assert "qty" in err.value.errors and on_hand(d.rt, "SC-M4") == 4900
+    with pytest.raises(InvalidForm) as err:  # within the request: no approval needed
+        d.act(iid, "keeper", "request_above", slip)
+    assert "qty" in err.value.errors
     d.act(iid, "keeper", "request_above", {**slip, "qty": 150})
     [task] = open_tasks(d.rt, iid)
     assert (task.role, task.deadline_kind) == ("mc_section_head", "default")
