@@ -42,7 +42,7 @@ class TransitDamage(Procedure):
                       prefix="YS", orders_field="order_no", orders_required=True)  # fmt: skip
     start_effect = "gendan.after_sales:inform_transit_damage"
 
-    service = Waiting(
+    service_decision = Waiting(
         "确定服务方式 / Service decided",
         initial=True,
         wait=Wait(
@@ -77,7 +77,7 @@ class TransitDamage(Procedure):
     )
     closed = State("已处理 / Closed", final=True)
 
-    service_decided = service.to(claim)
+    service_decided = service_decision.to(claim)
     claimed = claim.to(closed)
 
     steps = {
