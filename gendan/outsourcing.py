@@ -30,8 +30,11 @@ from sqlmodel import Session, select
 
 from gendan import stock
 from gendan.calendar import BusinessCalendar
+from gendan.effects import inform_now
 from gendan.errors import InvalidForm
 from gendan.models import BomLine, Instance, Item, OutsourcingLine, Stock, Subcontractor
+from states import get_procedure
+from states.base import Inform
 
 RAW = "RM"  # the store material is issued from and products are received into
 
@@ -236,7 +239,9 @@ def record_operation_receipt(
             scrap_material=row["scrap_material"], loss=row["loss"], price=order["price"], at=now,
         ))  # fmt: skip
     _set_totals(inst, accounted=accounted(values["rows"]))
-    return {}
+    # good work goes on to the next operation: the workshop's head is told (3.4.9 step 7)
+    return inform_now(session, inst=inst, proc=get_procedure(inst.procedure),
+                      group=Inform(heads=("workshop",)), tag="next_operation", now=now)
 
 
 def check_transfer(session: Session, inst: Instance, values: dict[str, Any], **kw: Any) -> dict:

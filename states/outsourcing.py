@@ -246,13 +246,10 @@ class Outsourcing(Procedure):
     entering = {
         # [A] the subcontractor is called: the coordinator hears it at once (002 3.4.9 step 4)
         "op_calling": OnEnter(informs=(Inform(roles=("outsourcing_coordinator",)),)),
-        # good work goes on to the next operation: the workshop is told (3.4.9 step 7)
-        "op_batch": OnEnter(informs=(Inform(heads=("workshop",), when="inspected_once"),)),
         # [A] the invoice goes to finance for 核销/结算 and AP (exported, 3.4.8 steps 8-9)
         "done": OnEnter(informs=(Inform(roles=("finance",), when="invoiced"),)),
     }
     predicates = {
-        "inspected_once": lambda d: "inspected" in _forms(d),
         "invoiced": lambda d: "invoice" in _forms(d),
     }
 

@@ -11,6 +11,8 @@ seed says 定期 / 及时; the month's report deadline after the 3rd).
 
 Choice: the clock starts at the month's end (the start form's received-at), so a start made
 late still owes the lists by the 5th of the month after the one they cover.
+Choice: every subcontractor gets its month, also one without receipts that month, because
+003 5.7.9 asks for the leftover list every month (每月余料明细清单) whatever was delivered.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from gendan.db import unit_of_work
 from gendan.demo import Driver
 from gendan.errors import InvalidForm
 from gendan.escalation import escalate_due
-from gendan.models import InstanceCopy, OutsourcingLine, Stock, User
+from gendan.models import InstanceCopy, Notification, OutsourcingLine, Stock, User
 from gendan.runtime import Runtime
 from gendan.system_starts import start_by_system
 from states.outsourcing_statement import month_form
@@ -169,7 +169,13 @@ def test_operation_level_the_issue_batch_calls_the_subcontractor(rt: Runtime, d:
     d.act(iid, "outsource", "received", {"rows": [{"item_code": demo.FRAME, "qty": 5}]})
     d.act(iid, "iqc", "inspected", inspection(demo.FRAME, 4, scrap_work=1))
     assert state(rt, iid) == "op_batch"  # 5 of 10 back: the next batch
+    assert "workshop" in copied(rt, iid)  # good goes on to the next operation: workshop told
+    with Session(rt.db) as s:
+        told = select(Notification).where(Notification.address == "workshop@demo.gendan.local")
+        mails = len(s.exec(told).all())
     d.act(iid, "workshop", "report_done", {"done_qty": 10})
+    with Session(rt.db) as s:  # a done-quantity report tells the workshop nothing new
+        assert len(s.exec(told).all()) == mails
     d.act(iid, "outsource", "issue_batch", {"rows": [{"item_code": demo.FRAME, "qty": 5}]})
     d.act(iid, "outsource", "received", {"rows": [{"item_code": demo.FRAME, "qty": 5}]})
     d.act(iid, "iqc", "inspected", inspection(demo.FRAME, 5))
