@@ -171,7 +171,7 @@ class QdpsBuyer(FormModel):
 
     key = "qdps_buyer"
     title_zh = "采购评分"
-    title_en = "Buyer's scores"
+    title_en = "Buyer scores"
 
     price: Literal["reasonable", "normal", "high"] = label(
         "P 价格", "P price", choices=PRICE_LEVELS
