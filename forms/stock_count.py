@@ -180,6 +180,18 @@ class RecountList(FormModel):
     rows: list[ListedRow] = label("复盘物料", "Items to recount", min_length=1, max_length=2000)
 
 
+class SheetReturn(FormModel):
+    """盘点单退回复盘: the finance director names the lines to count again."""
+
+    key = "sheet_return"
+    title_zh = "盘点单退回复盘"
+    title_en = "Count sheet returned for a recount"
+
+    rows: list[ListedRow] = label("复盘物料", "Items to recount", min_length=1, max_length=2000)
+    #: The round they are counted in (the system sets it; the counters' form starts from it).
+    round: int | None = label("轮次", "Round", default=None, ge=2, le=99)
+
+
 class SheetRow(Row):
     item_code: str = label("物料编码", "Item", max_length=60)
     location: str = label("库位", "Location", max_length=60)
@@ -288,6 +300,7 @@ COUNT_FORMS: tuple[type[FormModel], ...] = (
     CountList,
     CountLists,
     RecountList,
+    SheetReturn,
     CountSheet,
     VarianceReport,
     CountPosting,

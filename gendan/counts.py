@@ -286,6 +286,27 @@ def make_recount(session: Session, inst: Instance, values: dict[str, Any], **_: 
     return {"count.recount": {"round": values["round"], "lines": len(values["rows"])}}
 
 
+def sheet_returned(session: Session, inst: Instance, values: dict[str, Any], **_: Any) -> dict:
+    """The finance director's recount: the named lines are the next round (each must be a
+    line of this count: 422 at the row)."""
+    count = count_of(session, inst, lock=True)
+    assert count.id is not None
+    known = {(ln.item_code, ln.location) for ln in lines(session, count.id, 1)}
+    errors = {
+        f"rows.{i}.item_code": "not a line of this count / 不是本次盘点的物料"
+        for i, row in enumerate(values["rows"])
+        if (row["item_code"], row["location"]) not in known
+    }
+    if errors:
+        raise InvalidForm(errors)
+    values = {**values, "round": current_round(session, count.id) + 1}
+    forms = _forms(inst)  # stored with its round: the next round's form starts from it
+    inst.data = {**inst.data, "forms": {**forms, "return_sheet": values}}
+    count.status = "counting"
+    session.add(count)
+    return make_recount(session, inst, values)
+
+
 def sheet_made(session: Session, inst: Instance, values: dict[str, Any], **_: Any) -> dict:
     count = count_of(session, inst, lock=True)
     count.status = "counted"

@@ -173,7 +173,7 @@ class StockCount(Procedure):
             "实物盘点，填写本轮盘点清单", "Count and fill in this round's count list",
             COUNT_DAY, seed=f"{SEED} steps 3-4", opens=COUNT_DAY_OPENS,
         ),
-        shows=("organise", "recount"),
+        shows=("organise", "recount", "return_sheet"),
     )  # fmt: skip
     supervising = _one(
         "财务监盘 / Finance supervises",
@@ -250,6 +250,7 @@ class StockCount(Procedure):
     recount = comparing.to(counting)
     rounds_agree = comparing.to(sheet_review)
     review_sheet = sheet_review.to(reconciling)
+    return_sheet = sheet_review.to(counting)
     report_variance = reconciling.to(approval)
     approve_count = approval.to(posting)
     refuse_count = approval.to(reconciling)
@@ -289,6 +290,10 @@ class StockCount(Procedure):
             effect=f"{EFFECTS}:sheet_made",
         ),
         "review_sheet": Step("盘点单审核通过", "Count sheet checked", signature="reviewed"),
+        "return_sheet": Step(
+            "退回复盘（指定物料）", "Return: recount the named lines", form="sheet_return",
+            reason_required=True, signature="rejected", effect=f"{EFFECTS}:sheet_returned",
+        ),
         "report_variance": Step(
             "提交盘点分析报告", "Submit the variance report", form="variance_report"
         ),

@@ -216,3 +216,31 @@ def test_a_round_before_the_set_time_and_a_bad_plan_are_refused(d: Driver) -> No
         d.act(iid, "wh_staff", "count_round",
               round_form(1, {"RM-BOLT": 500, "RM-PAINT": 40, "RM-STEEL": 100}))  # fmt: skip
     assert set(bad.value.errors) == {"round"}
+
+
+def test_the_finance_director_returns_the_sheet_for_a_recount_of_named_lines(d: Driver) -> None:
+    iid = start_count(d)
+    to_counting(d, iid)
+    sweep(d, local(2026, 11, 27, 9))
+    counted = {"RM-BOLT": 490, "RM-PAINT": 40, "RM-STEEL": 100}
+    for n, who in ((1, "wh_staff"), (2, "keeper")):
+        d.act(iid, who, "count_round", round_form(n, counted, counter=who))
+        d.act(iid, "finance", "supervise")
+        run_jobs(d)
+    assert state(d, iid) == "sheet_review"
+    with pytest.raises(InvalidForm) as bad:
+        d.act(iid, "fin_dir", "return_sheet",
+              {"rows": [{"item_code": "RM-NONE", "location": "RM"}]}, reason="x")  # fmt: skip
+    assert set(bad.value.errors) == {"rows.0.item_code"}
+    d.act(iid, "fin_dir", "return_sheet", {"rows": [{"item_code": "RM-BOLT", "location": "RM"}]},
+          reason="差异 10 只，复盘 / 10 short: count again")  # fmt: skip
+    assert state(d, iid) == "counting"
+    form = prefill("stock_count", instance(d.rt, iid).data, "count_list")
+    assert form["round"] == 3 and [r["item_code"] for r in form["rows"]] == ["RM-BOLT"]
+    d.act(iid, "keeper", "count_round", round_form(3, {"RM-BOLT": 490}, counter="keeper"))
+    d.act(iid, "finance", "supervise")
+    [run] = run_jobs(d)
+    assert run.event == "rounds_agree"  # round 3 agrees with round 2: the sheet again
+    sheet = {r["item_code"]: r for r in forms_of(d, iid)["rounds_agree"]["rows"]}
+    assert forms_of(d, iid)["rounds_agree"]["rounds"] == 3
+    assert sheet["RM-BOLT"]["difference"] == -10

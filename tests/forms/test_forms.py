@@ -101,6 +101,7 @@ ALL_KEYS = {
     "count_list",
     "count_lists",
     "recount_list",
+    "sheet_return",
     "count_sheet",
     "variance_report",
     "count_posting",
