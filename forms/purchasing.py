@@ -488,7 +488,66 @@ class ShortageAnswer(FormModel):
         return self
 
 
+class ChaseRow(Row):
+    """A line of the 物料追催表: the item the week's plan needs, by when, and when it comes."""
+
+    item: str = label("物料代码", "Item code", min_length=1, max_length=60)
+    qty: float = label("需用数量", "Quantity", ge=0, le=MAX_QUANTITY)
+    need_date: date = label("上线日期", "Needed on")
+    eta: date | None = label("预计到料", "ETA", default=None)
+    main: bool = label("主料（板材/玻璃/纸箱）", "Main material", default=False)
+
+
+class ChaseProduct(Row):
+    """A product of the weekly plan."""
+
+    product_code: str = label("产品编码", "Product code", min_length=1, max_length=60)
+    qty: float = label("计划数量", "Planned qty", gt=0, le=MAX_QUANTITY)
+
+
+class MaterialChaseStart(FormModel):
+    """周生产计划 received by MC (003 5.5.3): the batch, its line start and its products."""
+
+    key = "material_chase_start"
+    title_zh = "物料追催任务（周生产计划）"
+    title_en = "Material chase task (weekly plan)"
+
+    batch_no: str = label("批号", "Batch No.", min_length=1, max_length=SHORT)
+    plan_start: date = label("上线日期", "Line start")
+    received_at: datetime | None = label("收到周生产计划时间", "Weekly plan received at",
+                                         default=None)  # fmt: skip
+    order_nos: str | None = label("订单号", "Orders", default=None, max_length=400)
+    products: list[ChaseProduct] = label("计划产品", "Products", default_factory=list,
+                                         max_length=100)  # fmt: skip
+    rows: list[ChaseRow] = label("追催明细", "Lines", default_factory=list, max_length=200)
+
+
+class MaterialChase(FormModel):
+    """物料追催表 (003 5.5.3): from the 周生产计划 and the line start, sent to purchasing."""
+
+    key = "material_chase"
+    title_zh = "物料追催表"
+    title_en = "Material chase list"
+
+    rows: list[ChaseRow] = label("追催明细", "Lines", min_length=1, max_length=200)
+
+
+class Booking(FormModel):
+    """主料预约到料 (003 5.5.4): the buyer booked the main materials with the supplier."""
+
+    key = "main_booking"
+    title_zh = "主料预约到料"
+    title_en = "Main materials booked"
+
+    rows: list[ChaseRow] = label("预约明细（实际到料时间）", "Booked (real arrival)",
+                                 default_factory=list, max_length=200)  # fmt: skip
+    note: str | None = label("说明", "Note", default=None, long=True, max_length=LONG)
+
+
 PURCHASING_FORMS: tuple[type[FormModel], ...] = (
+    MaterialChaseStart,
+    MaterialChase,
+    Booking,
     ShortageList,
     ShortageAnswer,
     Requisition,

@@ -7,6 +7,7 @@ from states.base import Procedure
 from states.batch_close import BatchClose
 from states.customer_service import CustomerService
 from states.design_correction import DesignCorrection
+from states.material_chase import MaterialChase
 from states.material_issue import IssueShortage, MaterialIssue
 from states.material_report import MaterialReport
 from states.material_return import MaterialReturn
@@ -65,6 +66,7 @@ PROCEDURES: dict[str, type[Procedure]] = {
         RequirementPlan,
         Requisition,
         ShortageList,
+        MaterialChase,
         ReorderChase,
         OverstockWarning,
         Outsourcing,

@@ -224,3 +224,23 @@ def test_shortage_list_deadlines_mail_once(walk: Callable[[], tuple[Driver, Dead
         "每日追踪进度报上级、仓库、生产部门和计划员",
         "每日追踪进度报上级、仓库、生产部门和计划员（次日）", "协助跟踪无法满足生产的物料",
     }
+
+
+def test_material_chase_deadlines_mail_once(walk: Callable[[], tuple[Driver, Deadlines]]) -> None:
+    """§5g: the chase list 1 WD* from the weekly plan, the booking at line start −3/−1 WD, MC
+    following until the line start."""
+    d, dl = walk()
+    start = {"batch_no": "B-49", "plan_start": "2026-12-07",
+             "received_at": (d.now - timedelta(hours=1)).isoformat(),
+             "rows": [{"item": "RM-STEEL-1.5", "qty": 72, "need_date": "2026-12-07",
+                       "main": True}]}  # fmt: skip
+    iid = d.start("material_chase", "mc", start)
+    dl.run(iid)
+    act(d, iid, "mc", "sent", {"rows": start["rows"]})
+    dl.run(iid)
+    act(d, iid, "buyer", "booked", {"rows": start["rows"]})
+    dl.run(iid)
+    assert {title for _, title in dl.checked} >= {
+        "按周生产计划及上线时间制作物料追催表，传采购", "预约主料到料时间并回复实际到料时间",
+        "与采购保持沟通，跟进到料至上线",
+    }
