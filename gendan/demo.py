@@ -510,3 +510,6 @@ def demo_orders(d: Driver) -> None:
     from gendan.demo_after_sales import after_sales  # §8a, §8b, §9's daily check
 
     after_sales(d)
+    from gendan.demo_purchasing import purchasing  # §5c-§5g: POs, MRP, requisition, shortages
+
+    purchasing(d)

@@ -1,8 +1,8 @@
-"""Demo purchasing (§5f, §5g): purchase orders at several stages, on demo master data.
+"""Demo purchasing (§5c-§5g): purchase orders, a requirement plan, a requisition and a list
+of urgent materials at several stages, on the demo materials (``gendan.demo_materials``).
 
-The few items, suppliers and prices the POs need are made here when the materials demo
-(``gendan.demo_materials``) has not made them: ``ensure_master`` adds only what is missing,
-so running it twice, or after the materials demo, changes nothing.
+``ensure_master`` makes the few items, suppliers and prices the purchasing tests use (codes
+RM-…, SUP-…), only those missing; ``po_form`` is a one-line 采购单 for tests and the demo.
 """
 
 from __future__ import annotations
@@ -84,19 +84,38 @@ PO_CHECK = {"qty_ok": True, "code_ok": True, "spec_ok": True, "no_duplicate": Tr
 ARRIVAL_OK = {"matches_notice": True, "told_production": True}
 
 
-def seed_purchasing(driver: Any) -> list[int]:
-    """Demo POs: one waiting for MC's check, one with a price above the file at finance, one
-    placed and chased (its dispatch confirmation opens 5 WD before its due date)."""
-    with unit_of_work(driver.rt.db) as s:
-        ensure_master(s, driver.now)
-    today = driver.now.date()
-    made = [driver.start("purchase_order", "buyer", po_form(today + timedelta(days=30)))]
-    pricey = po_form(today + timedelta(days=30), price=195.0)
-    made.append(driver.start("purchase_order", "buyer", pricey))
-    driver.act(made[-1], "mc", "checked", PO_CHECK)
-    placed = po_form(today + timedelta(days=21), supplier="SUP-COPPER", item="RM-BUSBAR-60",
-                     qty=120, price=68.0)  # fmt: skip
-    made.append(driver.start("purchase_order", "buyer", placed))
-    driver.act(made[-1], "mc", "checked", PO_CHECK)
-    driver.act(made[-1], "purch_lead", "approve")
-    return made
+def purchasing(d: Any) -> None:
+    """The demo's purchasing on the demo materials (``gendan.demo_materials``): a PO waiting
+    for MC's check, one above the price file at finance, one placed and chased (its dispatch
+    confirmation opens 5 WD before its due date), a requirement plan at the PMC manager, a
+    requisition waiting for its automatic route, production's list of urgent materials.
+    Each serves its own demo order, so the demo lists them by order."""
+    from gendan.models import Instance
+
+    with unit_of_work(d.rt.db) as s:
+        if s.exec(select(Instance.id).where(Instance.procedure == "purchase_order")).first():
+            return  # loaded already
+    today = d.now.date()
+    due = today + timedelta(days=30)
+    d.start("purchase_order", "buyer", po_form(due, supplier="S001", item="CAB-SHEET", qty=50,
+                                               price=265, orders="SO-2026-0010"))  # fmt: skip
+    pricey = d.start("purchase_order", "buyer", po_form(due, supplier="S002", item="BRK-DZ47",
+                                                        qty=300, price=21,
+                                                        orders="SO-2026-0011"))  # fmt: skip
+    d.act(pricey, "mc", "checked", PO_CHECK)
+    placed = d.start("purchase_order", "buyer", po_form(
+        today + timedelta(days=21), supplier="S003", item="BUS-TMY60", qty=120, price=218,
+        orders="SO-2026-0012"))  # fmt: skip
+    d.act(placed, "mc", "checked", PO_CHECK)
+    d.act(placed, "purch_lead", "approve")
+    need = (today + timedelta(days=14)).isoformat()
+    rows = [{"item": "CAB-SHEET", "qty": 72, "need_date": need},
+            {"item": "BUS-TMY60", "qty": 144, "need_date": need}]  # fmt: skip
+    plan = d.start("requirement_plan", "mc", {"order_no": "SO-2026-0008", "rows": rows})
+    d.act(plan, "mc", "plan", {"rows": rows})
+    d.start("requisition", "mc", {
+        "req_class": "order", "department": "material_control", "orders": "SO-2026-0009",
+        "rows": [{"item": "LOCK-MS705", "qty": 24, "need_date": need}]})  # fmt: skip
+    d.start("shortage_list", "prod_mgr", {
+        "source": "production", "orders": "SO-2026-0002",
+        "rows": [{"item": "BRK-DZ47", "qty": 48, "need_date": need}]})  # fmt: skip

@@ -97,6 +97,14 @@ def test_demo_has_an_order_on_every_path_and_loads_once(tmp_path: Path) -> None:
         ("order_review", "SO-2026-0011-BD1"): "requirements",
         ("transit_damage", "SO-2026-0013"): "claim",
         ("quality_daily_check", "2026-11-23"): "checking",
+        # §5f/§5g: POs at MC's check, at the price check, placed and chased; §5c a requirement
+        # plan at the PMC manager; §5d a requisition before its route; §5g production's list
+        ("purchase_order", "SO-2026-0010"): "mc_check",
+        ("purchase_order", "SO-2026-0011"): "price_check",
+        ("purchase_order", "SO-2026-0012"): "placed",
+        ("requirement_plan", "SO-2026-0008"): "approval",
+        ("requisition", "SO-2026-0009"): "received",
+        ("shortage_list", "SO-2026-0002"): "answering",
     }
     assert orders["SO-2026-0001"].kind == "non_regular" and orders["SO-2026-0004"].special
     assert orders["SO-2026-0003"].repeat_of == "SO-2025-0001"
