@@ -75,3 +75,35 @@ def test_material_issue_rows_on_the_task_page(server: str, rt: Runtime, driver: 
     with Session(rt.db) as s:
         [row] = s.exec(select(Stock).where(Stock.item_code == demo.SHEET)).all()
     assert row.on_hand == 80
+
+
+def test_month_export_and_leftovers_for_finance(server: str, rt: Runtime, driver: Driver) -> None:
+    """核销/结算 exported: the month's issued and received lines as CSV and XLSX; the book
+    leftovers; only the named readers; a malformed month is a 422."""
+    import io
+
+    from openpyxl import load_workbook
+
+    with unit_of_work(rt.db) as s:
+        demo.seed_master(s, now=driver.now, calendar=rt.calendar)
+    iid = at_issue(driver)
+    driver.act(iid, "keeper", "issue_material", {"rows": [{"item_code": demo.SHEET, "qty": 20}]})
+    driver.act(iid, "outsource", "arrived", {"rows": [{"item_code": demo.CASE, "qty": 10}]})
+    driver.act(iid, "iqc", "passed", {"rows": [{"item_code": demo.CASE, "good": 9,
+                                                "scrap_material": 1}]})  # fmt: skip
+    driver.act(iid, "keeper", "stock_in", {"rows": [{"item_code": demo.CASE, "qty": 9}]})
+    finance = api_client(server, "finance")
+    csv_text = finance.get(f"/api/outsourcing/{demo.SUB}/2026-11.csv")
+    assert csv_text.status_code == 200
+    rows = csv_text.content.decode("utf-8-sig").splitlines()
+    assert rows[0].startswith("日期 / Date") and len(rows) == 3
+    assert rows[2].endswith(",12.5,125.0")  # (9 good + 1 料废) × 12.5
+    book = load_workbook(io.BytesIO(finance.get(f"/api/outsourcing/{demo.SUB}/2026-11.xlsx")
+                                    .content)).active  # fmt: skip
+    assert book.max_row == 3 and book.cell(2, 7).value == 20  # the 20 sheets issued
+    left = finance.get(f"/api/outsourcing/{demo.SUB}/leftovers")
+    assert left.json() == [{"item_code": demo.SHEET, "qty": 0.0}]  # 20 out, 10 × 2 used
+    assert finance.get(f"/api/outsourcing/{demo.SUB}/2026-13.csv").status_code == 422
+    assert finance.get("/api/outsourcing/WX99/2026-11.csv").status_code == 422
+    assert api_client(server, "buyer").get(f"/api/outsourcing/{demo.SUB}/2026-11.csv"
+                                           ).status_code == 403  # fmt: skip
