@@ -53,11 +53,10 @@ def test_each_schedule_is_deployed_with_its_cron() -> None:
         name = f"scheduled-{item.spec.key}"
         assert served[name].parameters == {"schedule": item.spec.key}
         assert served[name].schedules[0].schedule.cron == item.spec.cron
-        if item.spec.key in MINE:
-            assert in_yaml[name]["parameters"] == {"schedule": item.spec.key}
-            assert in_yaml[name]["schedules"] == [
-                {"cron": item.spec.cron, "timezone": "Asia/Shanghai"}
-            ]
+        assert name in in_yaml, f"prefect.yaml lacks the deployment {name} (issue 10 contract)"
+        assert in_yaml[name]["parameters"] == {"schedule": item.spec.key}
+        assert in_yaml[name]["schedules"] == [{"cron": item.spec.cron, "timezone": "Asia/Shanghai"}]
+    assert {d.spec.key for d in declared()} >= set(MINE)
 
 
 @pytest.fixture
