@@ -506,6 +506,9 @@ def demo_orders(d: Driver) -> None:
     from gendan.demo_receiving import receiving  # §5h receipts, §8c returns (issue 10)
 
     receiving(d)
+    from gendan.demo_outsourcing import outsourcing_stages  # §6: both levels, a pick-up
+
+    outsourcing_stages(d)
     # last: its instances take ids after the others' numbered ones (GRN-…, KF-…)
     from gendan.demo_after_sales import after_sales  # §8a, §8b, §9's daily check
 

@@ -90,6 +90,12 @@ def test_demo_has_an_order_on_every_path_and_loads_once(tmp_path: Path) -> None:
         ("receipt", "GRN-000052"): "disposed",
         ("supplier_return", "RTV-000053"): "replacing",
         ("storage_anomaly", "CAB-SHEET"): "replenishing",
+        # §6: a request for the group GM, material-level at the subcontractor, operation-level
+        # waiting for its issue batch (each serving a §3 order); a pick-up list under review
+        ("outsourcing", "SO-2026-0012"): "approval",
+        ("outsourcing", "SO-2026-0010"): "processing",
+        ("outsourcing", "SO-2026-0011"): "op_batch",
+        ("subcon_pickup", "WX01-1124"): "reviewing",
         # §8a: a complaint with after-sales, one remade (the 补单 at §1 as a repeat order);
         # §8b: transit damage at the claim; §9: the QA head's check of the day
         ("customer_service", "SO-2026-0010"): "contacting",
