@@ -10,6 +10,7 @@ from fastapi import APIRouter, Body, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 import forms
+from api.decided import form_error_links
 from api.deps import ApiActor, Now, Rt
 from api.web import Me, form_with_csrf, render, require_role
 from gendan.db import unit_of_work
@@ -38,9 +39,22 @@ def register_api(
         }
 
 
+#: The arrival's fields on the page (the PO and the note are typed once, in the registration).
+ARRIVAL_SHOWN = ("supplier", "received_at")
+
+
 def _context(me: Any, values: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
+    """Each part of the page shows its own fields' errors; the summary links each to its input
+    (a row's cell: ``#f-receipt_registration-rows-0-qty``)."""
+    lang = me.user.language
+    arrival = {k: v for k, v in errors.items() if k in ARRIVAL_SHOWN}
+    registration = {k: v for k, v in errors.items() if k not in ARRIVAL_SHOWN}
+    summary = form_error_links(arrival, "delivery_arrival", lang) + form_error_links(
+        registration, "receipt_registration", lang
+    )
     return {"me": me, "proc": get_procedure("receipt"), "forms": forms, "values": values,
-            "errors": errors}  # fmt: skip
+            "errors": errors, "arrival_errors": arrival, "registration_errors": registration,
+            "summary": summary}  # fmt: skip
 
 
 @router.get("/receipts/new", response_class=HTMLResponse)

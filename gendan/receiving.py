@@ -119,8 +119,21 @@ def check(
             errors[f"{at}.weight"] = (f"{item.code} is settled by weight: weigh it "
                                       f"({item.settle_unit}) / 须称重（结算单位）")  # fmt: skip
     if errors:
-        raise InvalidForm(errors)
+        raise InvalidForm(at_rows(errors, "送货明细", "Lines"))
     return po, po_lines, items
+
+
+def at_rows(errors: dict[str, str], zh: str, en: str) -> dict[str, str]:
+    """Each row's message names its row, as the forms' own row errors do (``rows.2.qty`` →
+    "送货明细 第3行 / Lines row 3: …"), so the summary at the top reads on its own."""
+    out = {}
+    for key, message in errors.items():
+        parts = key.split(".")
+        if len(parts) == 3 and parts[0] == "rows" and parts[1].isdigit():
+            n = int(parts[1]) + 1
+            message = f"{zh} 第{n}行 / {en} row {n}: {message}"
+        out[key] = message
+    return out
 
 
 def receive(
@@ -241,7 +254,7 @@ def record_inspection(
     if missing and not errors:
         errors["rows"] = f"lines not inspected: {missing} / 尚有收货行未检验"
     if errors:
-        raise InvalidForm(errors)
+        raise InvalidForm(at_rows(errors, "检验明细", "Lines"))
     verdicts = {}
     for row in rows:
         rl, pl = by_line[int(row["line_no"])]

@@ -77,6 +77,7 @@ def test_above_the_open_quantity_is_refused_at_the_row(d: Driver) -> None:
     errors = refused(d, iid, registration("PO-T1", steel(60), row(2, BOLT, 501)))
     assert list(errors) == ["rows.1.qty"]
     assert "open 500" in errors["rows.1.qty"] and "above the PO" in errors["rows.1.qty"]
+    assert errors["rows.1.qty"].startswith("送货明细 第2行 / Lines row 2: ")  # names its row
     # two rows of one line count together; a wrong item and an unknown line are named too
     errors = refused(
         d, iid,
