@@ -17,10 +17,17 @@ Choice: finance supervises each round by confirming it on the count day (监督�
 separate task after the counters' list, since one person cannot both count and supervise.
 Choice: the counters are the plan's counters and whoever recorded a round; the approver may be
 none of them (403), as "counter ≠ approver".
-Choice: schedules — A monthly, B quarterly, C half-yearly (the seed's 大概, read exactly), a
-month-end count of every class on the last working day (002 3.4.10.2 说明 1 一般是月末;
-000/2 九), each per warehouse; the notice goes out five working days ahead so the organise
-task (−2/−1 WD) has its window.
+Choice: schedules — A monthly, B quarterly, C half-yearly (the seed's 大概, read exactly),
+counted on the 15th with the notice on the 8th; a month-end count of every class on the
+month's last day with the notice on the 20th (002 3.4.10.2 说明 1 一般是月末; 000/2 九 月底
+原料盘点: the warehouse counts, the merchandiser's raw-material count is this count of the
+raw-material warehouse); each per warehouse (the schedule's fan-out). A count day that is a
+rest day puts its tasks on the working day before (PROCEDURES.md: "前" is never later). The
+notice comes a week ahead so the organise task (−2/−1 WD) has its window. Three schedules
+rather than one per month: each class keeps its own period, so a missed quarter is caught up
+once as a quarter.
+Choice: the approval and its signature are the GM's; 盘点单审核 may return named lines for a
+recount (a new round), as the seed's review (3.4.10.1 审核盘点单) may refuse the sheet.
 """
 
 from __future__ import annotations
