@@ -244,3 +244,24 @@ def test_the_finance_director_returns_the_sheet_for_a_recount_of_named_lines(d: 
     sheet = {r["item_code"]: r for r in forms_of(d, iid)["rounds_agree"]["rows"]}
     assert forms_of(d, iid)["rounds_agree"]["rounds"] == 3
     assert sheet["RM-BOLT"]["difference"] == -10
+
+
+def test_a_count_correction_under_safety_raises_no_second_chase_slip(d: Driver) -> None:
+    with unit_of_work(d.rt.db) as s:  # paint kept at 38: an issue takes it under, a slip opens
+        paint = s.exec(select(Item).where(Item.code == "RM-PAINT")).one()
+        paint.requisition_class, paint.safety_peak, paint.safety_off = "safety", 38, 38
+        s.add(paint)
+        s.flush()
+        stock.move(s, item_code="RM-PAINT", qty=-3, kind="issue", now=d.now,
+                   calendar=d.rt.calendar)  # fmt: skip
+    iid = start_count(d)
+    to_counting(d, iid)
+    _to_approval(d, iid, {"RM-BOLT": 500, "RM-PAINT": 36, "RM-STEEL": 100})
+    d.act(iid, "gm", "approve_count")
+    [run] = run_jobs(d)
+    assert run.event == "posted"
+    with Session(d.rt.db) as s:
+        chases = s.exec(select(Instance).where(Instance.procedure == "reorder_chase")).all()
+        paint_stock = s.exec(select(Stock).where(Stock.item_code == "RM-PAINT")).one()
+    assert paint_stock.on_hand == 36
+    assert [(c.subject_key, c.closed_at) for c in chases] == [("RM-PAINT", None)]  # still one
