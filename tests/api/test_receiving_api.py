@@ -43,6 +43,8 @@ def test_api_refuses_at_the_row_and_writes_nothing(rt: Runtime, server: str) -> 
 def test_page_shows_the_error_at_the_row(rt: Runtime, server: str) -> None:
     seed_po(rt, MONDAY_10)
     c = login(server, "mc")
+    assert 'href="/receipts/new"' in c.get("/").text  # MC's inbox offers it
+    assert 'href="/receipts/new"' not in login(server, "iqc").get("/").text
     page = c.get("/receipts/new")
     assert page.status_code == 200 and "rows.0.qty" in page.text
     form = {"csrf_token": csrf_of(page.text), "supplier": "宁波钢材贸易",
