@@ -109,3 +109,5 @@ def test_rounds_queryable_bad_round_refused_and_postings_exported(
     assert [c.value for c in book["其他出库单"]["C"]][1:3] == ["RM-BOLT", "RM-STEEL"]
     assert book["其他入库单"].max_row == 3  # headers, a blank line and the line count: no gains
     assert finance.get(f"/api/counts/{NO}").json()["status"] == "posted"
+    page = login(server, "finance").get(f"/instances/{iid}")  # the count's trail and forms
+    assert page.status_code == 200 and NO in page.text and "盘点单" in page.text
