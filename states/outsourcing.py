@@ -206,7 +206,11 @@ class Outsourcing(Procedure):
     report_done = op_batch.to(op_calling, cond="batch_reached") | op_batch.to.itself()
     issue_batch = op_calling.to(op_processing)
     received = op_processing.to(op_inspecting)
-    inspected = op_inspecting.to(op_invoicing, cond="all_accounted") | op_inspecting.to(op_batch)
+    inspected = (
+        op_inspecting.to(op_invoicing, cond="all_accounted")
+        | op_inspecting.to(op_processing, cond="all_issued")
+        | op_inspecting.to(op_batch)
+    )
 
     steps = {
         "approve": Step("批准外协", "Approve", signature="approved"),
@@ -263,6 +267,12 @@ class Outsourcing(Procedure):
         issued = self.model.data.get("totals", {}).get("issued", 0.0)
         left = order.get("qty", 0.0) - issued
         return (form or {}).get("done_qty", 0.0) - issued >= min(order.get("issue_batch", 0), left)
+
+    def all_issued(self, form: dict[str, Any] | None = None) -> bool:
+        """Every piece of the 委外加工单 is out: the rest of the work is awaited, not issued."""
+        order = _forms(self.model.data).get("process_order", {})
+        issued = self.model.data.get("totals", {}).get("issued", 0.0)
+        return issued >= order.get("qty", 0.0) - 1e-6
 
     def all_accounted(self, form: dict[str, Any] | None = None) -> bool:
         """Everything ordered came back (good, scrapped or lost) with this move."""
