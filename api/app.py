@@ -38,6 +38,8 @@ from api.routes_orders import api as orders_api_router
 from api.routes_orders import pages as orders_router
 from api.routes_outsourcing import api as outsourcing_api_router
 from api.routes_pages import router as pages_router
+from api.routes_purchasing import api as purchasing_api_router
+from api.routes_purchasing import pages as purchasing_router
 from api.routes_receiving import router as receiving_router
 from api.routes_rows import router as rows_router
 from api.routes_tasks import router as tasks_router
@@ -134,6 +136,8 @@ def create_app(rt: Runtime | None = None, clock: Callable[[], datetime] = utcnow
     app.include_router(escalations_router)
     app.include_router(counts_api_router)
     app.include_router(outsourcing_api_router)
+    app.include_router(purchasing_api_router)
+    app.include_router(purchasing_router)
     app.include_router(tasks_router)
     app.include_router(bulk_router)
     app.include_router(receiving_router)
