@@ -509,6 +509,9 @@ def demo_orders(d: Driver) -> None:
     from gendan.demo_outsourcing import outsourcing_stages  # §6: both levels, a pick-up
 
     outsourcing_stages(d)
+    from gendan.demo_measures import measures_stages  # §5a PPE/safety, §5k, §5l measures
+
+    measures_stages(d)
     # last: its instances take ids after the others' numbered ones (GRN-…, KF-…)
     from gendan.demo_after_sales import after_sales  # §8a, §8b, §9's daily check
 

@@ -103,6 +103,17 @@ def test_demo_has_an_order_on_every_path_and_loads_once(tmp_path: Path) -> None:
         ("order_review", "SO-2026-0011-BD1"): "requirements",
         ("transit_damage", "SO-2026-0013"): "claim",
         ("quality_daily_check", "2026-11-23"): "checking",
+        # §5k/§5l: October's on-time rate approved (80 %), its QDPS sheets (S001 approved,
+        # S002 with the purchasing lead), its material report with the manager; §5a: this
+        # month's safety-stock table in its countersign, December's PPE usage with the
+        # workshop, this week's PPE order with the MC
+        ("purchase_on_time", "2026-10"): "approved",
+        ("qdps", "2026-10-S001"): "approved",
+        ("qdps", "2026-10-S002"): "approving",
+        ("material_report", "2026-10"): "reviewing",
+        ("safety_stock_review", "2026-11"): "countersigning",
+        ("ppe_usage", "2026-12"): "listing",
+        ("ppe_order", "2026-W48"): "ordering",
         # §5f/§5g: POs at MC's check, at the price check, placed and chased; §5c a requirement
         # plan at the PMC manager; §5d a requisition before its route; §5g production's list
         ("purchase_order", "SO-2026-0010"): "mc_check",
