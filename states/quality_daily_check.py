@@ -4,7 +4,7 @@
 starts one check each working day at 08:00 while quality exceptions are open (the gate
 ``open_quality_exceptions``, ``gendan.quality_daily``); the QA lead reviews the open records
 and either finds that overtime covers the inspections or moves inspectors (rows: who, from,
-to), the same day.
+to), the same day; the inspectors are told of a move.
 
 Choice: a procedure of its own keyed by the day, started by the schedule, because the check
 belongs to the day, not to one exception (one task per exception would flood the QA lead),
@@ -21,7 +21,17 @@ from typing import Any
 from statemachine import State
 
 from gendan.timespec import Deadline
-from states.base import Procedure, Scheduled, Step, Subject, TaskSpec, Wait, Waiting
+from states.base import (
+    Inform,
+    OnEnter,
+    Procedure,
+    Scheduled,
+    Step,
+    Subject,
+    TaskSpec,
+    Wait,
+    Waiting,
+)
 
 SEED = "001M 2.2.5(1)"
 
@@ -72,5 +82,12 @@ class QualityDailyCheck(Procedure):
         "record_check": Step(
             "提交每日检查记录", "Record the daily check", form="quality_daily_check"
         ),
+    }
+    entering = {
+        # the inspectors hear of a move (调配检验人员) the day it is made
+        "checked": OnEnter(informs=(Inform(roles=("qc_inspector",), when="moved"),)),
+    }
+    predicates = {
+        "moved": lambda d: bool(d.get("forms", {}).get("record_check", {}).get("moves")),
     }
 

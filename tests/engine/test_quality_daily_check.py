@@ -12,6 +12,7 @@ from gendan.demo import Driver, order_form
 from gendan.errors import InvalidForm
 from tests.engine.helpers import instance, open_tasks
 from tests.engine.plan_driver import local
+from tests.engine.test_after_sales import informed
 from tests.engine.test_quality_exception import record
 
 
@@ -45,6 +46,16 @@ def test_one_check_per_working_day_while_exceptions_are_open(driver: Driver) -> 
           {"open_reviewed": True, "overtime_enough": False, "moves": [move]})  # fmt: skip
     assert instance(d.rt, iid).state == "checked"
     assert instance(d.rt, iid).data["forms"]["record_check"]["moves"] == [move]
+    assert informed(d, iid) == ["iqc"]  # the inspectors hear of the move
+
+
+def test_overtime_enough_moves_nobody(driver: Driver) -> None:
+    d = driver
+    d.start("order_review", "clerk", order_form("SO-QD3", "regular", now=d.now))
+    d.start("quality_exception", "iqc", record("SO-QD3", d.now))
+    iid = d.start("quality_daily_check", "qa_lead", {"day": d.now.date().isoformat()})
+    d.act(iid, "qa_lead", "record_check", {"open_reviewed": True, "overtime_enough": True})
+    assert instance(d.rt, iid).state == "checked" and informed(d, iid) == []
 
 
 def test_no_check_on_a_day_off(driver: Driver) -> None:
