@@ -229,7 +229,8 @@ class ReturnSettled(FormModel):
             "partly": ("部分补货", "Partly replaced"),
         },
     )  # fmt: skip
-    supplier_answer: str = label("供应商答复", "Supplier's answer", max_length=LONG, long=True)
+    supplier_answer: str = label("供应商答复", "Answer from the supplier", max_length=LONG,
+                                 long=True)  # fmt: skip
 
 
 class StorageAnomaly(FormModel):
