@@ -134,7 +134,8 @@ class CountRow(Row):
 
     item_code: str = label("物料编码", "Item", min_length=1, max_length=60)
     location: str = label("库位", "Location", min_length=1, max_length=60)
-    round: int = label("轮次", "Round", ge=1, le=99)
+    #: Empty: the list's round (a row of an earlier round is refused by the count).
+    round: int | None = label("轮次", "Round", default=None, ge=1, le=99)
     counted: float = label("实盘数", "Counted", ge=0, le=MAX_QTY)
     counter: str = label("盘点人", "Counter", min_length=1, max_length=60)
 
@@ -149,6 +150,13 @@ class CountList(FormModel):
 
     round: int = label("轮次", "Round", ge=1, le=99)
     rows: list[CountRow] = label("盘点明细", "Counts", min_length=1, max_length=2000)
+
+    @model_validator(mode="after")
+    def _rows_in_the_round(self) -> Self:
+        for row in self.rows:
+            if row.round is None:
+                row.round = self.round
+        return self
 
 
 class ListedRow(Row):
