@@ -22,7 +22,9 @@ rush issue or receipt happens. The 盘点单's book stays the snapshot's; its ``
 what moved between the set time and the instant the line's final count was recorded, and the
 difference is counted − (book + moved). The correction is posted onto today's stock through
 ``stock.move(kind="adjust")``, so a movement during the count is neither lost nor counted twice
-and later receipts and issues stay; the §5b/§5i watchers run on each correction.
+and later receipts and issues stay; the §5b/§5i watchers run on each correction. A loss larger
+than what is on hand when it is posted (issued meanwhile) is refused by ``stock.move``: the
+posting step fails, is retried, and then finance gets the incident task to settle it by hand.
 """
 
 from __future__ import annotations
