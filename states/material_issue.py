@@ -56,6 +56,9 @@ SHEET_DUE = Deadline.before_date("weekly_plan.plan_start", 2, seed="投产前提
 KIT_DUE = Deadline.before_date("weekly_plan.plan_start", 1, seed="提前1天按单备料")
 #: Issuing runs until the batch is done: its desk tasks are due on the planned completion.
 BY_PLAN_END = Deadline.before_date("weekly_plan.plan_end", 0, seed="计划完工日")
+#: 5.7.1 仓库应追踪物控科…制作《定额领料登记表》: a late sheet goes to the warehouse keeper, who
+#: chases MC, then to the head of material control.
+WAREHOUSE_TRACKS = ("role:warehouse_keeper", "head")
 BATCH = Subject(
     kind="batch", label_zh="批号（周计划）", label_en="Batch (weekly plan)",
     key_field="batch_no", orders_field="order_nos", one_open=True,
@@ -149,7 +152,7 @@ class MaterialIssue(Procedure):
         "Make the quota issue register 2 working days before the plan starts (boards by "
         "cutting size)",
         SHEET_DUE, "003 5.7.1-2", opens=OpensAt("weekly_plan.plan_start", 2),
-        shows=("start", "shortage_checked"),
+        shows=("start", "shortage_checked"), chain=WAREHOUSE_TRACKS,
     )  # fmt: skip
     kitting = _one(
         "按单备料 / Materials prepared", KEEPER,
@@ -265,6 +268,8 @@ class MaterialIssue(Procedure):
     }
     entering = {
         "preparing_sheet": OnEnter(starts=(Child("issue_shortage", each=plan_shortages),)),
+        # 5.7.2 统一交仓库进行备料发料: the issued sheet goes to the warehouse
+        "kitting": OnEnter(informs=(Inform(roles=("warehouse_keeper",)),)),
         "short_at_issue": OnEnter(starts=(Child("issue_shortage", each=issue_shortages),)),
         "closing": OnEnter(starts=(Child("batch_close", data=batch_close_form),)),
         "closed": OnEnter(informs=(Inform(roles=("material_controller",)),)),

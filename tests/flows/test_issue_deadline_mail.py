@@ -43,6 +43,8 @@ def test_material_issue_deadlines_mail_once(walk: Callable[[], tuple[Driver, Dea
     dl.run(chase)  # MC replies the arrival date: 4 WH from the slip
     d.act(chase, "mc", "reply", {"arrival_date": "2026-11-30"})
     dl.run(iid)  # the quota sheet: opens start −2 WD, due that day
+    late = [m for m in dl.sink.messages if "定额领料登记表" in m.body and "升级" in m.subject]
+    assert {"keeper@demo.gendan.local", "mc_head@demo.gendan.local"} <= {m.to for m in late}
     d.act(iid, "mc", "prepare_sheet", {"rows": []})
     dl.run(iid)  # kitting: start −1 WD
     d.act(iid, "keeper", "materials_prepared", {})
