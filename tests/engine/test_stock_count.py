@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 
 import pytest
 from openpyxl import load_workbook
@@ -265,3 +266,25 @@ def test_a_count_correction_under_safety_raises_no_second_chase_slip(d: Driver) 
         paint_stock = s.exec(select(Stock).where(Stock.item_code == "RM-PAINT")).one()
     assert paint_stock.on_hand == 36
     assert [(c.subject_key, c.closed_at) for c in chases] == [("RM-PAINT", None)]  # still one
+
+
+def test_a_loss_above_todays_stock_fails_the_posting_into_an_incident_for_finance(
+    d: Driver,
+) -> None:
+    iid = start_count(d)
+    to_counting(d, iid)
+    _to_approval(d, iid, {"RM-BOLT": 490, "RM-PAINT": 40, "RM-STEEL": 100})
+    with unit_of_work(d.rt.db) as s:  # issued after the count: 5 left, the loss is 10
+        stock.move(s, item_code="RM-BOLT", qty=-495, kind="issue", now=d.now,
+                   calendar=d.rt.calendar)  # fmt: skip
+    d.act(iid, "gm", "approve_count")
+    outcomes = []
+    for minutes in (0, 2, 10):
+        d.now = d.now + timedelta(minutes=minutes)
+        outcomes += [r.outcome for r in run_jobs(d)]
+    assert outcomes == ["retry", "retry", "incident"]
+    assert state(d, iid) == "posting"
+    [task] = open_tasks(d.rt, iid)
+    assert task.role == "finance" and task.decisions == ["posted"]
+    with Session(d.rt.db) as s:
+        assert s.exec(select(StockMovement).where(StockMovement.kind == "adjust")).all() == []
