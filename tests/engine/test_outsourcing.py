@@ -101,6 +101,9 @@ def test_material_level_walks_from_order_to_invoice(rt: Runtime, d: Driver) -> N
     assert bad.value.errors == {"materials.0.item_code": "no item NO-SUCH / 无此物料"}
     assert snapshot(rt) == before
     d.act(iid, "planner", "place_order", demo.order(demo.date(2026, 12, 10)))
+    d.act(iid, "outsource", "declined", reason="交期太紧 / due date too tight")
+    assert state(rt, iid) == "ordering"  # the planner re-issues the order
+    d.act(iid, "planner", "place_order", demo.order(demo.date(2026, 12, 14)))
     [wait] = open_tasks(rt, iid)
     assert wait.pauses_for == "subcontractor" and wait.role == "outsourcing_coordinator"
     d.pause(iid, "outsource", "委外订单已传真 / order faxed")
