@@ -57,6 +57,10 @@ class PurchaseOrderForm(FormModel):
     )
     rows: list[PoRow] = label("采购明细", "Lines", min_length=1, max_length=100)
     remarks: str | None = label("备注", "Remarks", default=None, long=True, max_length=LONG)
+    #: Written by the system when the PO is made (``gendan.purchasing``): what MC must check.
+    findings: str | None = label("系统核查提示（重复、超量、交期、价格）",
+                                 "System findings (duplicates, excess, dates, prices)",
+                                 default=None, long=True, max_length=LONG)  # fmt: skip
 
     def derived(self) -> dict[str, Any]:
         """The earliest due date: the supplier's dispatch is confirmed 5 WD before it."""

@@ -135,7 +135,33 @@ def make_po(
     session.flush()
     found = findings(session, inst, po, values, requirement, items, now=now, calendar=calendar)
     inst.data = {**inst.data, "po_checks": found}
+    _show_findings(inst, event, found)
     return {"po.lines": {"old": None, "new": len(values["rows"])}, "po.checks": found}
+
+
+FINDING_LABELS = {
+    "duplicates": "重复下单 / duplicate",
+    "excess": "超量 / excess",
+    "date_short": "交期不足 / date short",
+    "price_above": "高于价格档案 / above the price file",
+}
+
+
+def _show_findings(inst: Instance, event: str, found: dict[str, list[dict[str, Any]]]) -> None:
+    """The findings as text on the stored 采购单, so MC reads them with the PO."""
+    parts = []
+    for kind, rows in found.items():
+        for f in rows:
+            filed = "—" if f.get("file") is None else f"{f['file']:g}"
+            why = f.get("why") or f"单价 {f.get('price'):g}，价格档案 {filed} / price vs file"
+            parts.append(f"{FINDING_LABELS[kind]}: {f['line']} {f['item']} {why}")
+    text = "\n".join(parts) or "无 / none"
+    if event == "start":
+        inst.data = {**inst.data, "po": {**inst.data.get("po", {}), "findings": text}}
+    else:
+        forms = dict(inst.data.get("forms", {}))
+        forms[event] = {**forms.get(event, {}), "findings": text}
+        inst.data = {**inst.data, "forms": forms}
 
 
 def findings(

@@ -48,3 +48,25 @@ def test_unplaced_list_and_monthly_count(rt: Runtime, server: str, clock: Clock)
     assert "采购单未下单明细表" in page.text
     assert api_client(server, "clerk").get("/api/purchasing/unplaced").status_code == 403
     assert login(server, "clerk").get("/purchasing/unplaced").status_code == 403
+
+
+def test_po_task_and_instance_pages_render(rt: Runtime, server: str, clock: Clock) -> None:
+    """MC's check of a 采购单 on its task page: the lines and the system's findings are there."""
+    from sqlmodel import Session, select
+
+    from gendan.models import Task
+
+    d = Driver(rt, clock.now)
+    with unit_of_work(rt.db) as s:
+        ensure_master(s, d.now)
+    iid = d.start("purchase_order", "buyer", po_form(date(2026, 12, 18), qty=7, price=199))
+    with Session(rt.db) as s:
+        [task] = s.exec(select(Task).where(Task.instance_id == iid, Task.status == "open")).all()
+    mc = login(server, "mc")
+    page = mc.get(f"/tasks/{task.id}")
+    assert page.status_code == 200, page.text[:500]
+    assert "复核采购单" in page.text and "RM-STEEL-1.5" in page.text
+    assert "高于价格档案" in page.text  # 199 above the file's 180: the finding is shown
+    assert mc.get(f"/instances/{iid}").status_code == 200
+    body = api_client(server, "mc").get(f"/api/tasks/{task.id}/form")
+    assert body.status_code == 200 and "checked" in body.text
