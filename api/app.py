@@ -34,6 +34,8 @@ from api.routes_escalations import api as escalations_api_router
 from api.routes_escalations import pages as escalations_router
 from api.routes_master import router as master_router
 from api.routes_master_materials import router as materials_master_router
+from api.routes_measures import api as measures_api_router
+from api.routes_measures import pages as measures_router
 from api.routes_orders import api as orders_api_router
 from api.routes_orders import pages as orders_router
 from api.routes_outsourcing import api as outsourcing_api_router
@@ -134,6 +136,8 @@ def create_app(rt: Runtime | None = None, clock: Callable[[], datetime] = utcnow
     app.include_router(api_router)
     app.include_router(escalations_api_router)
     app.include_router(escalations_router)
+    app.include_router(measures_api_router)
+    app.include_router(measures_router)
     app.include_router(counts_api_router)
     app.include_router(outsourcing_api_router)
     app.include_router(purchasing_api_router)
