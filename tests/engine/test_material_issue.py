@@ -295,3 +295,18 @@ def test_shortage_moving_the_delivery_starts_a_delivery_change(d: Driver) -> Non
         [change] = children_of(s, sid)
     assert change.procedure == "order_change" and change.order_no == "SO-SH1"
     assert "GL-5" in change.data["request"]["change_description"]
+
+
+def test_bad_plan_and_issue_beyond_stock_write_nothing(d: Driver) -> None:
+    before = snapshot(d.rt)
+    with pytest.raises(InvalidForm) as err:  # planned completion before the start
+        d.start("material_issue", "mc", {**plan_form("WP-X", START), "plan_end": "2026-11-30"})
+    assert "plan_end" in err.value.errors and snapshot(d.rt) == before
+    iid = to_issuing(d)
+    before = snapshot(d.rt)
+    with pytest.raises(InvalidForm) as err:  # within GL-5's quota (50), but only 30 in store
+        d.act(iid, "keeper", "issue", {"rows": [{"item_code": "BD-18", "qty": 10},
+                                                {"item_code": "GL-5", "qty": 40}]})  # fmt: skip
+    assert "rows.1.qty" in err.value.errors and "30" in err.value.errors["rows.1.qty"]
+    assert snapshot(d.rt) == before and on_hand(d.rt, "BD-18") == 400
+    assert issue_lines(d.rt, "WP-48") == []
