@@ -34,6 +34,7 @@ ROLES: dict[str, tuple[str, str]] = {
     "qc_inspector": ("品管检验员", "QC inspector"),
     "qa_lead": ("质管部领导", "QA lead"),
     "outsourcing_coordinator": ("外协员", "Outsourcing coordinator"),
+    "subcon_material_clerk": ("外协物料调拨员", "Subcontract material clerk"),
     "finance": ("财务", "Finance"),
     "finance_director": ("财务总监", "Finance director"),
     "admin_hr": ("行政人事", "Admin and HR"),
