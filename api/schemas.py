@@ -170,6 +170,12 @@ class StateOut(BaseModel):
     tasks: list[TaskSpecOut]
 
 
+class StockTriggerOut(BaseModel):
+    condition: str = Field(description="below_safety or above_max (states.base.StockTrigger)")
+    zh: str
+    en: str
+
+
 class ProcedureOut(BaseModel):
     key: str
     title_zh: str
@@ -177,6 +183,9 @@ class ProcedureOut(BaseModel):
     start_form: str
     start_roles: list[str]
     states: list[StateOut]
+    stock_trigger: StockTriggerOut | None = Field(
+        default=None, description="the system starts it when an item's stock meets this"
+    )
 
 
 class DecisionForm(BaseModel):

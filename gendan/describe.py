@@ -143,6 +143,16 @@ def describe_state(proc: type[Procedure], state: Any) -> dict[str, Any]:
     }
 
 
+def _stock_trigger(proc: type[Procedure]) -> dict[str, str] | None:
+    """The stock condition the system starts the procedure on (``StockTrigger``), in words."""
+    from states.base import STOCK_CONDITIONS
+
+    if proc.stock_trigger is None:
+        return None
+    zh, en = STOCK_CONDITIONS[proc.stock_trigger.condition]
+    return {"condition": proc.stock_trigger.condition, "zh": zh, "en": en}
+
+
 def procedure_catalogue() -> list[dict[str, Any]]:
     """Every procedure: states, tasks, deadlines, chains and events (GET /api/procedures)."""
     return [
@@ -153,6 +163,7 @@ def procedure_catalogue() -> list[dict[str, Any]]:
             "start_form": p.start_form,
             "start_roles": list(p.start_roles),
             "states": [describe_state(p, st) for st in p.states],
+            "stock_trigger": _stock_trigger(p),
         }
         for p in PROCEDURES.values()
     ]

@@ -73,3 +73,10 @@ def test_records_entered_by_the_administrator_only(server: str, rt: Runtime) -> 
     bad = admin.post("/api/master/bom", json={"parent_code": "X", "component_code": "X",
                                               "qty_per": 1})  # fmt: skip
     assert bad.status_code == 422
+
+
+def test_the_catalogue_names_the_stock_triggers(server: str) -> None:
+    procedures = {p["key"]: p for p in api_client(server, "mc").get("/api/procedures").json()}
+    assert procedures["reorder_chase"]["stock_trigger"]["condition"] == "below_safety"
+    assert procedures["overstock_warning"]["stock_trigger"]["zh"] == "库存达到最高库存警戒线或以上"
+    assert procedures["order_review"]["stock_trigger"] is None
