@@ -6,16 +6,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Request, Response
+from fastapi import APIRouter, Body, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 import forms
 from api.decided import form_error_links
-from api.deps import ApiActor, Now, Rt
+from api.deps import ApiActor, Db, Now, Rt
 from api.web import Me, form_with_csrf, render, require_role
 from gendan.db import unit_of_work
-from gendan.errors import InvalidForm
+from gendan.errors import InvalidForm, NotAllowed
 from gendan.prefill import typed_in_company_time
+from gendan.receiving import receipts_of
 from gendan.receiving_steps import register_delivery
 from states import get_procedure
 
@@ -41,6 +42,23 @@ def register_api(
 
 #: The arrival's fields on the page (the PO and the note are typed once, in the registration).
 ARRIVAL_SHOWN = ("supplier", "received_at")
+
+
+#: Who reads receipts and PO lines (material control, purchasing, warehouse, quality, finance).
+READERS = ("material_controller", "mc_section_head", "pmc_manager", "buyer", "purchasing_lead",
+           "warehouse_keeper", "qc_inspector", "qa_lead", "finance")  # fmt: skip
+
+
+@router.get("/api/receipts", tags=["receiving"])
+def receipts_api(
+    actor: ApiActor, db: Db, po_no: Annotated[str, Query(min_length=1, max_length=100)]
+) -> dict[str, Any]:
+    """A PO's lines (ordered, received, accepted, rejected, open, completed) and its receipts
+    with their lines (count, weight, IQC's verdict) — the tables the measures count."""
+    if not any(actor.has_role(r) for r in READERS):
+        raise NotAllowed("receipts are read by material control, purchasing, warehouse, "
+                         "quality and finance / 无权查看收货记录")  # fmt: skip
+    return receipts_of(db, po_no)
 
 
 def _context(me: Any, values: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:

@@ -350,3 +350,34 @@ def stamp_incoming(
                          issued_by_id=by or inst.created_by_id, issued_at=now))  # fmt: skip
     session.flush()
     return doc_no
+
+
+def receipts_of(session: Session, po_no: str) -> dict[str, Any]:
+    """The PO's lines and receipts as tables (404 for an unknown PO)."""
+    from gendan.errors import NotFound
+
+    po = session.exec(select(PurchaseOrder).where(PurchaseOrder.po_no == po_no)).first()
+    if po is None:
+        raise NotFound(f"no purchase order {po_no} / 无此采购单")
+    lines = session.exec(select(PoLine).where(PoLine.po_id == po.id).order_by(PoLine.line_no))
+    receipts = session.exec(select(Receipt).where(Receipt.po_id == po.id).order_by(Receipt.id))
+    return {
+        "po_no": po.po_no,
+        "supplier": po.supplier_code,
+        "status": po.status,
+        "lines": [
+            {"line_no": ln.line_no, "item_code": ln.item_code, "qty": ln.qty,
+             "received": ln.received, "accepted": ln.accepted, "rejected": ln.rejected,
+             "open": open_qty(ln), "due_date": ln.due_date.isoformat(),
+             "completed_at": ln.completed_at.isoformat() if ln.completed_at else None}
+            for ln in lines
+        ],  # fmt: skip
+        "receipts": [
+            {"receipt_no": r.receipt_no, "delivery_note_no": r.delivery_note_no,
+             "received_at": r.received_at.isoformat(), "instance_id": r.instance_id,
+             "lines": [{"line_no": pl.line_no, "item_code": rl.item_code, "qty": rl.qty,
+                        "weight": rl.weight, "accepted": rl.accepted, "rejected": rl.rejected,
+                        "iqc": rl.iqc} for rl, pl in receipt_lines(session, r.id or 0)]}
+            for r in receipts
+        ],  # fmt: skip
+    }

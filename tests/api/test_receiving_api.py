@@ -114,3 +114,23 @@ def test_task_pages_offer_the_rows_prefilled(rt: Runtime, server: str) -> None:
     assert iqc_api.post(f"/api/tasks/{iqc_task['id']}/claim").status_code == 200
     page = login(server, "iqc").get(f"/tasks/{iqc_task['id']}")
     assert page.status_code == 200 and "BOLT-M8" in page.text and "rows.0.accepted" in page.text
+
+
+def test_a_pos_receipts_read_as_tables(rt: Runtime, server: str) -> None:
+    seed_po(rt, MONDAY_10)
+    mc = api_client(server, "mc")
+    assert mc.post("/api/receipts", json=body(steel(60, weight=1500))).status_code == 200
+    got = api_client(server, "buyer").get("/api/receipts", params={"po_no": "PO-T1"})
+    assert got.status_code == 200
+    first = got.json()["lines"][0]
+    assert (first["qty"], first["received"], first["open"], first["completed_at"]) == (
+        100, 60, 40, None
+    )  # a partial receipt leaves the rest open
+    [receipt] = got.json()["receipts"]
+    assert receipt["delivery_note_no"] == "DN-77"
+    assert receipt["lines"] == [{"line_no": 1, "item_code": "STEEL-Q235", "qty": 60,
+                                 "weight": 1500, "accepted": 0, "rejected": 0,
+                                 "iqc": "pending"}]  # fmt: skip
+    assert mc.get("/api/receipts", params={"po_no": "PO-NONE"}).status_code == 404
+    sales = api_client(server, "sales").get("/api/receipts", params={"po_no": "PO-T1"})
+    assert sales.status_code == 403
