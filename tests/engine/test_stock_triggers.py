@@ -157,3 +157,22 @@ def test_stock_at_the_maximum_raises_the_warning_answered_and_reviewed(rt: Runti
               "on_hand": 40, "max_qty": 0, "receipt_ref": "RC-000007"}  # fmt: skip
     iid = d.start("overstock_warning", "keeper", report)
     assert state(d, iid) == "finding_cause" and tasks_of(d, iid)[0].role == "material_controller"
+
+
+def test_a_raised_safety_stock_on_file_raises_the_slip_without_a_movement(rt: Runtime) -> None:
+    load(rt, "items", ITEMS)
+    load(rt, "stock", "item_code,on_hand\nP-100,150\n")
+    assert slips(rt) == []
+    # the safety-stock review raised the peak value to 160: the items import re-runs the
+    # triggers on the stock on file (no movement)
+    load(rt, "items", ITEMS.replace("safety,100,60,500", "safety,160,60,500"),
+         NOW + timedelta(hours=1))  # fmt: skip
+    [slip] = slips(rt)
+    assert (slip.data["slip"]["on_hand"], slip.data["slip"]["safety_qty"]) == (150, 160)
+    with Session(rt.db) as s:
+        start = s.exec(
+            select(AuditEvent).where(
+                AuditEvent.instance_id == slip.id, AuditEvent.action == "start"
+            )
+        ).one()
+    assert start.detail["started_by_system"]["import"].startswith("import:")
