@@ -18,6 +18,9 @@
 
 Choice: MC's measures on a mismatch are due in 1 WD (及时), because 5.6.1 asks MC to be told
 at once and to act "相应处理措施" with no figure.
+Choice: MC records IQC's agreement to pick-and-use (ticked, with the inspector's name) on
+MC's own decision rather than a second task for the inspector, because 5.6.3 has them talk it
+over (由物控人员与IQC进行沟通), not sign a paper; it is refused (422) for an item not urgent.
 Choice: the storage anomaly (5.6.7) is its own short procedure (``storage_anomaly``): it is
 found any time the goods lie in store, not as a step of one delivery.
 """
