@@ -76,7 +76,7 @@ def request(level: str, *, orders: str | None = None) -> dict[str, Any]:
 def plan(level: str, need: date) -> dict[str, Any]:
     item = CASE if level == "material" else FRAME
     return {"level": level, "subcontractor_code": SUB if level == "material" else SUB2,
-            "bom_parent": item, "bom_reviewed": True,
+            "bom_parent": CASE if level == "material" else None, "bom_reviewed": True,
             "rows": [{"item_code": item, "qty": 10, "need_date": need.isoformat()}]}  # fmt: skip
 
 

@@ -103,9 +103,14 @@ def accounted(rows: list[dict[str, Any]]) -> float:
 
 
 def check_plan(session: Session, inst: Instance, values: dict[str, Any], **kw: Any) -> dict:
-    """外购、外加工计划: the subcontractor and every item exist."""
+    """外购、外加工计划: the subcontractor and every item exist; a BOM parent it names has
+    BOM lines (the plan is made from R&D's BOM, 001W 3.5.2.2)."""
     check_subcontractor(session, values["subcontractor_code"], "subcontractor_code")
     check_items(session, values["rows"], "rows")
+    parent = values.get("bom_parent")
+    has_bom = select(BomLine.id).where(BomLine.parent_code == parent)
+    if parent and session.exec(has_bom).first() is None:
+        raise InvalidForm({"bom_parent": f"no BOM lines for {parent} / 无此 BOM"})
     return {}
 
 

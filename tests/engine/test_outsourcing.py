@@ -84,6 +84,10 @@ def test_the_group_gm_approves_or_refuses_the_gms_request(rt: Runtime, d: Driver
         d.act(iid, "planner", "plan", bad_plan)
     assert bad.value.errors == {"subcontractor_code": "no subcontractor WX99 / 无此外协厂"}
     assert snapshot(rt) == before
+    no_bom = {**demo.plan("material", demo.date(2026, 12, 10)), "bom_parent": demo.FRAME}
+    with pytest.raises(InvalidForm) as missing:  # made from R&D's BOM: the parent must have one
+        d.act(iid, "planner", "plan", no_bom)
+    assert missing.value.errors == {"bom_parent": "no BOM lines for P-FRAME / 无此 BOM"}
     d.act(iid, "planner", "plan", demo.plan("material", demo.date(2026, 12, 10)))
     assert state(rt, iid) == "contract_signing"
 
