@@ -16,6 +16,8 @@ quota is used up by it) or returned at its own batch's close (待生产结案后
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
 
@@ -33,6 +35,18 @@ TO_MC = Inform(roles=("material_controller",))
 
 def _r(x: float) -> float:
     return round(x, 3)
+
+
+@contextmanager
+def rows_named(zh: str, en: str) -> Iterator[None]:
+    """A row's refusal names its row ("发料明细 第2行 / Items issued row 2: …"), as the forms'
+    own row errors do, so the summary at the top of the page reads on its own."""
+    from gendan.receiving import at_rows
+
+    try:
+        yield
+    except InvalidForm as exc:
+        raise InvalidForm(at_rows(exc.errors, zh, en)) from None
 
 
 def on_hand(session: Session, item_code: str, warehouse: str = STORE) -> float:
@@ -135,7 +149,7 @@ def _sheet(session: Session, inst: Instance, field: str = "rows") -> QuotaSheet:
 # -- §5j material_issue ------------------------------------------------------------------
 
 
-def make_quota_sheet(
+def _make_quota_sheet(
     session: Session, inst: Instance, values: dict[str, Any], *, event: str, actor: Any,
     now: datetime, calendar: BusinessCalendar,
 ) -> dict[str, Any]:
@@ -183,7 +197,7 @@ def _outstanding_borrow(session: Session, code: str, sheet_id: int) -> list[Quot
     )
 
 
-def issue_against_quota(
+def _issue_against_quota(
     session: Session, inst: Instance, values: dict[str, Any], *, event: str, actor: Any,
     now: datetime, calendar: BusinessCalendar,
 ) -> dict[str, Any]:
@@ -212,8 +226,12 @@ def issue_against_quota(
         rest = _r(qty - offset)
         lend = _r(max(0.0, rest - max(open_qty, 0.0)))
         if lend > 0 and not row.get("whole_pack"):
-            raise InvalidForm({where: f"above the quota: {max(open_qty, 0):g} open / 超出定额 "
-                               "(整件发料请勾选借料；损耗或不良请开超额领料单)"})  # fmt: skip
+            left = f"{max(open_qty, 0):g}"
+            raise InvalidForm({where: (
+                f"above the quota ({left} open): tick whole pack to lend the rest, or file an "
+                f"over-issue requisition / 超出定额（尚可发 {left}）：整件发料请勾选借料，"
+                "损耗或不良请开超额领料单"
+            )})  # fmt: skip
         if offset:
             _line(session, inst, code=code, qty=offset, kind="offset", sheet=sheet,
                   reason="借料扣数", actor=actor, now=now)  # fmt: skip
@@ -316,7 +334,7 @@ def issue_over_quota(
     return {"over_issued": {"old": None, "new": done}}
 
 
-def fix_quota_standard(
+def _fix_quota_standard(
     session: Session, inst: Instance, values: dict[str, Any], *, event: str, actor: Any,
     now: datetime, calendar: BusinessCalendar,
 ) -> dict[str, Any]:
@@ -417,3 +435,33 @@ def close_batch(
         session.add(sheet)
     _store(inst, event, returned=returned)
     return {"leftovers.returned": {"old": None, "new": returned}}
+
+
+def make_quota_sheet(
+    session: Session, inst: Instance, values: dict[str, Any], *, event: str, actor: Any,
+    now: datetime, calendar: BusinessCalendar,
+) -> dict[str, Any]:
+    """Step effect (see ``_make_quota_sheet``); its row refusals name their row."""
+    with rows_named("人工定额", "Quotas set by hand"):
+        return _make_quota_sheet(session, inst, values, event=event, actor=actor, now=now,
+                       calendar=calendar)  # fmt: skip
+
+
+def issue_against_quota(
+    session: Session, inst: Instance, values: dict[str, Any], *, event: str, actor: Any,
+    now: datetime, calendar: BusinessCalendar,
+) -> dict[str, Any]:
+    """Step effect (see ``_issue_against_quota``); its row refusals name their row."""
+    with rows_named("发料明细", "Items issued"):
+        return _issue_against_quota(session, inst, values, event=event, actor=actor, now=now,
+                       calendar=calendar)  # fmt: skip
+
+
+def fix_quota_standard(
+    session: Session, inst: Instance, values: dict[str, Any], *, event: str, actor: Any,
+    now: datetime, calendar: BusinessCalendar,
+) -> dict[str, Any]:
+    """Step effect (see ``_fix_quota_standard``); its row refusals name their row."""
+    with rows_named("修正明细", "Quotas fixed"):
+        return _fix_quota_standard(session, inst, values, event=event, actor=actor, now=now,
+                       calendar=calendar)  # fmt: skip
