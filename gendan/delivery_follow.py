@@ -18,6 +18,7 @@ and the 调整计划 step stay open to him).
 
 from __future__ import annotations
 
+import copy
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -28,6 +29,7 @@ from gendan.calendar import BusinessCalendar
 from gendan.models import Instance
 from gendan.org import Actor
 from states import get_procedure
+from states.base import Procedure
 
 
 def working_days_between(calendar: BusinessCalendar, old: date, new: date) -> int:
@@ -77,21 +79,29 @@ def follow_delivery(
         .order_by(Instance.id)
     ).all()
     for inst in rows:
-        paths = get_procedure(inst.procedure).follows_delivery
+        proc = get_procedure(inst.procedure)
         forms = dict(inst.data.get("forms", {}))
         changes: dict[str, Any] = {}
-        for path in paths:
-            form, _, name = path.partition(".")
-            value = (forms.get(form) or {}).get(name)
-            if not isinstance(value, str):
+        for path in proc.follows_delivery:
+            form, _, rest = path.partition(".")
+            if not isinstance(forms.get(form), dict):
                 continue  # not planned yet: the plan, when made, counts from the new date
+            values = copy.deepcopy(forms[form])
+            holder, cell = _locate(values, rest)
+            value = holder.get(cell) if holder is not None else None
+            if not isinstance(value, str):
+                continue
             moved = shift(calendar, date.fromisoformat(value), n).isoformat()
-            forms[form] = {**forms[form], name: moved}
+            holder[cell] = moved  # type: ignore[index]
+            forms[form] = values
             changes[path] = {"old": value, "new": moved}
         if not changes:
             continue
         inst.data = {**inst.data, "forms": forms}
         session.add(inst)
+        revised = _reissue(session, inst, proc, forms, changes, actor=actor, now=now)
+        if revised:
+            changes["documents.superseded"] = revised
         audit.on_instance(
             session,
             inst,
@@ -108,3 +118,44 @@ def follow_delivery(
         assert inst.id is not None
         changed.append(inst.id)
     return changed
+
+
+def _locate(values: dict[str, Any], rest: str) -> tuple[dict[str, Any] | None, str]:
+    """The dict holding the date and its key: ``packing_date``, or a row's cell
+    ``rows.packing.start`` (the first row whose first cell is ``packing``) / ``rows.2.start``."""
+    parts = rest.split(".")
+    if len(parts) == 1:
+        return values, parts[0]
+    if len(parts) != 3 or not isinstance(values.get(parts[0]), list):
+        return None, ""
+    rows = [r for r in values[parts[0]] if isinstance(r, dict) and r]
+    if parts[1].isdigit():
+        row = rows[int(parts[1])] if int(parts[1]) < len(rows) else None
+    else:
+        row = next((r for r in rows if next(iter(r.values())) == parts[1]), None)
+    return row, parts[2]
+
+
+def _reissue(
+    session: Session,
+    inst: Instance,
+    proc: type[Procedure],
+    forms: dict[str, Any],
+    changes: dict[str, Any],
+    *,
+    actor: Actor | None,
+    now: datetime,
+) -> dict[str, Any] | None:
+    """The document a shifted form was issued as (the 生产计划表) gets a new revision with the
+    new dates; the earlier one is recalled (Choice: the plan on paper must not contradict
+    the dates its tasks count from)."""
+    from gendan.effects import issue_document
+
+    for form in {path.partition(".")[0] for path in changes}:
+        step = proc.steps.get(form)
+        if step is None or not step.issues or not step.supersedes:
+            continue
+        doc, superseded = issue_document(session, inst=inst, kind=step.issues, data=forms[form],
+                                         actor=actor, now=now, supersede=True)  # fmt: skip
+        return {"old": superseded, "new": doc.doc_no}
+    return None

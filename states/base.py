@@ -452,9 +452,10 @@ class Procedure(StateMachine):
     exclusive: ClassVar[str | None] = None
     #: ``"module:function"`` run when an instance starts, like ``Step.effect`` (event "start").
     start_effect: ClassVar[str | None] = None
-    #: "<form>.<field>" dates of this procedure's forms that keep their distance in working
-    #: days to the order's delivery date when it moves (§3: the plan's packing and dispatch
-    #: dates; ``gendan.delivery_follow``), audited ``dates_shifted``.
+    #: "<form>.<field>" dates (or a row's cell, "<form>.rows.<line>.<cell>") of this
+    #: procedure's forms that keep their distance in working days to the order's delivery
+    #: date when it moves (§3: the plan's packing and dispatch dates and its packing line;
+    #: ``gendan.delivery_follow``), audited ``dates_shifted``; the form's document reissued.
     follows_delivery: ClassVar[tuple[str, ...]] = ()
     #: Predicates named by ``TaskSpec.when``: instance data → bool.
     predicates: ClassVar[dict[str, Callable[[dict[str, Any]], bool]]] = {}

@@ -220,7 +220,12 @@ class ProductionPlan(Procedure):
     status_hint = "planning starts when the production notice is confirmed"
     exclusive = "production_plan"  # one plan per order
     #: A moved delivery date moves packing and dispatch with it (§2 → plan reopened).
-    follows_delivery = ("plan.packing_date", "plan.dispatch_date")
+    follows_delivery = (
+        "plan.packing_date",
+        "plan.dispatch_date",
+        "plan.rows.packing.start",
+        "plan.rows.packing.finish",
+    )
 
     planning = Waiting(
         "编制生产计划 / Planning",

@@ -56,7 +56,7 @@ class QualityDailyCheck(Procedure):
                   title_zh="质量每日检查", title_en="Daily quality check"),
     )  # fmt: skip
 
-    checking = Waiting(
+    daily_check = Waiting(
         "每日检查 / Daily check",
         initial=True,
         wait=Wait(
@@ -74,9 +74,9 @@ class QualityDailyCheck(Procedure):
             shows=("start",),
         ),
     )
-    checked = State("已检查 / Checked", final=True)
+    check_recorded = State("已检查 / Checked", final=True)
 
-    record_check = checking.to(checked)
+    record_check = daily_check.to(check_recorded)
 
     steps = {
         "record_check": Step(
@@ -85,7 +85,7 @@ class QualityDailyCheck(Procedure):
     }
     entering = {
         # the inspectors hear of a move (调配检验人员) the day it is made
-        "checked": OnEnter(informs=(Inform(roles=("qc_inspector",), when="moved"),)),
+        "check_recorded": OnEnter(informs=(Inform(roles=("qc_inspector",), when="moved"),)),
     }
     predicates = {
         "moved": lambda d: bool(d.get("forms", {}).get("record_check", {}).get("moves")),

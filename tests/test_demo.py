@@ -102,7 +102,7 @@ def test_demo_has_an_order_on_every_path_and_loads_once(tmp_path: Path) -> None:
         ("customer_service", "SO-2026-0011"): "remaking",
         ("order_review", "SO-2026-0011-BD1"): "requirements",
         ("transit_damage", "SO-2026-0013"): "claim",
-        ("quality_daily_check", "2026-11-23"): "checking",
+        ("quality_daily_check", "2026-11-23"): "daily_check",
         # §5k/§5l: October's on-time rate approved (80 %), its QDPS sheets (S001 approved,
         # S002 with the purchasing lead), its material report with the manager; §5a: this
         # month's safety-stock table in its countersign, December's PPE usage with the

@@ -13,7 +13,7 @@ from datetime import date
 
 from gendan.demo import Driver
 from gendan.models import Task
-from tests.engine.helpers import events, instance, order
+from tests.engine.helpers import docs, events, instance, order
 from tests.engine.plan_driver import FG_RECEIPT, act, local, sweep, tasks_of
 from tests.engine.test_order_change import (
     classify_delivery,
@@ -59,7 +59,17 @@ def test_a_delivery_change_moves_follow_up_packing_and_dispatch_audited(driver: 
     assert shifted.changes == {
         "plan.packing_date": {"old": "2026-12-15", "new": "2026-12-28"},
         "plan.dispatch_date": {"old": "2026-12-17", "new": "2026-12-30"},
+        "plan.rows.packing.start": {"old": "2026-12-15", "new": "2026-12-28"},
+        "plan.rows.packing.finish": {"old": "2026-12-15", "new": "2026-12-28"},
+        "documents.superseded": {"old": ["JH-SO-DF1-01"], "new": "JH-SO-DF1-02"},
     }
+    # the 生产计划表 on paper carries the new dates; the earlier revision is recalled
+    assert {k: v for k, v in docs(driver.rt, "SO-DF1").items() if k.startswith("JH-")} == {
+        "JH-SO-DF1-01": "recalled",
+        "JH-SO-DF1-02": "issued",
+    }
+    [packing_row] = [r for r in plan["rows"] if r["line"] == "packing"]
+    assert packing_row["start"] == packing_row["finish"] == "2026-12-28"
     assert shifted.detail["working_days"] == 9
     assert shifted.detail["cause"] == {"event": "issue_change_notice", "instance": change}
     moved_follow = scheduled(driver, iid, "merchandiser")

@@ -44,7 +44,7 @@ def test_one_check_per_working_day_while_exceptions_are_open(driver: Driver) -> 
     move = {"inspector": "罗琳", "from_post": "成品检验", "to_post": "来料检验"}
     d.act(iid, "qa_lead", "record_check",
           {"open_reviewed": True, "overtime_enough": False, "moves": [move]})  # fmt: skip
-    assert instance(d.rt, iid).state == "checked"
+    assert instance(d.rt, iid).state == "check_recorded"
     assert instance(d.rt, iid).data["forms"]["record_check"]["moves"] == [move]
     assert informed(d, iid) == ["iqc"]  # the inspectors hear of the move
 
@@ -55,7 +55,7 @@ def test_overtime_enough_moves_nobody(driver: Driver) -> None:
     d.start("quality_exception", "iqc", record("SO-QD3", d.now))
     iid = d.start("quality_daily_check", "qa_lead", {"day": d.now.date().isoformat()})
     d.act(iid, "qa_lead", "record_check", {"open_reviewed": True, "overtime_enough": True})
-    assert instance(d.rt, iid).state == "checked" and informed(d, iid) == []
+    assert instance(d.rt, iid).state == "check_recorded" and informed(d, iid) == []
 
 
 def test_no_check_on_a_day_off(driver: Driver) -> None:

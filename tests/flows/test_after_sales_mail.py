@@ -105,4 +105,4 @@ def test_quality_daily_check_deadline_mails_once(walk: Walk) -> None:  # noqa: F
         [run] = schedules.run_due(s, d.now, d.rt.calendar, only="quality_daily_check")
     [iid] = run.instance_ids
     dl.run(iid)  # same day (当天): escalated past the end of the day, once
-    assert [state for state, _ in dl.checked] == ["checking"]
+    assert [state for state, _ in dl.checked] == ["daily_check"]
