@@ -117,22 +117,11 @@ def make_po(
         )  # fmt: skip
         session.add(po)
         session.flush()
-    else:
-        for old in lines_of(session, po):
-            session.delete(old)
-        session.flush()
-        po.supplier_code, po.status = supplier.code, "draft"
-        session.add(po)
-    orders = order_numbers(values.get("orders"))
-    for i, row in enumerate(values["rows"], start=1):
-        item = items[row["item"]]
-        session.add(PoLine(
-            po_id=po.id, line_no=i, item_code=item.code, qty=round(row["qty"], 3),
-            unit=row.get("unit") or item.stock_unit, price=row["price"],
-            due_date=date.fromisoformat(row["due"]),
-            order_no=row.get("order_no") or (orders[0] if orders else ""),
-        ))  # fmt: skip
-    session.flush()
+    elif po.status == "approved":  # a change of a placed PO (003 5.4.4): MC checks it again
+        _unpost(session, inst, po, now)
+    po.supplier_code, po.status = supplier.code, "draft"
+    session.add(po)
+    _write_lines(session, po, values, items)
     found = findings(session, inst, po, values, requirement, items, now=now, calendar=calendar)
     inst.data = {**inst.data, "po_checks": found}
     _show_findings(inst, event, found)
@@ -145,6 +134,51 @@ FINDING_LABELS = {
     "date_short": "交期不足 / date short",
     "price_above": "高于价格档案 / above the price file",
 }
+
+
+def _write_lines(
+    session: Session, po: PurchaseOrder, values: dict[str, Any], items: dict[str, Item]
+) -> None:
+    """The form's rows as lines 1..n: a line already received from keeps its item and may not
+    drop below what was received (422 on the row); a removed line must have no receipt."""
+    existing = {ln.line_no: ln for ln in lines_of(session, po)}
+    orders = order_numbers(values.get("orders"))
+    errors: dict[str, str] = {}
+    for i, row in enumerate(values["rows"], start=1):
+        item = items[row["item"]]
+        line = existing.pop(i, None) or PoLine(po_id=po.id, line_no=i, item_code=item.code,
+                                               qty=0, due_date=date.fromisoformat(row["due"]))
+        if line.received > 0 and (line.item_code != item.code or row["qty"] < line.received):
+            errors[f"rows.{i - 1}.qty"] = (
+                f"line {i} has {line.received:g} received: same item, not below that / "
+                "已到货，不可改物料或少于已收"
+            )
+        line.item_code, line.qty = item.code, round(row["qty"], 3)
+        line.unit, line.price = row.get("unit") or item.stock_unit, row["price"]
+        line.due_date = date.fromisoformat(row["due"])
+        line.order_no = row.get("order_no") or (orders[0] if orders else "")
+        session.add(line)
+    for line in existing.values():
+        if line.received > 0:
+            errors["rows"] = f"line {line.line_no} has receipts: it stays / 已到货的行不可删除"
+        else:
+            session.delete(line)
+    if errors:
+        raise InvalidForm(errors)
+    session.flush()
+
+
+def _unpost(session: Session, inst: Instance, po: PurchaseOrder, now: datetime) -> None:
+    """Take a placed PO's open quantities out of transit and off its requirement."""
+    for line in lines_of(session, po):
+        _add_in_transit(session, line.item_code, -(line.qty - line.received), now)
+    key = inst.data.get("posted_to")
+    requirement = requirement_instance(session, key) if key else None
+    if requirement is not None:
+        from gendan import requirements
+
+        requirements.post(session, requirement, po, lines_of(session, po), sign=-1, now=now)
+    inst.data = {**inst.data, "posted_to": None}
 
 
 def _show_findings(inst: Instance, event: str, found: dict[str, list[dict[str, Any]]]) -> None:
@@ -317,9 +351,7 @@ def cancel_po(
         return {}
     old = po.status
     if old == "approved":
-        for line in lines_of(session, po):
-            _add_in_transit(session, line.item_code, -(line.qty - line.received), now)
-        _post_to_requirement(session, inst, po, sign=-1, now=now)
+        _unpost(session, inst, po, now)
     po.status = "cancelled"
     session.add(po)
     return {"po.status": {"old": old, "new": "cancelled"}}
@@ -352,6 +384,7 @@ def _post_to_requirement(
     requirement = requirement_instance(session, key) if key else None
     if requirement is not None:
         requirements.post(session, requirement, po, lines_of(session, po), sign=sign, now=now)
+        inst.data = {**inst.data, "posted_to": key}
 
 
 def _add_in_transit(session: Session, item_code: str, qty: float, now: datetime) -> None:

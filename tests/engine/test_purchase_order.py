@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlmodel import Session, select
 
-from gendan import purchasing
+from gendan import purchasing, stock
 from gendan.db import unit_of_work
 from gendan.demo import Driver
 from gendan.demo_purchasing import ARRIVAL_OK, PO_CHECK, ensure_master, po_form
@@ -200,3 +200,36 @@ def test_receipt_differs_then_closed_when_all_received(d: Driver) -> None:
     with unit_of_work(d.rt.db) as s:
         assert purchasing.close_if_received(s, po_no=po_no, now=d.now, calendar=d.rt.calendar)
     assert state(d, iid) == "closed" and po_of(d, iid)[0].status == "closed"
+
+
+def test_a_change_of_a_placed_po_is_checked_again_and_reposted(d: Driver) -> None:
+    """003 5.4.4: the buyer's change goes back to MC; the old quantities leave transit until
+    the changed PO is approved; a line already received from keeps its item and quantity."""
+    iid = d.start("purchase_order", "buyer", po_form(DUE, qty=40))
+    act(d, iid, "mc", "checked", PO_CHECK)
+    act(d, iid, "purch_lead", "approve")
+    assert in_transit(d, "RM-STEEL-1.5") == 40
+    act(d, iid, "buyer", "po", po_form(DUE, qty=30))
+    assert state(d, iid) == "mc_check" and in_transit(d, "RM-STEEL-1.5") == 0
+    assert po_of(d, iid)[0].status == "draft"
+    act(d, iid, "mc", "checked", PO_CHECK)
+    act(d, iid, "purch_lead", "approve")
+    assert in_transit(d, "RM-STEEL-1.5") == 30
+    with unit_of_work(d.rt.db) as s:  # 10 received on line 1 (as the receiving records it)
+        po = s.exec(select(PurchaseOrder).where(PurchaseOrder.instance_id == iid)).one()
+        line = s.exec(select(PoLine).where(PoLine.po_id == po.id)).one()
+        line.received = 10
+        s.add(line)
+        stock.move(s, item_code="RM-STEEL-1.5", qty=10, kind="receipt", now=d.now,
+                   calendar=d.rt.calendar, ref=f"{po.po_no}/1")  # fmt: skip
+    assert in_transit(d, "RM-STEEL-1.5") == 20
+    before = snapshot(d.rt)
+    with pytest.raises(InvalidForm) as exc:
+        act(d, iid, "buyer", "po", po_form(DUE, qty=5))
+    assert "rows.0.qty" in exc.value.errors
+    assert snapshot(d.rt) == before
+    act(d, iid, "buyer", "po", po_form(DUE, qty=25))
+    assert in_transit(d, "RM-STEEL-1.5") == 0  # 30 − 10 received came out
+    act(d, iid, "mc", "checked", PO_CHECK)
+    act(d, iid, "purch_lead", "approve")
+    assert in_transit(d, "RM-STEEL-1.5") == 15  # 25 − 10 received

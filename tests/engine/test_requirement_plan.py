@@ -84,6 +84,13 @@ def test_rows_from_the_bom_approval_handover_and_po_posted(d: Driver) -> None:
     [row] = instance(d.rt, iid).data["forms"]["plan"]["rows"]
     assert row["po_posted"] == 60
     assert any(e.action == "po_posted" for e in events(d.rt, iid))
+    act(d, over, "buyer", "po", po_form(NEED, qty=55, requirement=key, orders="SO-R1"))
+    [row] = instance(d.rt, iid).data["forms"]["plan"]["rows"]
+    assert row["po_posted"] == 0  # a changed PO is off the plan until approved again
+    act(d, over, "mc", "checked", PO_CHECK)
+    act(d, over, "purch_lead", "approve")
+    [row] = instance(d.rt, iid).data["forms"]["plan"]["rows"]
+    assert row["po_posted"] == 55
     po_no = instance(d.rt, over).subject_key
     with pytest.raises(InvalidForm) as exc:
         act(d, iid, "buyer", "pos_placed", {"po_nos": ["PO-999999"]})
