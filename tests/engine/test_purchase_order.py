@@ -233,3 +233,18 @@ def test_a_change_of_a_placed_po_is_checked_again_and_reposted(d: Driver) -> Non
     act(d, iid, "mc", "checked", PO_CHECK)
     act(d, iid, "purch_lead", "approve")
     assert in_transit(d, "RM-STEEL-1.5") == 15  # 25 − 10 received
+
+
+def test_a_po_serves_several_orders(d: Driver) -> None:
+    from gendan.models import InstanceOrder
+    from tests.engine.plan_driver import released
+
+    released(d, "SO-PO1")
+    released(d, "SO-PO2")
+    iid = d.start("purchase_order", "buyer", po_form(DUE, orders="SO-PO1, SO-PO2"))
+    inst = instance(d.rt, iid)
+    assert inst.order_no == "SO-PO1" and inst.data["orders"] == ["SO-PO1", "SO-PO2"]
+    with Session(d.rt.db) as s:
+        linked = s.exec(select(InstanceOrder.order_no).where(InstanceOrder.instance_id == iid))
+        assert sorted(linked) == ["SO-PO1", "SO-PO2"]
+    assert [ln.order_no for ln in po_of(d, iid)[1]] == ["SO-PO1"]  # a line names its order
