@@ -42,6 +42,7 @@ class OnTimeRow(_Row):
     due_date: date = label("交期", "Due")
     completed: date | None = label("到齐日期", "Complete on", default=None)
     on_time: bool = label("准时", "On time", default=False)
+    buyer: str = label("采购员", "Buyer", default="", max_length=SHORT)
 
 
 class _Monthly(FormModel):

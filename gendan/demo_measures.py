@@ -13,8 +13,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from sqlmodel import select
+
 from gendan.db import unit_of_work
-from gendan.models import Instance, PoLine, PurchaseOrder, Receipt, ReceiptLine
+from gendan.models import Instance, PoLine, PurchaseOrder, Receipt, ReceiptLine, User
 
 if TYPE_CHECKING:
     from gendan.demo import Driver
@@ -36,12 +38,14 @@ def _at(day: int) -> datetime:
 
 def history(d: Driver) -> None:
     with unit_of_work(d.rt.db) as s:
+        buyer = s.exec(select(User.id).where(User.username == "buyer")).first()
         pos: dict[str, PurchaseOrder] = {}
         for n, (po_no, supplier, item, qty, due, day, ok) in enumerate(HISTORY):
             po = pos.get(po_no)
             if po is None:
                 po = pos[po_no] = PurchaseOrder(po_no=po_no, supplier_code=supplier,
-                                                status="closed", created_at=_at(1))  # fmt: skip
+                                                status="closed", created_at=_at(1),
+                                                buyer_id=buyer)  # fmt: skip
                 s.add(po)
                 s.flush()
             line = PoLine(po_id=po.id, line_no=n + 1, item_code=item, qty=qty, received=qty,

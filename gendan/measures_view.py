@@ -54,13 +54,15 @@ class MeasureRow:
 
 def rows(session: Session, zone: ZoneInfo) -> list[MeasureRow]:
     names = {s.code: s.name for s in session.exec(select(Supplier)).all()}
-    people = {u.id: u.display_name for u in session.exec(select(User)).all()}
+    users = session.exec(select(User)).all()
+    people = {u.id: u.display_name for u in users}
+    by_username = {u.username: u.display_name for u in users}
     out = []
     for m in measures(session):
         at = m.approved_at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if m.approved_at else ""
         out.append(MeasureRow(
             kind=m.kind, period=m.period, subject=m.subject,
-            subject_name=names.get(m.subject, "") if m.kind == QDPS else "",
+            subject_name=(names if m.kind == QDPS else by_username).get(m.subject, ""),
             value=m.value, grade=str(m.detail.get("grade", "")) if m.kind == QDPS else "",
             status=m.status, approved_by=people.get(m.approved_by_id, "") if m.approved_by_id
             else "", approved_at=at,

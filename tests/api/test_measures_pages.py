@@ -31,7 +31,8 @@ def _open_task(rt: Runtime, iid: int) -> int:
 
 def _measure(rt: Runtime) -> Measure:
     with Session(rt.db) as s:
-        return s.exec(select(Measure).where(Measure.kind == "purchase_on_time")).one()
+        company = select(Measure).where(Measure.kind == "purchase_on_time", Measure.subject == "")
+        return s.exec(company).one()
 
 
 def test_on_time_rate_counted_approved_shown_and_exported(
@@ -67,11 +68,14 @@ def test_on_time_rate_counted_approved_shown_and_exported(
     assert measure.detail["lines_due"] == HAND_COUNT["lines_due"]
 
     api = pmc.get("/api/measures").json()
-    assert api == [{
+    assert api[0] == {
         "kind": "purchase_on_time", "period": "2026-11", "subject": "", "subject_name": "",
         "value": 50.0, "grade": "", "status": "approved", "approved_by": "严明 (PMC 主管)",
         "approved_at": "2026-12-02 10:00", "lines_due": 4, "lines_on_time": 2,
-    }]  # fmt: skip
+    }  # fmt: skip
+    assert [(r["subject"], r["subject_name"], r["value"]) for r in api[1:]] == [
+        ("buyer", "马超 (采购员)", 66.7)  # the buyer's own KPI
+    ]
 
     page = login(server, "pmc").get("/measures")
     assert page.status_code == 200
@@ -83,7 +87,7 @@ def test_on_time_rate_counted_approved_shown_and_exported(
     c = login(server, "buyer")  # the buyers' KPI: they read it
     exported = c.get("/measures.csv")
     assert exported.status_code == 200 and "attachment" in exported.headers["content-disposition"]
-    [row] = list(csv.DictReader(io.StringIO(exported.text.lstrip("\ufeff"))))
+    row, _buyer = list(csv.DictReader(io.StringIO(exported.text.lstrip("\ufeff"))))
     assert (row["period"], row["value"], row["status"]) == ("2026-11", "50.0", "approved")
     assert (row["lines_due"], row["lines_on_time"]) == ("4", "2")
     book = load_workbook(io.BytesIO(c.get("/measures.xlsx").content))

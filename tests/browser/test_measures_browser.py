@@ -42,10 +42,12 @@ def test_measures_page_in_chromium(
     log_in(page, server, "pmc", DEMO_PASSWORD)
     page.locator("#nav-measures").click()
     expect(page).to_have_url(f"{server}/measures")
-    row = page.locator("#on-time-table tr[data-period='2026-11']")
+    row = page.locator("#on-time-table tr[data-period='2026-11'][data-subject='']")
     expect(row).to_contain_text("50.0%")
     expect(row).to_contain_text("已审批")
-    expect(page.locator("#on-time-chart svg rect")).to_have_count(1)
+    expect(page.locator("#on-time-chart svg rect")).to_have_count(1)  # the company's rate
+    buyer = page.locator("#on-time-table tr[data-period='2026-11'][data-subject='buyer']")
+    expect(buyer).to_contain_text("66.7%")  # the buyer's KPI: 2 of PO-T1's 3 lines
     expect(page.locator("#qdps-table tbody tr")).to_have_count(2)
     expect(page.locator("#qdps-chart svg")).to_be_visible()
     page.screenshot(path=str(artifacts / "measures-zh.png"), full_page=True)

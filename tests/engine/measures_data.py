@@ -8,7 +8,7 @@ date in company time):
   PO-T2/1 due 11-28, 40 of 50 received, still open ....... late
   PO-T2/2 due 12-02 ............................. not due in November
   PO-T3/1 (draft PO) due 11-15 .................. not counted
-  → 2 of 4 = 50.0 %.
+  → 2 of 4 = 50.0 %; the buyer who placed PO-T1 (user "buyer"): 2 of 3 = 66.7 %.
 QDPS of S01 (PO-T1): received in November 100 + 200 + 60 + 40 = 400, accepted 380 → Q =
 40 × 0.95 = 38; lines rated (early one out): /2 on its date achieved, /3 late → D = 20 × 1/2
 = 10.
@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
-from gendan.models import PoLine, PurchaseOrder, Receipt, ReceiptLine, Supplier
+from gendan.models import PoLine, PurchaseOrder, Receipt, ReceiptLine, Supplier, User
 from gendan.runtime import Runtime
 
 SH = timedelta(hours=8)
@@ -37,7 +37,8 @@ def build(rt: Runtime) -> None:
     with Session(rt.db) as s:
         s.add(Supplier(code="S01", name="温州正泰"))
         s.add(Supplier(code="S02", name="宁波永固"))
-        t1 = PurchaseOrder(po_no="PO-T1", supplier_code="S01", status="closed")
+        buyer = s.exec(select(User.id).where(User.username == "buyer")).first()
+        t1 = PurchaseOrder(po_no="PO-T1", supplier_code="S01", status="closed", buyer_id=buyer)
         t2 = PurchaseOrder(po_no="PO-T2", supplier_code="S02", status="approved")
         t3 = PurchaseOrder(po_no="PO-T3", supplier_code="S02", status="draft")
         s.add_all([t1, t2, t3])

@@ -52,9 +52,7 @@ def test_cron_in_company_time() -> None:
     zone = ZoneInfo("Asia/Shanghai")
     # 08:00 Shanghai on the 1st is 00:00 UTC; a minute before, the firing is last month's
     assert latest_firing(item.spec, at(12, 1, 8), zone) == datetime(2026, 12, 1, 0, tzinfo=UTC)
-    assert latest_firing(item.spec, at(12, 1, 7, 59), zone) == datetime(
-        2026, 11, 1, 0, tzinfo=UTC
-    )
+    assert latest_firing(item.spec, at(12, 1, 7, 59), zone) == datetime(2026, 11, 1, 0, tzinfo=UTC)
     assert period_label(datetime(2026, 12, 28), "week") == "2026-W53"
     assert period_label(datetime(2026, 11, 30), "quarter") == "2026-Q4"
 
@@ -125,7 +123,9 @@ def test_on_time_rate_matches_hand_count_and_is_approved(rt: Runtime) -> None:
     with Session(rt.db) as s:
         inst = s.get(Instance, iid)
         report = inst.data["report"]
-        measure = s.exec(select(Measure).where(Measure.kind == "purchase_on_time")).one()
+        measure = s.exec(
+            select(Measure).where(Measure.kind == "purchase_on_time", Measure.subject == "")
+        ).one()
     assert {k: report[k] for k in HAND_COUNT} == HAND_COUNT
     assert report["due_date"] == "2026-12-03"
     late = {(r["po_no"], r["line_no"]) for r in report["rows"] if not r["on_time"]}
@@ -138,9 +138,14 @@ def test_on_time_rate_matches_hand_count_and_is_approved(rt: Runtime) -> None:
     d.act(iid, "mc", "submit", {"analysis": "PO-T1/3 分批到货；PO-T2/1 供应商产能不足"})
     d.act(iid, "pmc", "approve")
     with Session(rt.db) as s:
-        measure = s.exec(select(Measure).where(Measure.kind == "purchase_on_time")).one()
+        measure = s.exec(
+            select(Measure).where(Measure.kind == "purchase_on_time", Measure.subject == "")
+        ).one()
         assert s.get(Instance, iid).state == "approved"
         still_open = select(Task).where(Task.instance_id == iid, Task.status == "open")
         assert s.exec(still_open).all() == []
     assert (measure.value, measure.status) == (50.0, "approved")
+    with Session(rt.db) as s:  # the buyers' KPI (003 5.5.7): PO-T1's buyer, 2 of 3 on time
+        mine = s.exec(select(Measure).where(Measure.subject == "buyer")).one()
+    assert (mine.value, mine.detail["lines_due"], mine.status) == (66.7, 3, "approved")
     assert measure.approved_by_id is not None
