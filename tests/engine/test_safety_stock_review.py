@@ -18,7 +18,7 @@ from gendan.db import unit_of_work
 from gendan.demo import Driver
 from gendan.errors import InvalidForm
 from gendan.escalation import escalate_due
-from gendan.models import Instance, Item, MasterSetting, Task
+from gendan.models import Instance, Item, MasterSetting, Notification, Task, User
 from gendan.runtime import Runtime
 from gendan.schedules import run_due
 from gendan.settings import get_settings
@@ -123,6 +123,13 @@ def test_review_prefilled_countersigned_approved_and_written_back(rt: Runtime) -
         got = {i.code: (i.safety_peak, i.safety_off) for i in s.exec(select(Item))}
     # (10 + 3) × 8 = 104, × 4 = 52; (5 + 2) × 10 = 70, × 6 = 42; M-003 untouched
     assert got == {"M-001": (104.0, 52.0), "M-002": (70.0, 42.0), "M-003": (0.0, 0.0)}
+    with Session(rt.db) as s:  # [A] 派发至相关单位: the heads of warehouse, purchasing, production
+        told = s.exec(
+            select(User.username)
+            .join(Notification, Notification.user_id == User.id)
+            .where(Notification.cause.like(f"inform:{iid}:%"), Notification.channel == "email")
+        ).all()
+    assert set(told) == {"keeper", "purch_lead", "prod_mgr"}
 
 
 def test_quarterly_review_runs_in_the_quarters_last_month(rt: Runtime) -> None:
