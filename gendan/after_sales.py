@@ -46,7 +46,7 @@ def register_new_order(
     number = values["new_order_no"]
     if session.exec(select(Order.id).where(Order.order_no == number)).first() is not None:
         raise InvalidForm({"new_order_no": f"order {number} already exists / 订单号已存在"})
-    remake = event == "remake"
+    remake = event == "order_remake"
     order = Order(
         order_no=number,
         customer=original.customer,

@@ -32,17 +32,17 @@ def _feedback(d: Driver, order_no: str, description: str) -> dict[str, Any]:
 def after_sales(d: Driver) -> None:
     first = d.start("customer_service", "clerk", _feedback(
         d, "SO-2026-0010", "柜门变形 / cabinet doors bent"))  # fmt: skip
-    d.act(first, "clerk", "forward")
+    d.act(first, "clerk", "pass_to_after_sales")
     remake = d.start("customer_service", "sales", _feedback(
         d, "SO-2026-0011", "两台指示灯不亮，客户要求补发 / two lamps dead: replace"))  # fmt: skip
-    d.act(remake, "sales", "forward")
-    d.act(remake, "service", "contacted", {"contacted_at": d.now.isoformat(),
+    d.act(remake, "sales", "pass_to_after_sales")
+    d.act(remake, "service", "customer_contacted", {"contacted_at": d.now.isoformat(),
           "contact_record": "客户同意补单 / the customer agrees to a remake"})  # fmt: skip
     analysis = {"cause": "来料指示灯批次不良 / a bad lamp batch",
                 "countermeasure": "补单并加严来料检验 / remake; tighter IQC"}  # fmt: skip
     d.act(remake, "service", "opinion", analysis)
     d.act(remake, "merch_lead", "opinion", analysis)
-    d.act(remake, "sales_head", "remake", {
+    d.act(remake, "sales_head", "order_remake", {
         "details": "补发 2 台，费用由公司承担 / 2 units, at the factory's cost",
         "new_order_no": "SO-2026-0011-BD1", "quantity": 2,
         "delivery_date": (d.now + timedelta(days=20)).date().isoformat()})  # fmt: skip

@@ -47,14 +47,6 @@ from states.base import (
 
 WORK = Deadline.wd(1, assumed=True)  # 1 WD*: seed silent, work to do
 SERVICE_DAY = Deadline.before_date("set_service_date.service_date", 0, seed="服务日期当天")
-OUTCOME_EVENTS = (
-    "accept_as_is",
-    "rework_reship",
-    "remake",
-    "discount",
-    "customer_terms",
-    "rework_stock",
-)
 REGISTER = "gendan.after_sales:register_new_order"
 
 
@@ -64,7 +56,7 @@ def _outcome(data: dict[str, Any], event: str) -> dict[str, Any]:
 
 def remake_order(data: dict[str, Any]) -> list[dict[str, Any]]:
     """补单生产 (000/2 三): §1's start form for the remake, a repeat of the complaint's order."""
-    out = _outcome(data, "remake")
+    out = _outcome(data, "order_remake")
     order = data.get("order", {})
     feedback = data.get("feedback", {})
     return [
@@ -101,9 +93,10 @@ def _t(role: str, dep: str, zh: str, en: str, dl: Deadline, seed: str, **kw: Any
     return TaskSpec(role, dep, zh, en, dl, seed=seed, **kw)
 
 
-def _outcome_step(event: str, zh: str, en: str) -> Step:
-    kw: dict[str, Any] = {"effect": REGISTER} if event in ("remake", "rework_stock") else {}
-    return Step(zh, en, form="service_outcome", fixed={"outcome": event}, marks="decided", **kw)
+def _outcome_step(outcome: str, zh: str, en: str) -> Step:
+    """The outcome's event records the 售后处理记录 with its outcome fixed."""
+    kw: dict[str, Any] = {"effect": REGISTER} if outcome in ("remake", "rework_stock") else {}
+    return Step(zh, en, form="service_outcome", fixed={"outcome": outcome}, marks="decided", **kw)
 
 
 class CustomerService(Procedure):
@@ -116,7 +109,7 @@ class CustomerService(Procedure):
     subject = Subject(kind="complaint", label_zh="客户服务单", label_en="Customer service request",
                       prefix="KF", orders_field="order_no")  # fmt: skip
 
-    forwarding = Waiting(
+    with_sales = Waiting(
         "转售后服务部 / To after-sales",
         initial=True,
         wait=Wait(
@@ -134,7 +127,7 @@ class CustomerService(Procedure):
             shows=("start",),
         ),
     )
-    contacting = Waiting(
+    customer_contact = Waiting(
         "联系客户 / Customer contacted",
         wait=Wait(
             (
@@ -150,7 +143,7 @@ class CustomerService(Procedure):
             shows=("start",),
         ),
     )
-    installation = Waiting(
+    site_installation = Waiting(
         "现场安装：跟踪工程进度 / Site installation: project followed",
         wait=Wait(
             (
@@ -164,10 +157,10 @@ class CustomerService(Procedure):
                     pauses_for="customer",
                 ),
             ),
-            shows=("start", "contacted"),
+            shows=("start", "customer_contacted"),
         ),
     )
-    installing = Waiting(
+    on_site_service = Waiting(
         "现场安装服务 / Installation on site",
         wait=Wait(
             (
@@ -184,7 +177,7 @@ class CustomerService(Procedure):
             shows=("set_service_date",),
         ),
     )
-    analysing = Waiting(
+    cause_analysis = Waiting(
         "原因分析与对策 / Cause and countermeasure",
         wait=Wait(
             (
@@ -205,11 +198,11 @@ class CustomerService(Procedure):
                     "000/4 三.16",
                 ),
             ),
-            countersign=Countersign(form="service_analysis", join=lambda _: "analysed"),
-            shows=("start", "contacted"),
+            countersign=Countersign(form="service_analysis", join=lambda _: "cause_found"),
+            shows=("start", "customer_contacted"),
         ),
     )
-    deciding = Waiting(
+    outcome_decision = Waiting(
         "确定处理结果 / Outcome decided",
         wait=Wait(
             tuple(
@@ -223,45 +216,47 @@ class CustomerService(Procedure):
                 )
                 for role, dep in (("after_sales", "after_sales"), ("dept_head", "sales"))
             ),
-            shows=("start", "analysed"),
+            shows=("start", "cause_found"),
         ),
     )
-    remaking = Waiting(
+    remake_running = Waiting(
         "补单生产（§1 返单） / Remake order (§1)",
         wait=Wait(children=("order_review",), when_done="remake_closed"),
     )
-    reworking = Waiting(
+    rework_running = Waiting(
         "库存返工（§3 非标生产单） / Stock rework (§3)",
         wait=Wait(children=("production_plan",), when_done="rework_closed"),
     )
     closed = State("已处理 / Resolved", final=True)
 
-    forward = forwarding.to(contacting)
-    contacted = contacting.to(installation, cond="needs_installation") | contacting.to(analysing)
-    set_service_date = installation.to(installing)
-    installed = installing.to(closed)
-    analysed = analysing.to(deciding)
-    accept_as_is = deciding.to(closed)
-    rework_reship = deciding.to(closed)
-    remake = deciding.to(remaking)
-    discount = deciding.to(closed)
-    customer_terms = deciding.to(closed)
-    rework_stock = deciding.to(reworking)
-    remake_closed = remaking.to(closed)
-    rework_closed = reworking.to(closed)
+    pass_to_after_sales = with_sales.to(customer_contact)
+    customer_contacted = customer_contact.to(site_installation, cond="needs_installation") | (
+        customer_contact.to(cause_analysis)
+    )
+    set_service_date = site_installation.to(on_site_service)
+    service_done = on_site_service.to(closed)
+    cause_found = cause_analysis.to(outcome_decision)
+    accept_as_is = outcome_decision.to(closed)
+    rework_reship = outcome_decision.to(closed)
+    order_remake = outcome_decision.to(remake_running)
+    grant_discount = outcome_decision.to(closed)
+    customer_terms = outcome_decision.to(closed)
+    rework_stock = outcome_decision.to(rework_running)
+    remake_closed = remake_running.to(closed)
+    rework_closed = rework_running.to(closed)
 
     steps = {
-        "forward": Step("已转售后服务部", "Passed to after-sales"),
-        "contacted": Step("已联系客户", "Customer contacted", form="service_contact"),
+        "pass_to_after_sales": Step("已转售后服务部", "Passed to after-sales"),
+        "customer_contacted": Step("已联系客户", "Customer contacted", form="service_contact"),
         "set_service_date": Step(
             "通知服务时间", "Give the service date", form="installation_date"
         ),
-        "installed": Step("现场服务完成", "Installed on site", form="installation_done"),
-        "analysed": Step("原因与对策已定", "Cause and countermeasure found"),
+        "service_done": Step("现场服务完成", "Installed on site", form="installation_done"),
+        "cause_found": Step("原因与对策已定", "Cause and countermeasure found"),
         "accept_as_is": _outcome_step("accept_as_is", "让步接收", "Accept as is"),
         "rework_reship": _outcome_step("rework_reship", "返工后重新发货", "Rework and reship"),
-        "remake": _outcome_step("remake", "补单生产（返单评审）", "Remake (repeat order)"),
-        "discount": _outcome_step("discount", "折价处理", "Discount"),
+        "order_remake": _outcome_step("remake", "补单生产（返单评审）", "Remake (repeat order)"),
+        "grant_discount": _outcome_step("discount", "折价处理", "Discount"),
         "customer_terms": _outcome_step("customer_terms", "按客户要求处理", "Customer's terms"),
         "rework_stock": _outcome_step(
             "rework_stock", "库存返工（下非标生产单）", "Rework stock (non-standard order)"
@@ -270,8 +265,8 @@ class CustomerService(Procedure):
         "rework_closed": Step("非标生产单结束", "Non-standard order closed"),
     }
     entering = {
-        "remaking": OnEnter(starts=(Child("order_review", each=remake_order),)),
-        "reworking": OnEnter(starts=(Child("production_plan", each=rework_plan),)),
+        "remake_running": OnEnter(starts=(Child("order_review", each=remake_order),)),
+        "rework_running": OnEnter(starts=(Child("production_plan", each=rework_plan),)),
     }
 
     def needs_installation(self, form: dict[str, Any] | None = None) -> bool:

@@ -59,7 +59,7 @@ class TransitDamage(Procedure):
             shows=("start",),
         ),
     )
-    claim = Waiting(
+    claim_analysis = Waiting(
         "原因分析与索赔 / Cause and claim",
         wait=Wait(
             (
@@ -77,15 +77,17 @@ class TransitDamage(Procedure):
     )
     closed = State("已处理 / Closed", final=True)
 
-    service_decided = service_decision.to(claim)
-    claimed = claim.to(closed)
+    service_decided = service_decision.to(claim_analysis)
+    claim_made = claim_analysis.to(closed)
 
     steps = {
         "service_decided": Step(
             "服务方式已定，已答复客户", "Service decided, customer answered", form="transit_service"
         ),
-        "claimed": Step("原因已分析，已索赔", "Cause analysed, claim made", form="transit_claim"),
+        "claim_made": Step(
+            "原因已分析，已索赔", "Cause analysed, claim made", form="transit_claim"
+        ),
     }
     entering = {
-        "claim": OnEnter(informs=(Inform(heads=("quality", "production")),)),
+        "claim_analysis": OnEnter(informs=(Inform(heads=("quality", "production")),)),
     }

@@ -192,7 +192,7 @@ class UrgentOrder(Procedure):
     )
     urgent_review = Waiting(
         "紧急订单评审（§1） / Urgent review (§1)",
-        wait=Wait(children=("order_review",), when_done="reviewed", urgent=True),
+        wait=Wait(children=("order_review",), when_done="review_done", urgent=True),
     )
     production_explains = Waiting(
         "生产部向业务解释 / Production explains to sales",
@@ -463,7 +463,7 @@ class UrgentOrder(Procedure):
     submit_need = need.to(approval)
     approve = approval.to(urgent_review)
     refuse = approval.to(not_approved)
-    reviewed = (
+    review_done = (
         urgent_review.to(materials, cond=["can_be_made", "must_take"])
         | urgent_review.to(line_rule, cond="can_be_made")
         | urgent_review.to(production_explains)
@@ -498,7 +498,7 @@ class UrgentOrder(Procedure):
         "submit_need": Step("提交领导批准", "Submit to the leadership", form="urgent_need"),
         "approve": Step("批准启动紧急插单", "Approve the urgent insertion", signature="approved"),
         "refuse": Step("不批准", "Refuse", signature="rejected", reason_required=True),
-        "reviewed": Step("紧急订单评审完成", "Urgent review done"),
+        "review_done": Step("紧急订单评审完成", "Urgent review done"),
         "explained": Step("已向业务解释生产状况", "Explained to sales", reason_required=True),
         "as_normal_order": Step(
             "客户同意按常规订单处理", "Customer takes it as a normal order", reason_required=True

@@ -98,10 +98,10 @@ def test_demo_has_an_order_on_every_path_and_loads_once(tmp_path: Path) -> None:
         ("subcon_pickup", "WX01-1124"): "reviewing",
         # §8a: a complaint with after-sales, one remade (the 补单 at §1 as a repeat order);
         # §8b: transit damage at the claim; §9: the QA head's check of the day
-        ("customer_service", "SO-2026-0010"): "contacting",
-        ("customer_service", "SO-2026-0011"): "remaking",
+        ("customer_service", "SO-2026-0010"): "customer_contact",
+        ("customer_service", "SO-2026-0011"): "remake_running",
         ("order_review", "SO-2026-0011-BD1"): "requirements",
-        ("transit_damage", "SO-2026-0013"): "claim",
+        ("transit_damage", "SO-2026-0013"): "claim_analysis",
         ("quality_daily_check", "2026-11-23"): "daily_check",
         # §5k/§5l: October's on-time rate approved (80 %), its QDPS sheets (S001 approved,
         # S002 with the purchasing lead), its material report with the manager; §5a: this

@@ -49,18 +49,18 @@ def test_feedback_form_then_the_outcome_page(server: str, rt: Runtime) -> None:
     assert head.post(f"/tasks/{task.id}/claim", data={"csrf_token": token}).status_code == 303
     zh = head.get(f"/tasks/{task.id}").text
     # the outcomes share one form with a choice (decisions sharing a form are one form)
-    assert re.search(r'data-decision="[^"]*\bremake\b', zh) and "补单生产" in zh
+    assert re.search(r'data-decision="[^"]*\border_remake\b', zh) and "补单生产" in zh
     assert "原因分析" in zh  # what was decided before: the cause and countermeasure
     en = head.get(f"/tasks/{task.id}?lang=en").text
     assert "Remake" in en
     taken = head.post(f"/tasks/{task.id}/complete", data={
-        "csrf_token": token, "decision": "remake", "details": "补发",
+        "csrf_token": token, "decision": "order_remake", "details": "补发",
         "new_order_no": "SO-KP1", "quantity": "2", "delivery_date": "2026-12-30"})  # fmt: skip
     assert taken.status_code == 422 and "new_order_no" in taken.text
-    assert instance(rt, iid).state == "deciding"
+    assert instance(rt, iid).state == "outcome_decision"
     done = head.post(f"/tasks/{task.id}/complete", data={
-        "csrf_token": token, "decision": "remake", "details": "补发",
+        "csrf_token": token, "decision": "order_remake", "details": "补发",
         "new_order_no": "SO-KP1-BD1", "quantity": "2", "delivery_date": "2026-12-30"})
     assert done.status_code == 303
-    assert instance(rt, iid).state == "remaking"
+    assert instance(rt, iid).state == "remake_running"
     assert head.get(f"/instances/{iid}").status_code == 200

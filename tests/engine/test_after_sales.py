@@ -43,8 +43,8 @@ def complaint(d: Driver, order_no: str = "SO-K1", **kw: Any) -> int:
 
 
 def to_deciding(d: Driver, iid: int) -> None:
-    d.act(iid, "clerk", "forward")
-    d.act(iid, "service", "contacted", {"contacted_at": d.now.isoformat(),
+    d.act(iid, "clerk", "pass_to_after_sales")
+    d.act(iid, "service", "customer_contacted", {"contacted_at": d.now.isoformat(),
                                          "contact_record": "约定上门查看"})  # fmt: skip
     analysis = {"cause": "运输中堆码过高", "countermeasure": "改木箱包装"}
     d.act(iid, "service", "opinion", analysis)
@@ -102,13 +102,13 @@ def test_the_form_goes_to_after_sales_in_60_wm_then_the_customer_is_contacted_in
     # received 09:40 → 60 working minutes → 10:40 (company time)
     assert {t.due_at for t in tasks} == {local(2026, 11, 23, 10, 40)}
     d.now = local(2026, 11, 23, 10, 30)
-    d.act(iid, "clerk", "forward")
+    d.act(iid, "clerk", "pass_to_after_sales")
     (task,) = open_tasks(d.rt, iid)
     # the after-sales leader: 2 working hours from the form's receipt (09:40) → 11:40
     assert (task.role, task.due_at) == ("dept_head", local(2026, 11, 23, 11, 40))
-    d.act(iid, "service", "contacted", {"contacted_at": d.now.isoformat(),
+    d.act(iid, "service", "customer_contacted", {"contacted_at": d.now.isoformat(),
                                          "contact_record": "电话联系陈经理"})  # fmt: skip
-    assert state(d, iid) == "analysing"
+    assert state(d, iid) == "cause_analysis"
 
 
 def test_cause_and_countermeasure_with_the_merchandising_lead_then_accepted_as_is(
@@ -116,8 +116,8 @@ def test_cause_and_countermeasure_with_the_merchandising_lead_then_accepted_as_i
 ) -> None:
     d = driver
     iid = complaint(d)
-    d.act(iid, "clerk", "forward")
-    d.act(iid, "service", "contacted", {"contacted_at": d.now.isoformat(),
+    d.act(iid, "clerk", "pass_to_after_sales")
+    d.act(iid, "service", "customer_contacted", {"contacted_at": d.now.isoformat(),
                                          "contact_record": "约定上门查看"})  # fmt: skip
     tasks = open_tasks(d.rt, iid)
     assert sorted(t.role for t in tasks) == ["after_sales", "merchandising_lead"]
@@ -125,10 +125,10 @@ def test_cause_and_countermeasure_with_the_merchandising_lead_then_accepted_as_i
     analysis = {"cause": "运输中堆码过高", "countermeasure": "改木箱包装"}
     d.act(iid, "service", "opinion", analysis)
     d.act(iid, "merch_lead", "opinion", analysis)
-    assert state(d, iid) == "deciding"
+    assert state(d, iid) == "outcome_decision"
     assert sorted(t.role for t in open_tasks(d.rt, iid)) == ["after_sales", "dept_head"]
     with pytest.raises(InvalidForm) as bad:  # a discount names its amount
-        d.act(iid, "sales_head", "discount", outcome("discount"))
+        d.act(iid, "sales_head", "grant_discount", outcome("discount"))
     assert "discount_amount" in bad.value.errors
     d.act(iid, "sales_head", "accept_as_is", outcome("accept_as_is"))
     inst = instance(d.rt, iid)
@@ -137,21 +137,21 @@ def test_cause_and_countermeasure_with_the_merchandising_lead_then_accepted_as_i
 
 
 @pytest.mark.parametrize(
-    ("event", "extra"),
+    ("event", "kind", "extra"),
     [
-        ("rework_reship", {}),
-        ("discount", {"discount_amount": 3000}),
-        ("customer_terms", {}),
+        ("rework_reship", "rework_reship", {}),
+        ("grant_discount", "discount", {"discount_amount": 3000}),
+        ("customer_terms", "customer_terms", {}),
     ],
 )
 def test_the_other_outcomes_close_the_request(
-    driver: Driver, event: str, extra: dict[str, Any]
+    driver: Driver, event: str, kind: str, extra: dict[str, Any]
 ) -> None:
     iid = complaint(driver)
     to_deciding(driver, iid)
-    driver.act(iid, "service", event, outcome(event, **extra))
+    driver.act(iid, "service", event, outcome(kind, **extra))
     assert state(driver, iid) == "closed"
-    assert instance(driver.rt, iid).data["forms"][event]["outcome"] == event
+    assert instance(driver.rt, iid).data["forms"][event]["outcome"] == kind
 
 
 def test_a_remake_is_a_section_1_repeat_order_child_without_quote_or_payment_gate(
@@ -161,15 +161,15 @@ def test_a_remake_is_a_section_1_repeat_order_child_without_quote_or_payment_gat
     iid = complaint(d)
     to_deciding(d, iid)
     with pytest.raises(InvalidForm) as bad:  # the remake names its order
-        d.act(iid, "service", "remake", outcome("remake"))
+        d.act(iid, "service", "order_remake", outcome("remake"))
     assert "new_order_no" in bad.value.errors
     with pytest.raises(InvalidForm) as taken:  # an existing number is refused, nothing written
-        d.act(iid, "service", "remake", outcome("remake", new_order_no="SO-K1", quantity=2,
+        d.act(iid, "service", "order_remake", outcome("remake", new_order_no="SO-K1", quantity=2,
                                                  delivery_date="2026-12-30"))  # fmt: skip
-    assert "new_order_no" in taken.value.errors and state(d, iid) == "deciding"
-    d.act(iid, "service", "remake", outcome("remake", new_order_no="SO-K1-BD1", quantity=2,
+    assert "new_order_no" in taken.value.errors and state(d, iid) == "outcome_decision"
+    d.act(iid, "service", "order_remake", outcome("remake", new_order_no="SO-K1-BD1", quantity=2,
                                              delivery_date="2026-12-30"))  # fmt: skip
-    assert state(d, iid) == "remaking"
+    assert state(d, iid) == "remake_running"
     remake = order(d.rt, "SO-K1-BD1")
     assert (remake.kind, remake.repeat_of, remake.quantity, remake.customer) == (
         "repeat", "SO-K1", 2, "宁波华东机电有限公司"
@@ -186,7 +186,7 @@ def test_a_remake_is_a_section_1_repeat_order_child_without_quote_or_payment_gat
     d.act(review.id, "clerk", "contract_signed", f["unpaid_contract"])
     # no payment gate: the cost is the factory's (the notice is due from signing)
     assert state(d, review.id) == "production_notice"
-    assert state(d, iid) == "remaking"  # the complaint waits for its child
+    assert state(d, iid) == "remake_running"  # the complaint waits for its child
     d.act(review.id, "clerk", "issue_notice", f["notice"])
     d.act(review.id, "prod_mgr", "confirm_notice", f["confirmation"])
     from gendan.demo import acknowledge
@@ -203,7 +203,7 @@ def test_reworked_stock_is_a_non_standard_order_planned_by_section_3(driver: Dri
     to_deciding(d, iid)
     d.act(iid, "sales_head", "rework_stock", outcome("rework_stock", new_order_no="SO-K1-FG1",
                                                       quantity=5, delivery_date="2026-12-18"))
-    assert state(d, iid) == "reworking"
+    assert state(d, iid) == "rework_running"
     rework = order(d.rt, "SO-K1-FG1")
     assert (rework.kind, rework.status, rework.quantity) == ("non_regular", "released", 5)
     plan = child_of(d, iid, "production_plan")
@@ -215,10 +215,10 @@ def test_reworked_stock_is_a_non_standard_order_planned_by_section_3(driver: Dri
 def test_site_installation_waits_on_the_customer_then_serves_on_the_date(driver: Driver) -> None:
     d = driver
     iid = complaint(d, site_installation=True, description="现场安装 / site installation")
-    d.act(iid, "clerk", "forward")
-    d.act(iid, "service", "contacted", {"contacted_at": d.now.isoformat(),
+    d.act(iid, "clerk", "pass_to_after_sales")
+    d.act(iid, "service", "customer_contacted", {"contacted_at": d.now.isoformat(),
                                          "contact_record": "客户工程未完"})  # fmt: skip
-    assert state(d, iid) == "installation"
+    assert state(d, iid) == "site_installation"
     (task,) = open_tasks(d.rt, iid)
     assert (task.role, task.pauses_for) == ("salesperson", "customer")
     d.pause(iid, "sales", "等客户土建完工 / waiting for the customer's building")
@@ -232,7 +232,7 @@ def test_site_installation_waits_on_the_customer_then_serves_on_the_date(driver:
     from tests.engine.plan_driver import sweep
 
     sweep(d, local(2026, 12, 3, 8))
-    d.act(iid, "service", "installed", {"done_on": "2026-12-03", "record": "安装调试完成"})
+    d.act(iid, "service", "service_done", {"done_on": "2026-12-03", "record": "安装调试完成"})
     assert state(d, iid) == "closed"
 
 
@@ -245,7 +245,7 @@ def test_a_request_without_an_order_and_one_naming_an_unknown_order(driver: Driv
     assert "order_no" in bad.value.errors
     to_deciding(d, iid)
     with pytest.raises(InvalidForm) as no_order:  # nothing to remake
-        d.act(iid, "service", "remake", outcome("remake", new_order_no="SO-X-BD1", quantity=1,
+        d.act(iid, "service", "order_remake", outcome("remake", new_order_no="SO-X-BD1", quantity=1,
                                                  delivery_date="2026-12-30"))  # fmt: skip
     assert "outcome" in no_order.value.errors
     with Session(d.rt.db) as s:
@@ -285,7 +285,7 @@ def test_transit_damage_informs_then_service_in_1_wd_then_the_claim(driver: Driv
     assert (task.role, task.sla) == ("dept_head", "1 working day")  # the logistics leader
     # the QA and production heads join the cause analysis (copied)
     assert informed(d, iid) == ["finance", "logistics", "prod_mgr", "qa_lead", "service"]
-    d.act(iid, "logistics", "claimed", {"cause": "承运人装卸不当", "claim_against": "德邦物流",
+    d.act(iid, "logistics", "claim_made", {"cause": "承运人装卸不当", "claim_against": "德邦物流",
                                          "claim_amount": 4000})  # fmt: skip
     assert state(d, iid) == "closed"
 

@@ -45,9 +45,9 @@ def test_customer_service_deadlines_mail_once(walk: Walk) -> None:  # noqa: F811
     iid = d.start("customer_service", "clerk",
                   feedback("SO-KM1", d.now - timedelta(minutes=20)))  # fmt: skip
     dl.run(iid)  # to after-sales: 60 WM from receipt
-    d.act(iid, "clerk", "forward")
+    d.act(iid, "clerk", "pass_to_after_sales")
     dl.run(iid)  # the customer contacted: 2 WH from the form's receipt
-    d.act(iid, "service", "contacted", {"contacted_at": d.now.isoformat(),
+    d.act(iid, "service", "customer_contacted", {"contacted_at": d.now.isoformat(),
                                          "contact_record": "约定上门"})  # fmt: skip
     dl.run(iid)  # cause and countermeasure with the merchandising lead: 1 WD*
     analysis = {"cause": "堆码过高", "countermeasure": "木箱包装"}
@@ -66,8 +66,8 @@ def test_site_installation_deadlines_mail_once(walk: Walk) -> None:  # noqa: F81
     released(d, "SO-KM2")
     form = feedback("SO-KM2", d.now - timedelta(minutes=5), site_installation=True)
     iid = d.start("customer_service", "sales", form)
-    d.act(iid, "sales", "forward")
-    d.act(iid, "service", "contacted", {"contacted_at": d.now.isoformat(),
+    d.act(iid, "sales", "pass_to_after_sales")
+    d.act(iid, "service", "customer_contacted", {"contacted_at": d.now.isoformat(),
                                          "contact_record": "工程未完"})  # fmt: skip
     dl.run(iid)  # the salesperson follows the project: 1 WD (及时)
     day = (d.now + timedelta(days=10)).date()
@@ -77,7 +77,7 @@ def test_site_installation_deadlines_mail_once(walk: Walk) -> None:  # noqa: F81
                                               "service_date": day.isoformat()})  # fmt: skip
     dl.run(iid)  # the installation: opens on the service date, due that day
     assert [t.role for t in tasks_of(d, iid)] == ["after_sales"]
-    d.act(iid, "service", "installed", {"done_on": day.isoformat(), "record": "完成"})
+    d.act(iid, "service", "service_done", {"done_on": day.isoformat(), "record": "完成"})
     assert state(d, iid) == "closed"
     assert reminded_once(d, dl, iid) >= 1
 
@@ -89,7 +89,7 @@ def test_transit_damage_deadlines_mail_once(walk: Walk) -> None:  # noqa: F811
     dl.run(iid)  # the service decided: 1 WD (及时) from the report's receipt
     d.act(iid, "service", "service_decided", {"service": "换壳", "answer_to_customer": "三日内"})
     dl.run(iid)  # the claim: 1 WD*
-    d.act(iid, "logistics", "claimed", {"cause": "装卸不当", "claim_against": "德邦",
+    d.act(iid, "logistics", "claim_made", {"cause": "装卸不当", "claim_against": "德邦",
                                          "claim_amount": 100})  # fmt: skip
     assert state(d, iid) == "closed"
     assert reminded_once(d, dl, iid) == 2
