@@ -125,3 +125,18 @@ def test_qdps_grades_on_the_page_and_in_the_export(rt: Runtime, server: str, clo
         ("S01", 85.0, "A", "approved"),
         ("S02", 66.0, "C", "approved"),
     }
+
+
+def test_task_pages_show_the_computed_figures(rt: Runtime, server: str, clock: Clock) -> None:
+    """The MC's task shows the month's computed table (rate, lines); the instance page opens."""
+    build(rt)
+    clock.now = at(12, 1, 8, 5)
+    with unit_of_work(rt.db) as s:
+        [run] = run_due(s, clock.now, rt.calendar, only="purchase_on_time")
+    [iid] = run.instance_ids
+    clock.now = at(12, 2, 10)
+    mc = login(server, "mc")
+    page = mc.get(f"/tasks/{_open_task(rt, iid)}")
+    assert page.status_code == 200, page.text[:500]
+    assert "采购准时交货率统计表" in page.text and "50.0" in page.text and "PO-T2" in page.text
+    assert mc.get(f"/instances/{iid}").status_code == 200
