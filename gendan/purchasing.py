@@ -217,9 +217,12 @@ def findings(
     need: dict[str, float] = defaultdict(float)
     need_date: dict[str, date] = {}
     for row in requirement_rows(requirement) if requirement else []:
-        need[row["item"]] += float(row.get("qty") or 0)
-        day = date.fromisoformat(row["need_date"])
-        need_date[row["item"]] = min(day, need_date.get(row["item"], day))
+        if not row.get("qty"):  # a BOM line MC did not buy (stock covers it)
+            continue
+        need[row["item"]] += float(row["qty"])
+        if row.get("need_date"):
+            day = date.fromisoformat(row["need_date"])
+            need_date[row["item"]] = min(day, need_date.get(row["item"], day))
     others = _other_open_lines(session, po, values.get("requirement"))
     seen: set[tuple[str, str]] = set()
     ordered_here: dict[str, float] = defaultdict(float)

@@ -136,3 +136,18 @@ def test_the_pmc_approved_plan_starts_it(d: Driver, pmc_variant: None) -> None:
         kids = s.exec(select(Instance).where(Instance.procedure == "requirement_plan")).all()
     assert [(k.order_no, k.state) for k in kids] == [("SO-R3", "planning")]
     assert len(kids[0].data["requirement"]["rows"]) == 2  # from the BOM of GGD-2200
+
+
+def test_a_line_not_bought_is_not_a_need(d: Driver) -> None:
+    """A BOM line MC leaves at 0 (stock covers it) has no need date; a PO for it is excess."""
+    released(d, "SO-R4")
+    iid = d.start("requirement_plan", "mc", {"order_no": "SO-R4"})
+    rows = plan_rows()["rows"] + [{"item": "RM-BUSBAR-60", "qty": 0}]
+    act(d, iid, "mc", "plan", {"rows": rows})
+    act(d, iid, "pmc", "approve")
+    key = instance(d.rt, iid).subject_key
+    po = d.start("purchase_order", "buyer", po_form(NEED, item="RM-BUSBAR-60", qty=5, price=68,
+                                                    supplier="SUP-COPPER", requirement=key))
+    checks = instance(d.rt, po).data["po_checks"]
+    assert [c["item"] for c in checks["excess"]] == ["RM-BUSBAR-60"]
+    assert checks["date_short"] == []
