@@ -55,6 +55,11 @@ DOC_PREFIX = {
     "leftover_list": "YL",
     # §5j: 定额领料登记表 DE (numbered by the batch: DE-WP-2026-48-01)
     "quota_sheet": "DE",
+    # §5b 物料跟催单 GC and MC's reply GH, §5i 仓库物料异常预警报告 YJ and the cause YY (by item)
+    "reorder_chase": "GC",
+    "reorder_reply": "GH",
+    "overstock_warning": "YJ",
+    "overstock_cause": "YY",
 }
 
 
@@ -102,12 +107,19 @@ def issue_document(
 
     Returns the new document and the numbers of those it superseded.
     """
-    # an instance with its own business key and no order numbers its papers by that key
+    # an instance with its own business key and no order numbers its papers by that key; a key
+    # that recurs (an item's next 物料跟催单) continues the numbering of the earlier instances
+    stem = f"{DOC_PREFIX.get(kind, 'DOC')}-{inst.order_no or inst.subject_key}-"
     same = Document.order_no == inst.order_no if inst.order_no else Document.instance_id == inst.id
     count = session.exec(
         select(func.count()).select_from(Document).where(same, Document.kind == kind)
     ).one()
-    doc_no = f"{DOC_PREFIX.get(kind, 'DOC')}-{inst.order_no or inst.subject_key}-{count + 1:02d}"
+    number = count
+    if not inst.order_no:
+        number = session.exec(
+            select(func.count()).select_from(Document).where(Document.doc_no.like(f"{stem}%"))
+        ).one()
+    doc_no = f"{stem}{number + 1:02d}"
     superseded: list[str] = []
     if supersede:
         for old in session.exec(

@@ -62,6 +62,7 @@ class OverstockWarning(Procedure):
     start_key = "report"
     subject = ITEM
     stock_trigger = StockTrigger("above_max", report)
+    start_effect = "gendan.stock_alerts:issue_raised"  # the report, printable (YJ-<item>-NN)
 
     finding_cause = Waiting(
         "物控核查原因 / MC finds the cause",
@@ -103,7 +104,9 @@ class OverstockWarning(Procedure):
     send_back = reviewing.to(finding_cause)
 
     steps = {
-        "find_cause": Step("回复具体原因", "Give the cause", form="overstock_cause"),
+        "find_cause": Step(
+            "回复具体原因", "Give the cause", form="overstock_cause", issues="overstock_cause"
+        ),
         "approve": Step("审核通过，回复仓管", "Approve: answer the warehouse"),
         "send_back": Step("退回重查", "Send back", reason_required=True),
     }

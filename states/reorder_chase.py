@@ -99,6 +99,7 @@ class ReorderChase(Procedure):
     start_key = "slip"
     subject = ITEM
     stock_trigger = StockTrigger("below_safety", slip)
+    start_effect = "gendan.stock_alerts:issue_raised"  # the slip, printable (GC-<item>-NN)
 
     answering = Waiting(
         "待物控回复 / Awaiting MC's reply",
@@ -122,7 +123,9 @@ class ReorderChase(Procedure):
     answer = answering.to(answered)
 
     steps = {
-        "answer": Step("回复订料情况", "Answer: reorder or not", form="reorder_reply"),
+        "answer": Step(
+            "回复订料情况", "Answer: reorder or not", form="reorder_reply", issues="reorder_reply"
+        ),
     }
     entering = {
         "answered": OnEnter(

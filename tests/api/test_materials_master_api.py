@@ -68,6 +68,13 @@ def test_records_entered_by_the_administrator_only(server: str, rt: Runtime) -> 
         [move] = s.exec(select(StockMovement)).all()
         [slip] = s.exec(select(Instance).where(Instance.procedure == "reorder_chase")).all()
     assert (move.kind, move.qty, slip.subject_key) == ("adjust", 100, "BUS-TMY60")
+    # the slip is a paper MC prints (003 6.5), numbered by the item
+    from gendan.demo import DEMO_PASSWORD
+    from tests.api.test_admin_pages import login_with
+
+    printed = login_with(server, "mc", DEMO_PASSWORD).get("/documents/GC-BUS-TMY60-01")
+    assert printed.status_code == 200, printed.text
+    assert "物料跟催单" in printed.text and "安全存量订料" in printed.text
     prices = keeper.get("/api/master/prices").json()
     assert {(p["supplier_code"], p["item_code"]) for p in prices} >= {("S003", "BUS-TMY60")}
     bad = admin.post("/api/master/bom", json={"parent_code": "X", "component_code": "X",

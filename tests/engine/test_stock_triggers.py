@@ -14,7 +14,7 @@ from gendan import masterdata, stock
 from gendan.db import unit_of_work
 from gendan.demo import Driver
 from gendan.errors import Conflict, InvalidForm
-from gendan.models import AuditEvent, Instance, InstanceCopy, InstanceLink, User
+from gendan.models import AuditEvent, Document, Instance, InstanceCopy, InstanceLink, User
 from gendan.org import load_actor
 from gendan.runtime import Runtime
 from tests.engine.plan_driver import act, state, tasks_of
@@ -100,6 +100,9 @@ def test_one_chase_slip_until_answered_then_a_new_crossing_raises_another(rt: Ru
     assert (requested["req_class"], requested["rows"][0]["item"]) == ("safety", "P-100")
     assert (requested["rows"][0]["qty"], requested["rows"][0]["need_date"]) == (300, "2026-12-01")
     assert "在途 200" in requested["considerations"]
+    with Session(rt.db) as s:  # the slip and MC's reply are papers, numbered by the item
+        papers = s.exec(select(Document).where(Document.instance_id == slip.id)).all()
+    assert sorted(p.doc_no for p in papers) == ["GC-P-100-01", "GH-P-100-01"]
     with Session(rt.db) as s:
         keeper = s.exec(select(User).where(User.username == "keeper")).one()
         copies = s.exec(select(InstanceCopy).where(InstanceCopy.instance_id == slip.id)).all()
@@ -112,6 +115,9 @@ def test_one_chase_slip_until_answered_then_a_new_crossing_raises_another(rt: Ru
     move(rt, -70, "issue", d.now + timedelta(hours=3))  # 95: crossed again
     first, second = slips(rt)
     assert second.closed_at is None and second.data["slip"]["on_hand"] == 95
+    with Session(rt.db) as s:  # the item's next slip continues its numbering
+        [paper] = s.exec(select(Document).where(Document.instance_id == second.id)).all()
+    assert (paper.doc_no, paper.kind) == ("GC-P-100-02", "reorder_chase")
 
 
 def test_off_season_safety_stock_and_unwatched_items(rt: Runtime) -> None:
