@@ -32,6 +32,7 @@ from api.routes_discussion import pages as discussion_router
 from api.routes_discussion import upload_limits
 from api.routes_escalations import api as escalations_api_router
 from api.routes_escalations import pages as escalations_router
+from api.routes_issue import router as issue_api_router
 from api.routes_master import router as master_router
 from api.routes_master_materials import router as materials_master_router
 from api.routes_measures import api as measures_api_router
@@ -140,6 +141,7 @@ def create_app(rt: Runtime | None = None, clock: Callable[[], datetime] = utcnow
     app.include_router(measures_router)
     app.include_router(counts_api_router)
     app.include_router(outsourcing_api_router)
+    app.include_router(issue_api_router)
     app.include_router(purchasing_api_router)
     app.include_router(purchasing_router)
     app.include_router(tasks_router)

@@ -1,6 +1,7 @@
-"""§5j over HTTP: the warehouse's issue above the quota is a 422 naming the row, nothing
-written (no stock moved, no issue line); a stranger gets 403; a clean issue moves stock; the
-issue task's page shows its rows form, and the 定额领料登记表 prints with every line."""
+"""§5j over HTTP: the quota register read from its tables (GET /api/quota-sheets/{batch});
+the warehouse's issue above the quota is a 422 naming the row, nothing written (no stock
+moved, no issue line); a stranger gets 403; a clean issue moves stock; the issue task's page
+shows its rows form, and the 定额领料登记表 prints with every line."""
 
 from __future__ import annotations
 
@@ -47,3 +48,24 @@ def test_issue_over_http(rt: Runtime, driver: Driver, server: str) -> None:
     printed = login(server, "mc").get("/documents/DE-WP-48-01")
     assert printed.status_code == 200
     assert "定额领料登记表" in printed.text and "GL-5" in printed.text
+
+
+def test_quota_register_is_queried_from_the_tables(
+    rt: Runtime, driver: Driver, server: str
+) -> None:
+    with unit_of_work(rt.db) as s:
+        ensure_masters(s, driver.now)
+    iid = to_issuing(driver)
+    driver.act(iid, "keeper", "issue",
+               {"rows": [{"item_code": "BD-18", "qty": 110, "whole_pack": True}]})  # fmt: skip
+    mc = api_client(server, "mc")
+    r = mc.get("/api/quota-sheets/WP-48")
+    assert r.status_code == 200
+    body = r.json()
+    lines = {q["item_code"]: q for q in body["lines"]}
+    assert lines["BD-18"] == {"item_code": "BD-18", "quota": 105.0, "issued": 105.0,
+                              "open": 0.0, "borrowed": 5.0, "settled": 0.0}  # fmt: skip
+    assert lines["GL-5"]["open"] == 50.0
+    assert [(i["kind"], i["qty"]) for i in body["issues"]] == [("quota", 105.0), ("borrow", 5.0)]
+    assert api_client(server, "sales").get("/api/quota-sheets/WP-48").status_code == 403
+    assert mc.get("/api/quota-sheets/WP-NONE").status_code == 404
