@@ -23,7 +23,8 @@ Choice: group_gm is the GM where there is no group (PROCEDURES.md); the demo has
 Choice: an outsourcing approved within §3 (the group GM signed there) starts at the plan
 (``Child.enters``), so nobody approves it twice.
 Choice: 核销, 结算 and AP are ERP postings (PROCEDURES.md §6): the closing move issues the
-委外发票 as a document, finance is informed and exports it; nothing is posted here.
+委外发票 as a document and finance is informed; the month's issued and received lines are
+exported for the ERP (``GET /api/outsourcing/{code}/{period}.csv|.xlsx``); nothing is posted.
 Choice: an inspection failure returns the whole arrival (到货退回单) and waits for the
 subcontractor again; a partly good arrival passes, its 工废/料废 recorded on the line. The
 inspector records a §9 quality exception by hand where the problem needs one (§9 is about an
