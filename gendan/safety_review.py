@@ -78,12 +78,17 @@ def check_items(
 
 
 def write_back(
-    session: Session, inst: Instance, values: dict[str, Any], **_: Any
+    session: Session, inst: Instance, values: dict[str, Any], **kw: Any
 ) -> dict[str, Any]:
     """[A] The production director approved: the table's quantities become the items'
-    safety stock (peak and off season), each change audited with old and new."""
+    safety stock (peak and off season), each change audited with old and new; the stock
+    triggers look again at each changed item's stock (§5b: a raised safety stock may put
+    stock on file at or under it)."""
+    from gendan import stock
+
     rows = inst.data.get("forms", {}).get("submit_table", {}).get("rows", [])
     changed: dict[str, Any] = {}
+    items: dict[str, Item] = {}
     for r in rows:
         item = session.exec(select(Item).where(Item.code == r["item"])).one()
         column = "safety_peak" if r["season"] == "peak" else "safety_off"
@@ -92,4 +97,9 @@ def write_back(
             setattr(item, column, r["safety_qty"])
             session.add(item)
             changed[f"item.{item.code}.{column}"] = {"old": old, "new": r["safety_qty"]}
+            items[item.code] = item
+    session.flush()
+    for item in items.values():
+        stock.notify(session, item, now=kw["now"], calendar=kw["calendar"],
+                     cause={"safety_review": inst.id})  # fmt: skip
     return changed

@@ -16,8 +16,9 @@ transit, because 003 5.3.6 says 仓管发料后库存数量达到安全存量或
 store after an issue) and 5.3.5 has MC weigh in transit, unissued quantities and the market
 when ordering: the slip shows them to MC, who answers. Choice: only items of the safety-stock
 requisition class with a safety stock above zero are watched for §5b (有订安全存量的所有物料);
-every item with a maximum above zero for §5i. Choice: the season is the company-time month of
-the movement against the master settings ``peak_season_start_month`` /
+every item with a maximum above zero for §5i; an item without a stock row has no level yet
+(nothing imported, nothing moved) and raises nothing. Choice: the season is the company-time
+month of the movement against the master settings ``peak_season_start_month`` /
 ``peak_season_end_month`` (003 5.1.1A sets peak and off-season safety stocks).
 """
 
@@ -30,7 +31,7 @@ from sqlmodel import Session, select
 
 from gendan import stock
 from gendan.calendar import BusinessCalendar
-from gendan.models import Instance, Item, StockMovement
+from gendan.models import Instance, Item, Stock, StockMovement
 from gendan.subjects import open_for_key
 from states import PROCEDURES
 from states.base import Procedure
@@ -116,8 +117,11 @@ def check(
     calendar: BusinessCalendar,
     cause: dict[str, Any],
 ) -> list[Instance]:
-    """Start every stock-triggered procedure whose condition holds for ``item`` now."""
+    """Start every stock-triggered procedure whose condition holds for ``item`` now (none
+    while the item has no stock on file: no level is known yet)."""
     started: list[Instance] = []
+    if session.exec(select(Stock.id).where(Stock.item_code == item.code)).first() is None:
+        return started
     for proc in PROCEDURES.values():
         trigger = proc.stock_trigger
         if trigger is None:

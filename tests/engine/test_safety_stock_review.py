@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
+from gendan import stock
 from gendan.db import unit_of_work
 from gendan.demo import Driver
 from gendan.errors import InvalidForm
@@ -117,8 +118,13 @@ def test_review_prefilled_countersigned_approved_and_written_back(rt: Runtime) -
     d.act(iid, "pmc", "confirm")
     [task] = open_tasks(rt, iid)
     assert (task.role, task.due_at) == ("deputy_gm", at(12, 25, 18))
+    with unit_of_work(rt.db) as s:  # 90 on hand: above the old safety stock (40), no slip yet
+        stock.move(s, item_code="M-001", qty=90, kind="receipt", now=d.now, calendar=rt.calendar)
     d.act(iid, "deputy", "approve")
     assert state(rt, iid) == "approved"
+    with Session(rt.db) as s:  # §5b: the stock on file is now under M-001's new peak (104)
+        slips = s.exec(select(Instance).where(Instance.procedure == "reorder_chase")).all()
+    assert [(i.subject_key, i.data["slip"]["safety_qty"]) for i in slips] == [("M-001", 104.0)]
     with Session(rt.db) as s:
         got = {i.code: (i.safety_peak, i.safety_off) for i in s.exec(select(Item))}
     # (10 + 3) × 8 = 104, × 4 = 52; (5 + 2) × 10 = 70, × 6 = 42; M-003 untouched
