@@ -1,8 +1,9 @@
 """Demo of §5a, §5k and §5l (issue 10): last month's purchases as history (closed POs and
 their receipts, October 2026), its on-time rate approved by the PMC manager and on /measures,
-two suppliers' QDPS sheets (one approved, one at the purchasing lead), last month's material
-report at the manager, this month's safety-stock table in its countersign, next month's PPE
-usage with the workshop and this week's PPE order with the MC.
+two suppliers' QDPS sheets approved, last month's material report read by the GM (October's
+work is done: started now, its open steps would be weeks late); this month's safety-stock
+table in its countersign, next month's PPE usage with the workshop and this week's PPE order
+with the MC.
 
 The month before the demo's is history typed in here (rows, as an ERP export would give), not
 moved through the purchase procedures: those have their own demo (``gendan.demo_purchasing``).
@@ -75,11 +76,12 @@ def measures_stages(d: Driver) -> None:
         sheet = d.start("qdps", "qa_lead", {"month": "2026-10", "supplier_code": supplier})
         d.act(sheet, "qa_lead", "score_service", {"service": service})
         d.act(sheet, "buyer", "score_buyer", {"price": price, "cooperation": 4, "support": 4})
-        if supplier == "S001":
-            d.act(sheet, "purch_lead", "approve")
-    # §5k: October's material report with the PMC manager
+        d.act(sheet, "purch_lead", "approve")
+    # §5k: October's material report, read by the GM
     report = d.start("material_report", "mc", {"month": "2026-10"})
     d.act(report, "mc", "submit", {"note": "十月无盘点调整"})
+    d.act(report, "pmc", "approve", {"note": "同意"})
+    d.act(report, "gm", "read", {})
     # §5a: this month's safety-stock table in its countersign (prefilled from the master)
     table = d.start("safety_stock_review", "mc", {"period": "2026-11"})
     with unit_of_work(d.rt.db) as s:  # its task opened at once: 10 WD before the 25th is past

@@ -103,14 +103,13 @@ def test_demo_has_an_order_on_every_path_and_loads_once(tmp_path: Path) -> None:
         ("order_review", "SO-2026-0011-BD1"): "requirements",
         ("transit_damage", "SO-2026-0013"): "claim_analysis",
         ("quality_daily_check", "2026-11-23"): "daily_check",
-        # §5k/§5l: October's on-time rate approved (80 %), its QDPS sheets (S001 approved,
-        # S002 with the purchasing lead), its material report with the manager; §5a: this
-        # month's safety-stock table in its countersign, December's PPE usage with the
-        # workshop, this week's PPE order with the MC
+        # §5k/§5l: October's on-time rate approved (80 %), its QDPS sheets approved, its
+        # material report read by the GM; §5a: this month's safety-stock table in its
+        # countersign, December's PPE usage with the workshop, this week's PPE order with the MC
         ("purchase_on_time", "2026-10"): "approved",
         ("qdps", "2026-10-S001"): "approved",
-        ("qdps", "2026-10-S002"): "approving",
-        ("material_report", "2026-10"): "reviewing",
+        ("qdps", "2026-10-S002"): "approved",
+        ("material_report", "2026-10"): "done",
         ("safety_stock_review", "2026-11"): "countersigning",
         ("ppe_usage", "2026-12"): "listing",
         ("ppe_order", "2026-W48"): "ordering",
