@@ -1,16 +1,13 @@
 """Material chase list 物料追催表 and main-material booking (PROCEDURES.md §5g; 003 5.5.3-5.5.4).
 
-The weekly production plan reaches MC, who starts this from it (``chase_from_plan`` turns a
-weekly plan into the start form) and sends the 物料追催表 to purchasing within 1 WD* of
-receiving the plan: its lines from the products' BOM, each with the earliest open PO line as
-its ETA (``gendan.material_chase``). The main materials (board, glass, cartons: no room to
-store them) are booked with the supplier 1-3 working days before the line start — MC tells
-the buyer, who books and replies the real arrival time (the task opens at line start −3 WD
-and is due at −1 WD). MC keeps in touch with purchasing until the line starts.
-
-Not built yet: the weekly plan's material issue (§5j) does not start it as a linked child
-(one line there: ``OnEnter(starts=(Child("material_chase", data=chase_from_plan),))`` on its
-first state); left out because it renumbers the demo's numbered instances other parts list.
+The weekly production plan reaches MC: its material issue (§5j) starts this as a linked child
+(``chase_from_plan`` turns the weekly plan into the start form; MC may also start one). MC
+sends the 物料追催表 to purchasing within 1 WD* of receiving the plan: its lines from the
+products' BOM, each with the earliest open PO line as its ETA (``gendan.material_chase``).
+The main materials (board, glass, cartons: no room to store them) are booked with the supplier
+1-3 working days before the line start — MC tells the buyer, who books and replies the real
+arrival time (the task opens at line start −3 WD and is due at −1 WD). MC keeps in touch with
+purchasing until the line starts.
 """
 
 from __future__ import annotations

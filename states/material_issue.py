@@ -48,6 +48,7 @@ from states.base import (
     Wait,
     Waiting,
 )
+from states.material_chase import chase_from_plan
 
 SEED = "003 5.7"
 CHECK = Deadline.wh(4, assumed=True)  # 4 WH*: seed silent, a prepared paper to check or sign
@@ -267,6 +268,8 @@ class MaterialIssue(Procedure):
         "batch_closed": Step("批号已结案", "Batch closed"),
     }
     entering = {
+        # 003 5.5.3: the weekly plan reaches MC, who makes the 物料追催表 (§5g)
+        "checking": OnEnter(starts=(Child("material_chase", data=chase_from_plan),)),
         "preparing_sheet": OnEnter(starts=(Child("issue_shortage", each=plan_shortages),)),
         # 5.7.2 统一交仓库进行备料发料: the issued sheet goes to the warehouse
         "kitting": OnEnter(informs=(Inform(roles=("warehouse_keeper",)),)),

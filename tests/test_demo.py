@@ -78,17 +78,20 @@ def test_demo_has_an_order_on_every_path_and_loads_once(tmp_path: Path) -> None:
         ("material_issue", "WP-2026-48"): "preparing_sheet",
         ("issue_shortage", "WP-2026-48/GL-5"): "replying",
         ("material_issue", "WP-2026-47"): "issuing",
+        # §5g: each weekly plan's 物料追催表, started with it for MC (003 5.5.3)
+        ("material_chase", "ZC-000036"): "making",
+        ("material_chase", "ZC-000038"): "making",
         ("material_return", "TB-WP-2026-47-1123-0200"): "qc_check",
         ("batch_close", "WP-2026-40"): "qa_judging",
         # §5h: a delivery waiting for MC, a partial one at IQC, a mismatch, an urgent lot partly
         # bad, one in stock, rejects returned (§8c at the buyer); 5.6.7 a count difference
-        ("receipt", "GRN-000047"): "arrived",
-        ("receipt", "GRN-000048"): "inspecting",
-        ("receipt", "GRN-000049"): "mismatch",
-        ("receipt", "GRN-000050"): "failed",
-        ("receipt", "GRN-000051"): "stocked",
-        ("receipt", "GRN-000052"): "disposed",
-        ("supplier_return", "RTV-000053"): "replacing",
+        ("receipt", "GRN-000049"): "arrived",
+        ("receipt", "GRN-000050"): "inspecting",
+        ("receipt", "GRN-000051"): "mismatch",
+        ("receipt", "GRN-000052"): "failed",
+        ("receipt", "GRN-000053"): "stocked",
+        ("receipt", "GRN-000054"): "disposed",
+        ("supplier_return", "RTV-000055"): "replacing",
         ("storage_anomaly", "CAB-SHEET"): "replenishing",
         # §6: a request for the group GM, material-level at the subcontractor, operation-level
         # waiting for its issue batch (each serving a §3 order); a pick-up list under review

@@ -64,3 +64,14 @@ def test_weekly_plan_starts_the_chase_list_and_the_booking_opens_three_days_ahea
                                                    "eta": "2026-12-04"}]})  # fmt: skip
     act(d, chase.id, "mc", "line_started")
     assert state(d, chase.id) == "done"
+
+
+def test_the_weekly_plans_material_issue_starts_it(d: Driver) -> None:
+    from gendan.links import children_of
+
+    plan = {"batch_no": "B-2026-50", "plan_start": "2026-12-14", "plan_end": "2026-12-18",
+            "rows": [{"product_code": "GGD-2200", "qty": 2}]}  # fmt: skip
+    issue = d.start("material_issue", "planner", plan)
+    with Session(d.rt.db) as s:
+        kids = [k for k in children_of(s, issue) if k.procedure == "material_chase"]
+        assert [(k.state, len(k.data["chase"]["rows"])) for k in kids] == [("making", 2)]
