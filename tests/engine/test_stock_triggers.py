@@ -14,7 +14,15 @@ from gendan import masterdata, stock
 from gendan.db import unit_of_work
 from gendan.demo import Driver
 from gendan.errors import Conflict, InvalidForm
-from gendan.models import AuditEvent, Document, Instance, InstanceCopy, InstanceLink, User
+from gendan.models import (
+    AuditEvent,
+    Document,
+    Instance,
+    InstanceCopy,
+    InstanceLink,
+    Notification,
+    User,
+)
 from gendan.org import load_actor
 from gendan.runtime import Runtime
 from tests.engine.plan_driver import act, state, tasks_of
@@ -76,6 +84,12 @@ def test_one_chase_slip_until_answered_then_a_new_crossing_raises_another(rt: Ru
             )
         ).one()
     assert start.detail["started_by_system"]["trigger"] == "below_safety"
+    with Session(rt.db) as s:  # the keeper, who tracks it, is told and copied at once
+        keeper = s.exec(select(User).where(User.username == "keeper")).one()
+        copies = s.exec(select(InstanceCopy).where(InstanceCopy.instance_id == slip.id)).all()
+        told = s.exec(select(Notification).where(Notification.user_id == keeper.id)).all()
+    assert keeper.id in {c.user_id for c in copies}
+    assert any(n.cause == f"inform:{slip.id}:raised" for n in told)
     # an import and a count correction later, still below: still one slip
     load(rt, "stock", "item_code,warehouse,on_hand,in_transit\nP-100,RM,80,200\n", at)
     move(rt, -5, "adjust", at + timedelta(minutes=30))
