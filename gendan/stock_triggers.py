@@ -122,6 +122,9 @@ def check(
     started: list[Instance] = []
     if session.exec(select(Stock.id).where(Stock.item_code == item.code)).first() is None:
         return started
+    # the item's row locked: movements of one item in two warehouses at once (each locking
+    # only its own stock row) queue here, so the second sees the first's slip (PostgreSQL)
+    session.exec(select(Item.id).where(Item.id == item.id).with_for_update()).one()
     for proc in PROCEDURES.values():
         trigger = proc.stock_trigger
         if trigger is None:
