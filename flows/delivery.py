@@ -60,6 +60,7 @@ from notifications.messages import (
     fact_lines,
     mention_message,
     message_id,
+    ref_words,
     sms_text,
     waiting_reminder_message,
 )
@@ -375,6 +376,7 @@ def render(
             lang=lang,
             facts=facts_for(ctx, tz),
             about=(str(ctx.get("about_zh", "更改")), str(ctx.get("about_en", "change"))),
+            ref=ref_words(ctx),
         )
         return subject, body, link
     if row.template == "ack_missed":
@@ -389,6 +391,7 @@ def render(
             link=link,
             lang=lang,
             facts=facts_for(ctx, tz),
+            ref=ref_words(ctx),
         )
         return subject, body, link
     if row.template == "waiting_reminder":
@@ -406,6 +409,7 @@ def render(
             link=link,
             lang=lang,
             facts=facts_for(ctx, tz),
+            ref=ref_words(ctx),
         )
         return subject, body, link
     if row.template == "audit_seal":
@@ -428,6 +432,7 @@ def render(
             at_local=_local(ctx.get("at"), tz),
             link=link,
             lang=lang,
+            ref=ref_words(ctx),
         )
         return subject, body, link
     if row.template == "prepared":  # written whole by its cause (e.g. gendan.plan_digest)
@@ -461,6 +466,7 @@ def inform_message(
     lang: str = "zh",
     facts: dict[str, object] | None = None,
     about: tuple[str, str] = ("更改", "change"),
+    ref: tuple[str, str] = ("订单", "Order"),
 ) -> tuple[str, str]:
     """``(subject, body)`` telling a department head that an order change concerns them.
 
@@ -470,11 +476,11 @@ def inform_message(
     quality exception).
     """
     about_zh, about_en = about
-    subject_zh = f"订单 {order_no} 的{about_zh}需要您知悉"
-    subject_en = f"Order {order_no}: {about_en} needs your attention"
+    subject_zh = f"{ref[0]} {order_no} 的{about_zh}需要您知悉"
+    subject_en = f"{ref[1]} {order_no}: {about_en} needs your attention"
     body_zh = "\n".join(
         [
-            f"订单 {order_no} 的{about_zh}需要您知悉。",
+            f"{ref[0]} {order_no} 的{about_zh}需要您知悉。",
             *fact_lines(facts)[0],
             f"流程：{procedure_zh}",
             f"当前环节：{state_name}",
@@ -483,7 +489,7 @@ def inform_message(
     )
     body_en = "\n".join(
         [
-            f"Order {order_no}: the {about_en} needs your attention.",
+            f"{ref[1]} {order_no}: the {about_en} needs your attention.",
             *fact_lines(facts)[1],
             f"Procedure: {procedure_en or procedure_zh}",
             f"Current step: {state_name}",

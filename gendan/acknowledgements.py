@@ -51,7 +51,7 @@ from gendan.batches import BusyHook, batch_size, write_batch
 from gendan.calendar import BusinessCalendar
 from gendan.db import UTCDateTime
 from gendan.errors import NotAllowed, NotFound
-from gendan.message_context import message_facts
+from gendan.message_context import message_facts, reference
 from gendan.models import Instance, Notification, Task, User
 from gendan.org import Actor, gm_office, may_work_on
 from gendan.outbox import enqueue
@@ -344,7 +344,7 @@ def _miss(
         context={
             "task_id": task.id,
             "instance_id": inst.id,
-            "order_no": inst.order_no,
+            **reference(inst),
             "task_title_zh": task.title_zh,
             "task_title_en": task.title_en,
             "procedure_zh": sms.get("procedure_zh", ""),
@@ -395,7 +395,7 @@ def describe(session: Session, ack: SmsAck) -> dict[str, Any]:
     return {
         "id": ack.id,
         "task_id": ack.task_id,
-        "order_no": inst.order_no if inst else "",
+        "order_no": inst.reference if inst else "",
         "task_title_zh": task.title_zh if task else "",
         "task_title_en": task.title_en if task else "",
         "task_open": bool(task and task.status == "open"),

@@ -27,6 +27,7 @@ from gendan.copies import copy_to
 from gendan.discussion import readable_instance
 from gendan.errors import InvalidForm
 from gendan.limits import MAX_TEXT
+from gendan.message_context import reference
 from gendan.models import Comment, Instance, User
 from gendan.org import Actor
 from gendan.outbox import enqueue
@@ -139,7 +140,7 @@ def _notify(
             template="mention",
             context={
                 "instance_id": inst.id,
-                "order_no": inst.order_no,
+                **reference(inst),
                 "comment_id": comment.id,
                 "author": actor.display_name,
                 "procedure_zh": proc.title_zh if proc else inst.procedure,

@@ -52,7 +52,7 @@ def _purchase_orders(d: Driver) -> None:
 
 def _arrival(d: Driver, po_no: str, note: str, supplier: str) -> int:
     form = {"supplier": supplier, "delivery_note_no": note, "po_no": po_no,
-            "received_at": (d.now - timedelta(minutes=5)).isoformat()}  # fmt: skip
+            "received_at": d.now.isoformat()}  # fmt: skip
     return d.start("receipt", "keeper", form)
 
 
@@ -108,7 +108,7 @@ def receiving(d: Driver) -> None:
     d.act(ret_id, "keeper", "goods_returned", {"returned_at": d.now.isoformat(),
                                                "slip_to_mc": True})  # fmt: skip
     # a count difference found in store: MC replenishes at once
-    found = (d.now - timedelta(minutes=10)).isoformat()
+    found = d.now.isoformat()  # just found (30 WM from now, like the demo's other 30-WM steps)
     d.start("storage_anomaly", "keeper", {"item_code": "CAB-SHEET", "received_at": found,
                                           "kind": "quantity", "qty": 2,
                                           "description": "货架实数比账少2张 / 2 sheets short"})

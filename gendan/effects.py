@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 
 from gendan import audit
 from gendan.copies import copy_to
+from gendan.message_context import reference
 from gendan.models import Document, FinishedStock, Instance, Order, User, UserRole
 from gendan.org import Actor, department_heads
 from gendan.outbox import enqueue
@@ -302,7 +303,7 @@ def _inform(
             users=people,
             template="inform",
             context={
-                "order_no": inst.order_no or inst.subject_key,
+                **reference(inst),
                 "procedure_zh": proc.title_zh,
                 "procedure_en": proc.title_en,
                 "instance_id": inst.id,

@@ -56,6 +56,15 @@ def message_facts(
     return {**{k: ctx[k] for k in FACT_KEYS}, "task_due_at": task.due_at}
 
 
+def reference(inst: Instance) -> dict[str, str]:
+    """How messages name what an instance is about: the order number (订单 / Order), or the
+    subject's key with its words (采购单 PO-000042) for one that serves no order (issue 10)."""
+    subject = get_procedure(inst.procedure).subject if inst.subject_kind != "order" else None
+    if subject is None:
+        return {"order_no": inst.order_no, "ref_zh": "订单", "ref_en": "Order"}
+    return {"order_no": inst.subject_key, "ref_zh": subject.label_zh, "ref_en": subject.label_en}
+
+
 def task_context(
     session: Session,
     task: Task,
@@ -75,7 +84,7 @@ def task_context(
         "instance_id": inst.id,
         "task_title_zh": task.title_zh,
         "task_title_en": task.title_en,
-        "order_no": inst.order_no or inst.subject_key,  # a PO, an item, a count (issue 10)
+        **reference(inst),
         "customer": order.customer if order else "",
         "product": " ".join(p for p in (order.product, order.model_spec) if p) if order else "",
         "delivery_date": order.delivery_date.isoformat() if order else "",

@@ -31,7 +31,7 @@ from gendan import audit
 from gendan.calendar import BusinessCalendar
 from gendan.errors import Conflict, InvalidForm, NotAllowed
 from gendan.limits import MAX_TEXT, check_text
-from gendan.message_context import message_facts
+from gendan.message_context import message_facts, reference
 from gendan.models import Instance, Task, Timer
 from gendan.org import Actor, escalation_targets
 from gendan.outbox import enqueue
@@ -241,7 +241,7 @@ def remind_waiting(
             "instance_id": inst.id,
             "task_title_zh": task.title_zh,
             "task_title_en": task.title_en,
-            "order_no": inst.order_no,
+            **reference(inst),
             "procedure_zh": proc.title_zh,
             "procedure_en": proc.title_en,
             "party": task.pauses_for,

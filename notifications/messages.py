@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
+from typing import Any
 
 __all__ = [
     "ACK_LABEL",
     "SMS_MAX_CHARS",
     "ack_missed_message",
     "mention_message",
+    "ref_words",
     "audit_seal_message",
     "digest_message",
     "escalation_message",
@@ -41,6 +44,13 @@ _WHO_EN = {
     1: "Escalated to the department head",
     2: "Escalated to the GM office",
 }
+
+
+def ref_words(context: Mapping[str, Any]) -> tuple[str, str]:
+    """What a message is about (zh, en): an order, or the subject of an instance that serves
+    none (采购单 PO-000042, issue 10); the context's ``ref_zh``/``ref_en``."""
+    zh, en = str(context.get("ref_zh") or "订单"), str(context.get("ref_en") or "Order")
+    return zh, en[:1].upper() + en[1:]
 
 
 def lateness(minutes: int) -> tuple[str, str]:
@@ -105,6 +115,7 @@ def escalation_message(
     holder_en: str = "",
     late_minutes: int = 0,
     overdue: bool = False,
+    ref: tuple[str, str] = ("订单", "Order"),
 ) -> tuple[str, str]:
     """Return ``(subject, body)`` of a reminder (level 0) or escalation (1, 2).
 
@@ -121,8 +132,8 @@ def escalation_message(
     if lang not in ("zh", "en"):
         raise ValueError(f"lang must be 'zh' or 'en', got {lang!r}")
     state_zh, state_en = _state(level, due_at_local, overdue=overdue, late_minutes=late_minutes)
-    subject_zh = f"{_TAG_ZH[level]}订单 {order_no} {task_title_zh} {state_zh}"
-    subject_en = f"{_TAG_EN[level]} Order {order_no} {task_title_en} {state_en}"
+    subject_zh = f"{_TAG_ZH[level]}{ref[0]} {order_no} {task_title_zh} {state_zh}"
+    subject_en = f"{_TAG_EN[level]} {ref[1]} {order_no} {task_title_en} {state_en}"
     who_zh = _WHO_ZH[level] if level or not overdue else "请尽快处理"
     who_en = _WHO_EN[level] if level or not overdue else "Please handle it now"
     facts_zh = _facts_zh(customer, product, delivery_date)
@@ -131,7 +142,7 @@ def escalation_message(
     body_zh = "\n".join(
         line
         for line in [
-            f"{_TAG_ZH[level]}订单 {order_no} 的任务「{task_title_zh}」{state_zh}。{who_zh}。",
+            f"{_TAG_ZH[level]}{ref[0]} {order_no} 的任务「{task_title_zh}」{state_zh}。{who_zh}。",
             facts_zh,
             f"流程：{procedure_zh}",
             f"当前处理人：{holder_zh}" if holder_zh else "",
@@ -144,8 +155,8 @@ def escalation_message(
     body_en = "\n".join(
         line
         for line in [
-            f'{_TAG_EN[level]} Task "{task_title_en}" of order {order_no} is {state_en}. '
-            f"{who_en}.",
+            f'{_TAG_EN[level]} Task "{task_title_en}" of {ref[1].lower()} {order_no} '
+            f"is {state_en}. {who_en}.",
             facts_en,
             f"Procedure: {procedure_en or procedure_zh}",
             f"Held by: {holder_en}" if holder_en else "",
@@ -226,6 +237,7 @@ def ack_missed_message(
     link: str,
     lang: str = "zh",
     facts: dict[str, object] | None = None,
+    ref: tuple[str, str] = ("订单", "Order"),
 ) -> tuple[str, str]:
     """``(subject, body)`` telling the GM office that an urgent SMS was not acknowledged.
 
@@ -236,11 +248,11 @@ def ack_missed_message(
         raise ValueError(f"lang must be 'zh' or 'en', got {lang!r}")
     who = recipient or "—"
     more_zh, more_en = fact_lines(facts)
-    subject_zh = f"【未确认】订单 {order_no} {task_title_zh} 紧急短信未获确认"
-    subject_en = f"[Unacknowledged] Order {order_no} {task_title_en}: urgent SMS not confirmed"
+    subject_zh = f"【未确认】{ref[0]} {order_no} {task_title_zh} 紧急短信未获确认"
+    subject_en = f"[Unacknowledged] {ref[1]} {order_no} {task_title_en}: urgent SMS not confirmed"
     body_zh = "\n".join(
         [
-            f"发给 {who} 的紧急短信（订单 {order_no}「{task_title_zh}」）"
+            f"发给 {who} 的紧急短信（{ref[0]} {order_no}「{task_title_zh}」）"
             f"在 30 分钟内未确认收到，请总经办批示。",
             *more_zh,
             f"发送时间：{sent_at_local}",
@@ -250,7 +262,7 @@ def ack_missed_message(
     )
     body_en = "\n".join(
         [
-            f'The urgent SMS to {who} about "{task_title_en}" of order {order_no} '
+            f'The urgent SMS to {who} about "{task_title_en}" of {ref[1].lower()} {order_no} '
             "was not acknowledged within 30 minutes; the GM office decides.",
             *more_en,
             f"Sent: {sent_at_local}",
@@ -277,6 +289,7 @@ def waiting_reminder_message(
     link: str,
     lang: str = "zh",
     facts: dict[str, object] | None = None,
+    ref: tuple[str, str] = ("订单", "Order"),
 ) -> tuple[str, str]:
     """``(subject, body)`` reminding the holder of a paused task that an answer is awaited.
 
@@ -288,15 +301,15 @@ def waiting_reminder_message(
         raise ValueError(f"lang must be 'zh' or 'en', got {lang!r}")
     h, m = divmod(max(waited_minutes, 0), 60)
     subject_zh = (
-        f"【等待答复】订单 {order_no} {task_title_zh}：自 {since_local} 起等待{party_zh}答复"
+        f"【等待答复】{ref[0]} {order_no} {task_title_zh}：自 {since_local} 起等待{party_zh}答复"
     )
     subject_en = (
-        f"[Waiting] Order {order_no} {task_title_en}: "
+        f"[Waiting] {ref[1]} {order_no} {task_title_en}: "
         f"awaiting {party_en}'s answer since {since_local}"
     )
     body_zh = "\n".join(
         [
-            f"订单 {order_no} 的任务「{task_title_zh}」自 {since_local} 起暂停计时，"
+            f"{ref[0]} {order_no} 的任务「{task_title_zh}」自 {since_local} 起暂停计时，"
             f"等待{party_zh}答复，已等待 {h} 小时 {m:02d} 分（工作时间）。",
             f"请跟进{party_zh}；收到答复后恢复计时或直接处理任务。",
             *fact_lines(facts)[0],
@@ -306,7 +319,8 @@ def waiting_reminder_message(
     )
     body_en = "\n".join(
         [
-            f'Task "{task_title_en}" of order {order_no} has been paused since {since_local}, '
+            f'Task "{task_title_en}" of {ref[1].lower()} {order_no} has been paused since '
+            f"{since_local}, "
             f"waiting for {party_en}'s answer: {h}h{m:02d}m of working time so far.",
             f"Please chase {party_en}; once the answer is in, resume the clock or decide the task.",
             *fact_lines(facts)[1],
@@ -364,17 +378,18 @@ def mention_message(
     at_local: str,
     link: str,
     lang: str = "zh",
+    ref: tuple[str, str] = ("订单", "Order"),
 ) -> tuple[str, str]:
     """``(subject, body)`` telling a colleague they were @mentioned in a comment (and so copied
     on the instance): who, on which order and procedure, when (company time), what was said.
     Both languages, ``lang`` first."""
     if lang not in ("zh", "en"):
         raise ValueError(f"lang must be 'zh' or 'en', got {lang!r}")
-    subject_zh = f"【@提及】{author} 在订单 {order_no} 的{procedure_zh}中提到了您"
+    subject_zh = f"【@提及】{author} 在{ref[0]} {order_no} 的{procedure_zh}中提到了您"
     subject_en = f"[Mention] {author} mentioned you on order {order_no} ({procedure_en})"
     body_zh = "\n".join(
         [
-            f"{author} 于 {at_local} 在订单 {order_no}「{procedure_zh}」的评论中提到了您，"
+            f"{author} 于 {at_local} 在{ref[0]} {order_no}「{procedure_zh}」的评论中提到了您，"
             "您已被抄送此流程：",
             f"“{excerpt}”",
             f"查看并回复：{link}",
@@ -400,7 +415,8 @@ def _item_line_zh(item: dict[str, object]) -> str:
     state = late_zh or f"截止 {item.get('due_local', '—')}"
     facts = "，".join(str(item[k]) for k in ("customer", "product") if item.get(k))
     return (
-        f"- [{tag}] 订单 {item.get('order_no', '')}（{facts}）「{item.get('task_title_zh', '')}」"
+        f"- [{tag}] {ref_words(item)[0]} {item.get('order_no', '')}（{facts}）"
+        f"「{item.get('task_title_zh', '')}」"
         f" 处理人：{item.get('holder_zh', '—')}；截止 {item.get('due_local', '—')}；{state}\n"
         f"  {item.get('link', '')}"
     )
@@ -413,7 +429,8 @@ def _item_line_en(item: dict[str, object]) -> str:
     state = late_en or f"due {item.get('due_local', '—')}"
     facts = ", ".join(str(item[k]) for k in ("customer", "product") if item.get(k))
     return (
-        f"- [{tag}] Order {item.get('order_no', '')} ({facts}) \"{item.get('task_title_en', '')}\""
+        f"- [{tag}] {ref_words(item)[1]} {item.get('order_no', '')} ({facts})"
+        f" \"{item.get('task_title_en', '')}\""
         f" held by {item.get('holder_en', '—')}; due {item.get('due_local', '—')}; {state}\n"
         f"  {item.get('link', '')}"
     )
@@ -433,8 +450,10 @@ def digest_message(
     n = len(items)
     orders = sorted({str(i.get("order_no", "")) for i in items})
     shown = "、".join(orders[:3]) + ("…" if len(orders) > 3 else "")
-    subject_zh = f"【升级汇总】{n} 项任务需要您关注（订单 {shown}）"
-    subject_en = f"[Escalations] {n} tasks need your attention (orders {', '.join(orders[:3])}"
+    all_orders = all(ref_words(i)[0] == "订单" for i in items)
+    word_zh, word_en = ("订单 ", "orders ") if all_orders else ("", "")
+    subject_zh = f"【升级汇总】{n} 项任务需要您关注（{word_zh}{shown}）"
+    subject_en = f"[Escalations] {n} tasks need your attention ({word_en}{', '.join(orders[:3])}"
     subject_en += "…)" if len(orders) > 3 else ")"
     body_zh = "\n".join(
         [f"本次检查有 {n} 项任务超时或临近截止（截止时间为公司时间，超时按工作时间计）："]
@@ -461,13 +480,14 @@ def new_task_message(*, item: dict[str, object], queue: bool, link: str, lang: s
     if lang not in ("zh", "en"):
         raise ValueError(f"lang must be 'zh' or 'en', got {lang!r}")
     order_no = item.get("order_no", "")
-    subject_zh = f"【新任务】订单 {order_no} {item.get('task_title_zh', '')}"
-    subject_en = f"[New task] Order {order_no} {item.get('task_title_en', '')}"
+    rz, ren = ref_words(item)
+    subject_zh = f"【新任务】{rz} {order_no} {item.get('task_title_zh', '')}"
+    subject_en = f"[New task] {ren} {order_no} {item.get('task_title_en', '')}"
     facts_zh, facts_en = _item_facts(item)
     body_zh = "\n".join(
         line
         for line in [
-            f"订单 {order_no} 有一项新任务「{item.get('task_title_zh', '')}」"
+            f"{rz} {order_no} 有一项新任务「{item.get('task_title_zh', '')}」"
             + ("待您的岗位认领。" if queue else "交由您处理。"),
             facts_zh,
             f"流程：{item.get('procedure_zh', '')}",
@@ -480,7 +500,7 @@ def new_task_message(*, item: dict[str, object], queue: bool, link: str, lang: s
     body_en = "\n".join(
         line
         for line in [
-            f'Order {order_no} has a new task "{item.get("task_title_en", "")}"'
+            f'{ren} {order_no} has a new task "{item.get("task_title_en", "")}"'
             + (" for your role to claim." if queue else " for you."),
             facts_en,
             f"Procedure: {item.get('procedure_en') or item.get('procedure_zh', '')}",
@@ -504,13 +524,14 @@ def urge_message(
         raise ValueError(f"lang must be 'zh' or 'en', got {lang!r}")
     order_no = item.get("order_no", "")
     late_zh, late_en = lateness(int(item.get("late_minutes") or 0))  # type: ignore[call-overload]
-    subject_zh = f"【催办】{by}：订单 {order_no} {item.get('task_title_zh', '')}"
-    subject_en = f"[Reminder from {by}] Order {order_no} {item.get('task_title_en', '')}"
+    rz, ren = ref_words(item)
+    subject_zh = f"【催办】{by}：{rz} {order_no} {item.get('task_title_zh', '')}"
+    subject_en = f"[Reminder from {by}] {ren} {order_no} {item.get('task_title_en', '')}"
     facts_zh, facts_en = _item_facts(item)
     body_zh = "\n".join(
         line
         for line in [
-            f"{by} 催办订单 {order_no} 的任务「{item.get('task_title_zh', '')}」：{note}",
+            f"{by} 催办{rz} {order_no} 的任务「{item.get('task_title_zh', '')}」：{note}",
             facts_zh,
             f"当前处理人：{item.get('holder_zh', '')}",
             f"截止时间：{item.get('due_local', '—')}（公司时间）",
@@ -522,7 +543,8 @@ def urge_message(
     body_en = "\n".join(
         line
         for line in [
-            f'{by} asks about task "{item.get("task_title_en", "")}" of order {order_no}: {note}',
+            f'{by} asks about task "{item.get("task_title_en", "")}" of {ren.lower()} {order_no}: '
+            f"{note}",
             facts_en,
             f"Held by: {item.get('holder_en', '')}",
             f"Due: {item.get('due_local', '—')} (company time)",

@@ -15,6 +15,7 @@ from notifications.messages import (
     digest_message,
     escalation_message,
     new_task_message,
+    ref_words,
     stale_reminder,
     urge_message,
 )
@@ -130,5 +131,6 @@ def render_task_message(
         overdue=bool(context.get("overdue")),
         link=link,
         lang=lang,
+        ref=ref_words(context),
     )
     return subject, body, link
