@@ -39,7 +39,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from gendan.calendar import BusinessCalendar
-from gendan.errors import EngineError
 from gendan.models import ScheduleRun, Stock, Subcontractor, Supplier
 from gendan.system_starts import start_by_system
 from states import PROCEDURES
@@ -253,9 +252,10 @@ def _start_period(
             row.instance_ids = list(run.instance_ids)
         session.add(row)
         session.flush()
-    except (EngineError, KeyError, ValueError) as exc:
-        # A declaration error (a bad start form, an unknown fan-out): nothing is recorded, so
-        # the period is tried again on the next run once the declaration is fixed.
+    except Exception as exc:  # noqa: BLE001 - one broken schedule must not block the others
+        # A declaration error (a bad start form, an unknown fan-out, a failing form function):
+        # nothing is recorded, so the period is tried again on the next run once it is fixed;
+        # the run reports it (the flow run ends Failed naming it).
         savepoint.rollback()
         run.outcome, run.instance_ids, run.error = "failed", [], _describe(exc)
         return run

@@ -8,8 +8,10 @@ matches the hand count in ``measures_data`` and is approved by the PMC manager.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
+import pytest
 from sqlmodel import Session, select
 
 from gendan.db import unit_of_work
@@ -149,3 +151,25 @@ def test_on_time_rate_matches_hand_count_and_is_approved(rt: Runtime) -> None:
         mine = s.exec(select(Measure).where(Measure.subject == "buyer")).one()
     assert (mine.value, mine.detail["lines_due"], mine.status) == (66.7, 3, "approved")
     assert measure.approved_by_id is not None
+
+
+def test_a_failing_schedule_blocks_nothing_and_is_tried_again(
+    rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A form function that raises: its period is not recorded (tried again on the next run),
+    the other schedules due at the same instant still start."""
+    from states.purchase_on_time import PurchaseOnTime, last_month
+
+    def broken(period: str, due: datetime) -> dict:
+        raise RuntimeError("the form function is broken")
+
+    spec = PurchaseOnTime.schedules[0]
+    monkeypatch.setattr(PurchaseOnTime, "schedules", (replace(spec, form=broken),))
+    with unit_of_work(rt.db) as s:
+        done = run_due(s, at(12, 1, 8, 5), rt.calendar)
+    outcome = {r.schedule: (r.outcome, r.error) for r in done}
+    assert outcome["purchase_on_time"] == ("failed", "RuntimeError: the form function is broken")
+    assert outcome["material_report"][0] == "started"
+    assert runs(rt) and ("2026-12", "started", 1) in runs(rt)
+    monkeypatch.setattr(PurchaseOnTime, "schedules", (replace(spec, form=last_month),))
+    assert [(r.period, r.outcome) for r in run(rt, at(12, 1, 9))] == [("2026-12", "started")]
