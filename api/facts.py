@@ -55,7 +55,10 @@ def _row(key: str, zh: str, en: str, value: tuple[str, str]) -> dict[str, str]:
 
 
 def order_facts(order: dict[str, Any], tz: ZoneInfo) -> list[dict[str, str]]:
-    """Every fact of the order (订单登记) as rows of label and value in both languages."""
+    """Every fact of the order (订单登记) as rows of label and value in both languages; none
+    for an instance that serves no order (issue 10's subjects)."""
+    if not order:
+        return []
     o = order
     quantity = f"{o.get('quantity', '')} {o.get('unit') or ''}".strip()
     project = o.get("project")

@@ -34,6 +34,7 @@ def test_pages_of_an_instance_without_order(rt: Runtime, driver: Driver, server:
         page = buyer.get(path)
         assert page.status_code == 200, path
         assert f"data-reference>{key}<" in page.text, path
+        assert 'id="order-facts"' not in page.text, path  # no empty order block
     trail = login(server, "auditor").get(f"/audit/instances/{iid}")
     assert trail.status_code == 200 and f"data-reference>{key}<" in trail.text
     token = csrf_of(buyer.get(f"/tasks/{task.id}").text)
