@@ -95,7 +95,7 @@ class DateAnswer(FormModel):
     title_zh = "交期沟通结果"
     title_en = "Date talk with the supplier"
 
-    answer: str = label("供应商答复", "Supplier's answer", long=True, max_length=LONG)
+    answer: str = label("供应商答复", "Supplier answer", long=True, max_length=LONG)
     new_due: date | None = label("可交货日期", "Date it can deliver", default=None)
 
 
@@ -145,7 +145,7 @@ class ArrivalCheck(FormModel):
         "影响生产的物料及原因", "Items at risk and why", default=None, long=True, max_length=LONG
     )
     superior_decision: str | None = label(
-        "上级主管应急处理决定", "Superior's emergency decision", default=None, long=True,
+        "上级主管应急处理决定", "Superior decides (emergency)", default=None, long=True,
         max_length=LONG,
     )  # fmt: skip
     told_production: bool = label(
@@ -170,7 +170,7 @@ class DispatchConfirmation(FormModel):
 
     key = "dispatch_confirmation"
     title_zh = "供应商发货时间确认"
-    title_en = "Supplier's dispatch time"
+    title_en = "Supplier dispatch time"
 
     dispatch_date: date = label("实际发货日期", "Dispatch date")
     on_plan: bool = label("能按计划到货", "Arrives on plan", default=False)
@@ -229,7 +229,7 @@ class PlanHeadAnswer(FormModel):
 
     key = "plan_head_answer"
     title_zh = "物料延误：计划部门处理"
-    title_en = "Late material: the planning head's answer"
+    title_en = "Late material: answer of the planning head"
 
     outcome: str = label("处理结果（与销售、客户沟通）", "Outcome (sales, customer)", long=True,
                          max_length=LONG)  # fmt: skip
@@ -289,7 +289,7 @@ class RequirementStart(FormModel):
     received_at: datetime | None = label("收到生产通知书时间", "Notice received at", default=None)
     rows: list[RequirementRow] = label("需求明细", "Lines", default_factory=list, max_length=200)
     subcontract_request: DocumentNo | None = label(
-        "外协厂委外加工物料申购单号", "Subcontractor's material request No.", default=None
+        "外协厂委外加工物料申购单号", "Subcontractor material request No.", default=None
     )
     remarks: str | None = label("备注", "Remarks", default=None, long=True, max_length=LONG)
 
@@ -306,7 +306,7 @@ class RequirementPlan(FormModel):
 
     rows: list[RequirementRow] = label("需求明细", "Lines", min_length=1, max_length=200)
     subcontract_request: DocumentNo | None = label(
-        "外协厂委外加工物料申购单号", "Subcontractor's material request No.", default=None
+        "外协厂委外加工物料申购单号", "Subcontractor material request No.", default=None
     )
     remarks: str | None = label("备注", "Remarks", default=None, long=True, max_length=LONG)
 
@@ -327,7 +327,8 @@ class PosPlaced(FormModel):
     title_zh = "采购单回传"
     title_en = "POs returned to MC"
 
-    po_nos: list[str] = label("采购单号", "PO numbers", min_length=1, max_length=50)
+    po_nos: str = label("采购单号（多个以逗号分隔）", "PO numbers (comma separated)",
+                        min_length=1, max_length=2000)  # fmt: skip
 
 
 REQ_CLASSES = {
@@ -336,7 +337,7 @@ REQ_CLASSES = {
     "temporary": ("临时请购", "Temporary"),
 }
 REQ_PATHS = {
-    "standard": ("物控申购（主管审核、经理审批）", "MC's requisition (supervisor, manager)"),
+    "standard": ("物控申购（主管审核、经理审批）", "Requisition by MC (supervisor, manager)"),
     "office": ("行政人事用品（直接下单）", "Office supplies (admin orders directly)"),
     "sample": ("样品及非库存物料（物控审核）", "Samples, non-stock items (MC reviews)"),
     "chemical": ("化工类及不常用辅料（部门负责人、仓管、PMC）",

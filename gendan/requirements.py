@@ -106,7 +106,9 @@ def check_pos(
     from gendan.purchasing import _requirement_of
 
     bad = []
-    for no in values["po_nos"]:
+    from gendan.subjects import order_numbers
+
+    for no in order_numbers(values["po_nos"]):
         po_inst = session.exec(
             select(Instance).where(Instance.procedure == "purchase_order",
                                    Instance.subject_key == no)  # fmt: skip

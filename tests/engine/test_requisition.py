@@ -61,7 +61,7 @@ def test_standard_supervisor_manager_buyer_and_po(d: Driver) -> None:
     act(d, po, "purch_lead", "approve")
     [row] = instance(d.rt, iid).data["requisition"]["rows"]
     assert row["po_posted"] == 20
-    act(d, iid, "buyer", "pos_placed", {"po_nos": [instance(d.rt, po).subject_key]})
+    act(d, iid, "buyer", "pos_placed", {"po_nos": instance(d.rt, po).subject_key})
     assert state(d, iid) == "ordered"
 
 
