@@ -21,11 +21,12 @@ other.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 from sqlmodel import Session, select
 
+from forms.base import number_problem
 from gendan.masterdata import (
     KINDS,
     SETTING_RANGES,
@@ -46,7 +47,20 @@ REQUISITION_CLASSES = {
 }
 _YES = {"是", "有", "√", "✓"}
 _NO = {"否", "无", "×"}
-_CODE = Field(min_length=1, max_length=40, pattern=r"^[^/\\?#\s]+$")
+
+
+def _code(value: str) -> str:
+    """A code ends up in document numbers and URLs (GC-<item>-01): no spaces, / \\ ? or #."""
+    problem = number_problem(value)
+    if problem:
+        raise ValueError(problem)
+    if any(ch.isspace() for ch in value):
+        raise ValueError("must not contain spaces / 不得包含空格")
+    return value
+
+
+#: An item, supplier, subcontractor or BOM code.
+Code = Annotated[str, Field(min_length=1, max_length=40), AfterValidator(_code)]
 _QTY = Field(default=0.0, ge=0, le=1e9)
 
 
@@ -62,7 +76,7 @@ def _yes_no(value: Any) -> Any:
 
 
 class ItemRow(_Row):
-    code: str = _CODE
+    code: Code
     name: str = Field(min_length=1, max_length=200)
     spec: str = Field(default="", max_length=200)
     stock_unit: str = Field(default="pcs", min_length=1, max_length=20)
@@ -102,7 +116,7 @@ class ItemRow(_Row):
 
 
 class SupplierRow(_Row):
-    code: str = _CODE
+    code: Code
     name: str = Field(min_length=1, max_length=200)
     approved: bool = True
     contact_name: str = Field(default="", max_length=100)
@@ -116,13 +130,13 @@ class SupplierRow(_Row):
 
 
 class PriceRow(_Row):
-    supplier_code: str = _CODE
-    item_code: str = _CODE
+    supplier_code: Code
+    item_code: Code
     price: float = Field(gt=0, le=1e9)
 
 
 class SubcontractorRow(_Row):
-    code: str = _CODE
+    code: Code
     name: str = Field(min_length=1, max_length=200)
     operations: str = Field(default="", max_length=400)
     contact_name: str = Field(default="", max_length=100)
@@ -130,8 +144,8 @@ class SubcontractorRow(_Row):
 
 
 class BomRow(_Row):
-    parent_code: str = _CODE
-    component_code: str = _CODE
+    parent_code: Code
+    component_code: Code
     qty_per: float = Field(gt=0, le=1e6)
     unit: str = Field(default="", max_length=20)
     quota: float = Field(default=0.0, ge=0, le=1e6)
@@ -152,7 +166,7 @@ class BomRow(_Row):
 
 
 class StockRow(_Row):
-    item_code: str = _CODE
+    item_code: Code
     warehouse: str = Field(default="RM", min_length=1, max_length=40)
     on_hand: float = _QTY
     in_transit: float = _QTY
