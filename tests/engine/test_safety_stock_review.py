@@ -8,6 +8,7 @@ e-mails reach the loopback SMTP sink once after sweeping twice."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from gendan.models import Instance, Item, MasterSetting, Notification, Task, Use
 from gendan.runtime import Runtime
 from gendan.schedules import run_due
 from gendan.settings import get_settings
+from gendan.stock import move
 from tests.conftest import make_runtime
 from tests.engine.helpers import open_tasks, snapshot
 from tests.engine.measures_data import at
@@ -178,3 +180,23 @@ def test_review_deadlines_mail_once(walk: Callable[[], tuple[Driver, Deadlines]]
     assert len(dl.checked) == 6
     with Session(d.rt.db) as s:
         assert s.exec(select(Task).where(Task.instance_id == iid)).all()
+
+
+def test_daily_use_prefilled_from_the_last_three_months_of_issues(rt: Runtime) -> None:
+    """[A] 月平均使用量: M-001 issued 640 and got 40 back from production in Sep-Nov (company
+    time; an issue on Aug 31 23:30 and one on Dec 1 are outside) → 600 per working day of those
+    months; M-002 issued nothing: the master's daily use."""
+    items(rt)
+    moves = [(at(8, 25), 1000, "receipt"), (at(8, 31, 23, 30), -50, "issue"),
+             (at(9, 10), -300, "issue"), (at(10, 20), -240, "issue"), (at(11, 5), 40, "return"),
+             (at(11, 27), -100, "borrow"), (at(12, 1, 0, 30), -70, "issue")]  # fmt: skip
+    with unit_of_work(rt.db) as s:
+        for when, qty, kind in moves:
+            move(s, item_code="M-001", qty=qty, kind=kind, now=when, calendar=rt.calendar)
+    days = sum(1 for n in range(91) if rt.calendar.is_working_day(date(2026, 9, 1) + timedelta(n)))
+    [run] = start(rt, at(12, 1, 8, 5))
+    with Session(rt.db) as s:
+        rows = s.get(Instance, run.instance_ids[0]).data["table"]["rows"]
+    daily = {(r["item"], r["season"]): r["daily_use"] for r in rows}
+    assert daily[("M-001", "peak")] == daily[("M-001", "off")] == round(600 / days, 3)
+    assert daily[("M-002", "peak")] == 10
