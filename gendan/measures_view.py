@@ -47,6 +47,8 @@ class MeasureRow:
     approved_at: str
     lines_due: int | None
     lines_on_time: int | None
+    #: The instance that computed and approved it (the page links to it; not exported).
+    instance_id: int | None = None
 
     def as_dict(self) -> dict[str, object]:
         return {c: getattr(self, c) for c in COLUMNS}
@@ -68,6 +70,7 @@ def rows(session: Session, zone: ZoneInfo) -> list[MeasureRow]:
             else "", approved_at=at,
             lines_due=m.detail.get("lines_due") if m.kind == ON_TIME else None,
             lines_on_time=m.detail.get("lines_on_time") if m.kind == ON_TIME else None,
+            instance_id=m.instance_id,
         ))  # fmt: skip
     return out
 

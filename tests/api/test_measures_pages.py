@@ -83,6 +83,7 @@ def test_on_time_rate_counted_approved_shown_and_exported(
     assert 'id="nav-measures"' in html and "<svg" in html
     assert "<script>" not in html  # no inline script (CSP): the chart is SVG
     assert 'data-period="2026-11" data-status="approved"' in html and "50.0%" in html
+    assert f'<a href="/instances/{iid}">2026-11</a>' in html  # to the month's instance
 
     c = login(server, "buyer")  # the buyers' KPI: they read it
     exported = c.get("/measures.csv")
