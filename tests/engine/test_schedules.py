@@ -173,3 +173,14 @@ def test_a_failing_schedule_blocks_nothing_and_is_tried_again(
     assert runs(rt) and ("2026-12", "started", 1) in runs(rt)
     monkeypatch.setattr(PurchaseOnTime, "schedules", (replace(spec, form=last_month),))
     assert [(r.period, r.outcome) for r in run(rt, at(12, 1, 9))] == [("2026-12", "started")]
+
+
+def test_every_declared_gate_and_fanout_is_registered() -> None:
+    """A schedule naming a gate or fan-out whose module ``run_due`` does not import would fail
+    every run (``gendan.schedules.PROVIDER_MODULES``)."""
+    from gendan.schedules import FANOUTS, GATES, load_providers
+
+    load_providers()
+    for item in declared():
+        assert item.spec.when is None or item.spec.when in GATES, item.spec.key
+        assert item.spec.each is None or item.spec.each in FANOUTS, item.spec.key
