@@ -142,27 +142,31 @@ class ArrivalCheck(FormModel):
 
     matches_notice: bool = label("交期符合生产通知书", "Dates meet the notices", default=False)
     risky_items: str | None = label(
-        "影响生产的物料及原因", "Items at risk and why", default=None, long=True, max_length=LONG
-    )
-    superior_decision: str | None = label(
-        "上级主管应急处理决定", "Superior decides (emergency)", default=None, long=True,
-        max_length=LONG,
+        "影响生产的物料、原因及具体到位时间", "Items at risk, why, and when they arrive",
+        default=None, long=True, max_length=LONG,
     )  # fmt: skip
     told_production: bool = label(
         "到料日期已回复生产部（排周计划）", "Arrival dates sent to production", default=False
     )
 
     @model_validator(mode="after")
-    def _risk_decided(self) -> Self:
-        if not self.matches_notice and not (self.risky_items and self.superior_decision):
-            raise rule_error(
-                "superior_decision",
-                "交期不符须写明物料、原因及上级决定 / a date short needs the items and the "
-                "superior's decision",
-            )
+    def _risk_named(self) -> Self:
+        if not self.matches_notice and not self.risky_items:
+            raise rule_error("risky_items", "交期不符须写明物料、原因及到位时间 / name the "
+                             "items at risk, why and when they arrive")  # fmt: skip
         if not self.told_production:
             raise rule_error("told_production", "须回复生产部 / tell production the dates")
         return self
+
+
+class RiskDecision(FormModel):
+    """上级主管决定应急处理方法 (003 5.5.2): what is done about the materials at risk."""
+
+    key = "risk_decision"
+    title_zh = "物料风险应急处理决定"
+    title_en = "Emergency decision on materials at risk"
+
+    decision: str = label("应急处理方法", "Emergency measures", long=True, max_length=LONG)
 
 
 class DispatchConfirmation(FormModel):
@@ -571,6 +575,7 @@ PURCHASING_FORMS: tuple[type[FormModel], ...] = (
     ArrivalCheck,
     DispatchConfirmation,
     DispatchCall,
+    RiskDecision,
     PurchaseRemedy,
     ReceiptDifference,
     PlanHeadAnswer,

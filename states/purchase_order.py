@@ -11,7 +11,8 @@ planner with marketing (生产通知书 dates, → §3/§2), then the PMC manage
 (1 WD* each) → a price above the file is checked by finance and approved by the finance
 director → the purchasing lead approves (four-eyes: buyer ≠ checker ≠ approver, 403) → the
 quantities are posted (in transit; the requirement plan's "PO posted") → chasing: MC checks
-the dates against the notices and tells production (1 WD* from approval), the buyer confirms
+the dates against the notices and tells production (1 WD* from approval; materials at risk go
+to MC's superior, who decides the emergency measures, 1 WD*), the buyer confirms
 the supplier's real dispatch time 5 WD before the first due date and calls on the dispatch
 day; a supplier late or not shipped goes to the purchasing lead (30 WM), remedies exhausted to
 the head of the department that issued the plan (1 WD, 及时; → sales → customer). A change of
@@ -170,6 +171,13 @@ class PurchaseOrder(Procedure):
             shows=("start", "po"),
         ),
     )  # fmt: skip
+    risk_decision = _one(
+        "上级决定应急处理 / The superior decides",
+        TaskSpec("dept_head", "material_control", "物料交期影响生产：决定应急处理方法",
+                 "Materials put the plan at risk: decide the emergency measures", WORK,
+                 seed="003 5.5.2"),  # fmt: skip
+        shows=("arrival_checked",),
+    )
     remedy = _one(
         "补救措施 / Remedy",
         TaskSpec("purchasing_lead", "purchasing", "供应商不能按期：采取补救措施（30分钟内）",
@@ -225,7 +233,8 @@ class PurchaseOrder(Procedure):
     refuse_price = price_approval.to(revising)
     approve = approval.to(placed)
     reject = approval.to(revising)
-    arrival_checked = placed.to.itself()
+    arrival_checked = placed.to(risk_decision, cond="at_risk") | placed.to.itself()
+    risk_decided = risk_decision.to(placed)
     confirm_dispatch = placed.to(remedy, cond="late") | placed.to.itself()
     dispatch_call = placed.to(remedy, cond="not_shipped") | placed.to.itself()
     remedied = remedy.to(placed)
@@ -262,6 +271,8 @@ class PurchaseOrder(Procedure):
         "reject": Step("退回采购单", "Return the PO", reason_required=True, signature="rejected"),
         "arrival_checked": Step("交期已核查并回复生产部", "Dates checked, production told",
                                 form="arrival_check"),
+        "risk_decided": Step("已决定应急处理", "Emergency measures decided",
+                             form="risk_decision"),
         "confirm_dispatch": Step("已确认发货时间", "Dispatch time confirmed",
                                  form="dispatch_confirmation", marks="dispatch_confirmed"),
         "dispatch_call": Step("已电话确认", "Called", form="dispatch_call"),
@@ -298,6 +309,9 @@ class PurchaseOrder(Procedure):
 
     def price_above(self) -> bool:
         return bool(self._checks().get("price_above"))
+
+    def at_risk(self, form: dict[str, Any] | None = None) -> bool:
+        return not (form or {}).get("matches_notice")
 
     def late(self, form: dict[str, Any] | None = None) -> bool:
         return not (form or {}).get("on_plan")

@@ -248,3 +248,21 @@ def test_a_po_serves_several_orders(d: Driver) -> None:
         linked = s.exec(select(InstanceOrder.order_no).where(InstanceOrder.instance_id == iid))
         assert sorted(linked) == ["SO-PO1", "SO-PO2"]
     assert [ln.order_no for ln in po_of(d, iid)[1]] == ["SO-PO1"]  # a line names its order
+
+
+def test_materials_at_risk_go_to_the_superior(d: Driver) -> None:
+    """003 5.5.2: dates that put the plan at risk are named with their cause and arrival, and
+    MC's superior decides the emergency measures; production has the arrival dates."""
+    iid = d.start("purchase_order", "buyer", po_form(DUE))
+    act(d, iid, "mc", "checked", PO_CHECK)
+    act(d, iid, "purch_lead", "approve")
+    with pytest.raises(InvalidForm) as exc:
+        act(d, iid, "mc", "arrival_checked", {"matches_notice": False, "told_production": True})
+    assert "risky_items" in exc.value.errors
+    risky = {"matches_notice": False, "told_production": True,
+             "risky_items": "钢板晚到2天，影响12月装配 / steel 2 days late"}  # fmt: skip
+    act(d, iid, "mc", "arrival_checked", risky)
+    assert state(d, iid) == "risk_decision"
+    act(d, iid, "mc_head", "risk_decided", {"decision": "调整周计划先做他单 / re-sequence"})
+    assert state(d, iid) == "placed"
+    assert not [t for t in tasks_of(d, iid) if t.role == "material_controller"]

@@ -71,6 +71,7 @@ def test_check_and_approval_deadlines_mail_once(
     dl.run(iid)  # purchasing lead: 4 WH*
     act(d, iid, "purch_lead", "approve")
     assert state(d, iid) == "placed"
+    dl.run(iid)  # MC's date check: 1 WD* from approval (then the chasing, up to the due date)
 
     short = d.start("purchase_order", "buyer", po_form(d.now.date()))
     act(d, short, "mc", "checked", PO_CHECK)
@@ -81,6 +82,7 @@ def test_check_and_approval_deadlines_mail_once(
     dl.run(short)  # the coordination meeting: 1 WD*
     assert {title for _, title in dl.checked} >= {
         "复核采购单：数量、代码、规格、重复、超量", "按意见修改采购单", "逾量采购审核",
+        "核对采购交期与生产通知书，到料日期回复生产部",
         "单价高于价格档案：核价", "审批高于价格档案的单价", "审核采购单",
         "交期不满足：与供应商沟通", "与营销中心调整生产通知书入库时间", "组织生产协调会作出决议",
     }
@@ -91,7 +93,11 @@ def test_chasing_deadlines_mail_once(walk: Callable[[], tuple[Driver, Deadlines]
     iid = d.start("purchase_order", "buyer", po_form(date(2026, 12, 21)))
     act(d, iid, "mc", "checked", PO_CHECK)
     act(d, iid, "purch_lead", "approve")
-    dl.run(iid)  # MC's date check (1 WD* from approval), the follow task, due −5 WD opening
+    risky = {"matches_notice": False, "told_production": True, "risky_items": "钢板晚到"}
+    act(d, iid, "mc", "arrival_checked", risky)
+    dl.run(iid)  # MC's superior decides the emergency measures: 1 WD*
+    act(d, iid, "mc_head", "risk_decided", {"decision": "调整周计划"})
+    dl.run(iid)  # the follow task, due −5 WD opening
     act(d, iid, "buyer", "confirm_dispatch", {"dispatch_date": "2026-12-18", "on_plan": False,
                                               "contact": "王经理"})  # fmt: skip
     assert state(d, iid) == "remedy"
@@ -108,7 +114,7 @@ def test_chasing_deadlines_mail_once(walk: Callable[[], tuple[Driver, Deadlines]
     dl.run(iid)  # MC notes the cancellation: 4 WH*
     titles = {title for _, title in dl.checked}
     assert {
-        "核对采购交期与生产通知书，到料日期回复生产部",
+        "物料交期影响生产：决定应急处理方法",
         "与供应商确认实际发货时间（交期前5个工作日）",
         "发货当天电话确认：是否发出、承运方及联系方式",
         "跟踪到货（更改、取消须经物控）",

@@ -177,6 +177,7 @@ ALL_KEYS = {
     "material_chase_start",
     "material_chase",
     "main_booking",
+    "risk_decision",
     # §9 the QA head's daily check
     "quality_daily_start",
     "quality_daily_check",
