@@ -7,7 +7,10 @@ suppliers, prices, subcontractors and BOM lines are written to their tables, mat
 their natural key. Stock is never written directly: a row's on-hand quantity becomes a
 movement of kind ``import`` (``adjust`` when entered by hand) for the difference through
 ``gendan.stock.move``, so the stock triggers (§5b, §5i) see imported levels; in transit and
-unissued are set and ``stock.notify`` re-runs the triggers when on hand did not change.
+unissued are set; ``stock.notify`` then re-runs the triggers once per item.
+
+The triggers judge an imported item on its total once every row is in (``Kind.after``), not
+row by row.
 
 Choice: a price, a BOM line's component and a stock row must name an item already on file
 (and a price its supplier), because a row about an unknown item cannot be used by anyone
@@ -232,11 +235,19 @@ def _write_stock(session: Session, row: dict[str, Any], ctx: WriteContext) -> bo
             ref=ctx.ref,
             by_id=ctx.actor.user_id,
             field="on_hand",
+            watch=False,  # judged on the item's total once every row is in (_stock_written)
         )
-    else:
-        item = session.exec(select(Item).where(Item.code == row["item_code"])).one()
-        stock.notify(session, item, now=ctx.now, calendar=ctx.calendar, cause={ctx.source: ctx.ref})
     return created
+
+
+def _stock_written(session: Session, rows: list[dict[str, Any]], ctx: WriteContext) -> None:
+    """Every row is in: the triggers look at each item's total once (an item in two
+    warehouses is not judged on the first row alone)."""
+    from gendan import stock
+
+    codes = sorted({r["item_code"] for r in rows})
+    for item in session.exec(select(Item).where(Item.code.in_(codes)).order_by(Item.code)).all():
+        stock.notify(session, item, now=ctx.now, calendar=ctx.calendar, cause={ctx.source: ctx.ref})
 
 
 def _items_changed(session: Session, rows: list[dict[str, Any]], ctx: WriteContext) -> None:
@@ -345,6 +356,7 @@ MATERIAL_KINDS: dict[str, Kind] = {
         model=Stock,
         check=_refs(("item_code", Item, ITEM_REF)),
         write=_write_stock,
+        after=_stock_written,
         label=("库存", "Stock"),
     ),
 }

@@ -66,9 +66,12 @@ def move(
     instance_id: int | None = None,
     by_id: int | None = None,
     field: str = "item_code",
+    watch: bool = True,
 ) -> StockMovement:
     """Add ``qty`` (signed, stock unit) to the item's stock in ``warehouse``; refuse (422 on
-    ``field``) an unknown item, an unknown kind, or taking more than is on hand there."""
+    ``field``) an unknown item, an unknown kind, or taking more than is on hand there.
+    ``watch=False``: the caller runs :func:`notify` itself once it has moved every row (an
+    import with several warehouses of one item is judged on its total, not row by row)."""
     if kind not in KINDS:
         raise ValueError(f"unknown stock movement kind {kind!r}")
     item = session.exec(select(Item).where(Item.code == item_code)).first()
@@ -97,7 +100,9 @@ def move(
     )  # fmt: skip
     session.add(movement)
     session.flush()
-    notify(session, item, now=now, calendar=calendar, cause={"movement": movement.id, "kind": kind})
+    if watch:
+        notify(session, item, now=now, calendar=calendar,
+               cause={"movement": movement.id, "kind": kind})  # fmt: skip
     return movement
 
 
