@@ -205,12 +205,11 @@ def verify(
                 return leaves[seq - mark.first] if seq >= mark.first else None, mark.seq
             return (mark.hash if seq == mark.seq else None), mark.seq
 
-        if not full and marks:
-            resumed = _resume_after_seal(s, marks[-1])
-            if isinstance(resumed, tuple):
-                broken = resumed
-            else:
-                prev, expected_seq, checked = marks[-1].hash, last_sealed + 1, last_sealed
+        # The quick walk starts after the last seal if its last event is intact; otherwise
+        # it walks everything, to name the first bad event (not only the seal's last).
+        quick = not full and bool(marks) and _resume_after_seal(s, marks[-1]) is None
+        if quick:
+            prev, expected_seq, checked = marks[-1].hash, last_sealed + 1, last_sealed
         walk = walk_chain.with_hashes(
             walk_chain.batches(s, start=expected_seq, size=batch), workers=workers
         )
@@ -275,7 +274,7 @@ def verify(
         unsealed=max(checked - (last.seq if last else 0), 0),
         anchor_ok=seals.anchor_ok,
         walked=walked,
-        full=full or not marks,
+        full=not quick,
     )
 
 

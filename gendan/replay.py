@@ -40,6 +40,8 @@ DEMO_ORDER_NOS = frozenset(
         "SO-2026-0011",
         "SO-2026-0012",
         "SO-2026-0013",
+        # §8a: the remake (补单) of a complaint, a §1 repeat order (gendan.demo_after_sales)
+        "SO-2026-0011-BD1",
     }
 )
 
