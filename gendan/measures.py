@@ -19,6 +19,7 @@ the month's inspected receipt lines); no inspected receipt → Q 40 (Choice: not
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,8 +28,9 @@ from sqlmodel import Session, select
 
 from forms.materials_measures import PRICE_POINTS
 from gendan.calendar import BusinessCalendar
+from gendan.errors import InvalidForm
 from gendan.models import Instance, Measure, PoLine, PurchaseOrder, Receipt, ReceiptLine, User
-from gendan.schedules import fanout
+from gendan.schedules import fanout, gate
 from gendan.settings import get_settings
 
 ON_TIME = "purchase_on_time"
@@ -158,13 +160,17 @@ def record(
     detail: dict[str, Any],
     inst: Instance,
     now: datetime,
+    field: str = "month",
 ) -> Measure:
-    """Write the computed measure (a recomputation replaces it and needs a new approval)."""
+    """Write the computed measure (a recomputation by its own instance replaces it and needs
+    a new approval). Another instance's approved figure is final: 422 on ``field``."""
     row = session.exec(
         select(Measure).where(
             Measure.kind == kind, Measure.period == period, Measure.subject == subject
         )
     ).first() or Measure(kind=kind, period=period, subject=subject, value=value)
+    if row.status == "approved" and row.instance_id != inst.id:
+        raise InvalidForm({field: f"{period} 已审批，不再重算 / {period} is approved and final"})
     row.value, row.detail, row.status = value, detail, "computed"
     row.instance_id, row.computed_at = inst.id, now
     row.approved_by_id = row.approved_at = None
@@ -234,6 +240,28 @@ def approve_qdps(session: Session, inst: Instance, values: dict[str, Any], **kw:
     return approve(session, inst, kind=QDPS, actor=kw["actor"], now=kw["now"])
 
 
+def _month_started(session: Session, procedure: str, key: str) -> bool:
+    """Whether an instance of ``procedure`` for this key exists (open, finished or stopped)."""
+    found = session.exec(
+        select(Instance.id).where(Instance.procedure == procedure, Instance.subject_key == key)
+    ).first()
+    return found is not None
+
+
+def _previous_month_free(procedure: str) -> Callable[[Session, datetime], bool]:
+    def free(session: Session, due: datetime) -> bool:
+        zone = ZoneInfo(get_settings().timezone)
+        return not _month_started(session, procedure, previous_month(due, zone))
+
+    return free
+
+
+# Choice: a month already counted (started by hand, e.g. after a catch-up skipped it, or
+# approved) is not started again by the schedule: the period is recorded "gated".
+gate("on_time_month_free")(_previous_month_free(ON_TIME))
+gate("material_report_month_free")(_previous_month_free("material_report"))
+
+
 @fanout("suppliers_delivering")
 def suppliers_delivering(session: Session, period: str, due: datetime) -> list[dict[str, Any]]:
     """QDPS rates the suppliers with PO lines due in the month counted (the month before the
@@ -252,7 +280,9 @@ def suppliers_delivering(session: Session, period: str, due: datetime) -> list[d
     received = session.exec(
         select(Receipt.supplier_code).where(Receipt.received_at >= start, Receipt.received_at < end)
     ).all()
-    return [{"supplier_code": code} for code in sorted(set(due_codes) | set(received))]
+    codes = sorted(set(due_codes) | set(received))
+    started = {c for c in codes if _month_started(session, QDPS, f"{month}-{c}")}
+    return [{"supplier_code": c} for c in codes if c not in started]
 
 
 def _month_before(period: str) -> str:

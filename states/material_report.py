@@ -45,6 +45,7 @@ class MaterialReport(Procedure):
             "material_report",
             "0 8 1 * *",
             form=last_month,
+            when="material_report_month_free",
             title_zh="每月1日编制上月物料进出统计报表",
             title_en="On the 1st: last month's material in/out report",
         ),

@@ -12,7 +12,9 @@ the working day before).
 Choice: the MC's send recomputes the figures (receipts booked after the 1st for lines due in
 the month count), and a return by the manager sends it back to the MC with the reason.
 Choice: the MC may start a month by hand (a month the catch-up skipped after downtime, see
-``gendan.schedules``); one open instance per month.
+``gendan.schedules``); one open instance per month; the schedule does not start a month that
+already has one (its gate ``on_time_month_free``), and an approved month is final (a new
+instance for it is a 422 on the month).
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ class PurchaseOnTime(Procedure):
             "purchase_on_time",
             "0 8 1 * *",
             form=last_month,
+            when="on_time_month_free",
             title_zh="每月1日统计上月采购准时交货率",
             title_en="On the 1st: last month's purchase on-time rate",
         ),

@@ -64,3 +64,14 @@ def test_qdps_per_supplier_scored_and_approved(rt: Runtime) -> None:
         "computed",
     )
     assert rows["S01"].period == "2026-11"
+
+
+def test_a_sheet_started_by_hand_is_not_started_again(rt: Runtime) -> None:
+    build(rt)
+    Driver(rt, at(11, 30, 17)).start(
+        "qdps", "qa_lead", {"month": "2026-11", "supplier_code": "S01"}
+    )
+    with unit_of_work(rt.db) as s:
+        [run] = run_due(s, at(12, 1, 8, 5), rt.calendar, only="qdps")
+    assert len(run.instance_ids) == 1  # S02's only: S01's November is already being scored
+    assert set(sheets(rt)) == {"S01", "S02"}

@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 
 from gendan.db import unit_of_work
 from gendan.demo import Driver
+from gendan.errors import InvalidForm
 from gendan.models import Instance, Measure, ScheduleRun, Task
 from gendan.runtime import Runtime
 from gendan.schedules import (
@@ -26,7 +27,7 @@ from gendan.schedules import (
     period_label,
     run_due,
 )
-from tests.engine.helpers import events, open_tasks
+from tests.engine.helpers import events, open_tasks, snapshot
 from tests.engine.measures_data import HAND_COUNT, at, build
 
 
@@ -184,3 +185,21 @@ def test_every_declared_gate_and_fanout_is_registered() -> None:
     for item in declared():
         assert item.spec.when is None or item.spec.when in GATES, item.spec.key
         assert item.spec.each is None or item.spec.each in FANOUTS, item.spec.key
+
+
+def test_a_month_started_by_hand_is_not_started_again(rt: Runtime) -> None:
+    """The MC counted November by hand: the schedule on Dec 1 records the period gated; an
+    approved month is final (a new instance for it is refused on the month, nothing written)."""
+    build(rt)
+    d = Driver(rt, at(11, 30, 17))
+    iid = d.start("purchase_on_time", "mc", {"month": "2026-11"})
+    [gated] = run(rt, at(12, 1, 8, 5))
+    assert (gated.period, gated.outcome, gated.instance_ids) == ("2026-12", "gated", [])
+    d.now = at(12, 1, 9)
+    d.act(iid, "mc", "submit", {"analysis": "—"})
+    d.act(iid, "pmc", "approve")
+    before = snapshot(rt)
+    with pytest.raises(InvalidForm) as refused:
+        d.start("purchase_on_time", "mc", {"month": "2026-11"})
+    assert set(refused.value.errors) == {"month"}
+    assert snapshot(rt) == before
