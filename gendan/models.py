@@ -808,7 +808,8 @@ class ScheduleRun(SQLModel, table=True):
     ran_at: datetime = _ts(nullable=False)
     instance_ids: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     #: started (instances started, possibly none: an empty fan-out) | skipped (a missed
-    #: period superseded by a later one at catch-up) | gated (the schedule's gate was closed).
+    #: period superseded by a later one at catch-up) | gated (the schedule's gate was closed) |
+    #: existing (every instance it would start was there already, started by hand).
     outcome: str = Field(default="started", sa_column_kwargs={"server_default": "started"})
 
 

@@ -18,6 +18,10 @@ older month can still be started by hand (its start form names the month). A sch
 no run recorded yet (a fresh install, a new declaration) starts only its latest period and
 records nothing before it.
 
+A start whose business key (``Subject.key_field``) already has an instance, open or closed,
+is left out (someone started it by hand); a period all of whose starts exist is recorded
+``existing``.
+
 Fan-outs: ``@fanout("suppliers")`` registers ``f(session, period, due) -> list[dict]``: one
 start per row, each form the schedule's form updated with the row. Gates: ``@gate("name")``
 registers ``f(session, due) -> bool`` (a monthly or quarterly review read from the master
@@ -38,8 +42,9 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+import forms as forms_pkg
 from gendan.calendar import BusinessCalendar
-from gendan.models import ScheduleRun, Stock, Subcontractor, Supplier
+from gendan.models import Instance, ScheduleRun, Stock, Subcontractor, Supplier
 from gendan.system_starts import start_by_system
 from states import PROCEDURES
 from states.base import Scheduled
@@ -169,7 +174,8 @@ class PeriodRun:
     procedure: str
     period: str
     due_at: datetime
-    #: started | skipped | gated | taken (another runner had it) | failed
+    #: started | skipped | gated | existing (every instance it would start exists) |
+    #: taken (another runner had it) | failed
     outcome: str
     instance_ids: list[int] = field(default_factory=list)
     error: str = ""
@@ -238,7 +244,11 @@ def _start_period(
         if spec.when is not None and not GATES[spec.when](session, due):
             run.outcome = row.outcome = "gated"
         else:
-            for form in _forms(session, spec, period, due):
+            forms = _forms(session, spec, period, due)
+            fresh = [f for f in forms if not _exists(session, item.procedure, f)]
+            if forms and not fresh:
+                run.outcome = row.outcome = "existing"
+            for form in fresh:
                 inst = start_by_system(
                     session,
                     procedure=item.procedure,
@@ -261,6 +271,28 @@ def _start_period(
         return run
     savepoint.commit()
     return run
+
+
+def _exists(session: Session, procedure: str, form: dict[str, Any]) -> bool:
+    """Whether an instance with this form's business key exists already (open or closed:
+    someone started the period by hand, e.g. after a catch-up skipped it). Choice: the
+    schedule leaves it alone rather than failing on one-open-per-key or counting twice."""
+    proc = PROCEDURES[procedure]
+    if proc.subject is None or proc.subject.key_field is None:
+        return False
+    try:
+        values = forms_pkg.validate_form(proc.start_form, form).model_dump()
+    except Exception:  # noqa: BLE001 - an invalid form fails later, with its errors
+        return False
+    key = values.get(proc.subject.key_field)
+    if not key:
+        return False
+    found = session.exec(
+        select(Instance.id).where(
+            Instance.procedure == procedure, Instance.subject_key == str(key)
+        )
+    ).first()
+    return found is not None
 
 
 def _forms(session: Session, spec: Scheduled, period: str, due: datetime) -> list[dict]:

@@ -129,3 +129,12 @@ def test_usage_deadlines_mail_once(walk: Callable[[], tuple[Driver, Deadlines]])
     d.act(iid, "prod_mgr", "plant_confirms", {})
     dl.run(iid)  # director: 4 WH*
     assert len(dl.checked) == 3
+
+
+def test_a_week_started_by_hand_is_left_alone(rt: Runtime) -> None:
+    """The MC started 2026-W49 on Sunday: Monday's schedule records the week existing and
+    starts nothing (no one-open-per-week refusal, no second order)."""
+    Driver(rt, at(11, 29, 16)).start("ppe_order", "mc", {"week": "2026-W49"})
+    [run] = start(rt, at(11, 30, 8, 5))
+    assert (run.period, run.outcome, run.instance_ids) == ("2026-W49", "existing", [])
+    assert start(rt, at(11, 30, 9)) == []
