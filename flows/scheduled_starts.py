@@ -45,7 +45,7 @@ def scheduled_starts(at: str | None = None, schedule: str | None = None) -> dict
     for run in runs:
         (logger.error if run.outcome == "failed" else logger.info)(line(run))
     counts = {k: sum(1 for r in runs if r.outcome == k)
-              for k in ("started", "skipped", "gated", "taken", "failed")}  # fmt: skip
+              for k in ("started", "skipped", "gated", "existing", "taken", "failed")}  # fmt: skip
     logger.info("scheduled starts as of %s: %s", now.isoformat(), counts)
     failed = [r for r in runs if r.outcome == "failed"]
     if failed:
