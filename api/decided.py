@@ -134,9 +134,15 @@ class _Reader:
         }
 
     def document_piece(self, kind: str) -> dict[str, Any] | None:
+        inst = self.inst  # an instance without an order reads its own papers only
+        mine = (
+            Document.order_no == inst.order_no
+            if inst.order_no
+            else Document.instance_id == inst.id
+        )
         docs = self.db.exec(
             select(Document)
-            .where(Document.order_no == self.inst.order_no, Document.kind == kind)
+            .where(mine, Document.kind == kind)
             .order_by(col(Document.revision).desc())
         ).all()
         doc = next((d for d in docs if d.status == "issued"), docs[0] if docs else None)

@@ -231,9 +231,9 @@ def readable_documents(session: Session, actor: Actor, inst: Instance) -> list[D
     """The order's documents the reader may read: each by its own issuing instance's rules
     (``can_view``), so an order change started by engineering does not carry the review's
     production notice or review record to someone who gets 403 on them."""
-    docs = session.exec(
-        select(Document).where(Document.order_no == inst.order_no).order_by(Document.id)
-    ).all()
+    # an instance with its own key and no order: its own papers, not every order-less one
+    mine = Document.order_no == inst.order_no if inst.order_no else Document.instance_id == inst.id
+    docs = session.exec(select(Document).where(mine).order_by(Document.id)).all()
     allowed: dict[int, bool] = {}
     for doc in docs:
         if doc.instance_id not in allowed:

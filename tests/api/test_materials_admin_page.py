@@ -55,3 +55,22 @@ def test_import_enter_and_read_materials(server: str, rt: Runtime) -> None:
 
     clerk = login_with(server, "clerk", DEMO_PASSWORD)
     assert clerk.get("/admin/materials").status_code == 403
+
+
+def test_a_slips_page_lists_its_own_papers_only(server: str, rt: Runtime) -> None:
+    """Papers of instances without an order: each lists its own, not every order-less one."""
+    from gendan.demo_materials import FILES, as_csv
+    from gendan.models import Instance, Task
+
+    admin = login_with(server, "admin", DEMO_PASSWORD)
+    token = csrf_of(admin.get("/admin/materials").text)
+    for kind, rows in FILES:  # the demo's files: a chase slip and an overstock warning
+        data = {"csrf_token": token, "kind": kind}
+        files = {"file": (f"{kind}.csv", as_csv(rows), "text/csv")}
+        assert admin.post("/admin/materials-import", data=data, files=files).status_code == 303
+    with Session(rt.db) as s:
+        slip = s.exec(select(Instance).where(Instance.procedure == "reorder_chase")).one()
+        task = s.exec(select(Task).where(Task.instance_id == slip.id)).one()
+    mc = login_with(server, "mc", DEMO_PASSWORD)
+    page = mc.get(f"/tasks/{task.id}").text
+    assert "GC-BUS-TMY60-01" in page and "YJ-PAINT-7035-01" not in page
