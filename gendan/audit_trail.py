@@ -83,9 +83,9 @@ def instance_record(session: Session, instance_id: int) -> InstanceRecord:
     if inst is None:
         raise NotFound(f"no instance {instance_id}")
     order = session.exec(select(Order).where(Order.order_no == inst.order_no)).first()
-    docs = session.exec(
-        select(Document).where(Document.order_no == inst.order_no).order_by(Document.id)
-    ).all()
+    # an instance with its own key and no order: its own papers, not every order-less one
+    mine = Document.order_no == inst.order_no if inst.order_no else Document.instance_id == inst.id
+    docs = session.exec(select(Document).where(mine).order_by(Document.id)).all()
     proc = PROCEDURES.get(inst.procedure)
     return InstanceRecord(
         instance=inst,

@@ -74,3 +74,5 @@ def test_a_slips_page_lists_its_own_papers_only(server: str, rt: Runtime) -> Non
     mc = login_with(server, "mc", DEMO_PASSWORD)
     page = mc.get(f"/tasks/{task.id}").text
     assert "GC-BUS-TMY60-01" in page and "YJ-PAINT-7035-01" not in page
+    trail = login_with(server, "auditor", DEMO_PASSWORD).get(f"/audit/instances/{slip.id}").text
+    assert "GC-BUS-TMY60-01" in trail and "YJ-PAINT-7035-01" not in trail
