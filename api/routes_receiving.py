@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Request, Response
+from fastapi import APIRouter, Body, Path, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 import forms
@@ -49,9 +49,9 @@ READERS = ("material_controller", "mc_section_head", "pmc_manager", "buyer", "pu
            "warehouse_keeper", "qc_inspector", "qa_lead", "finance")  # fmt: skip
 
 
-@router.get("/api/receipts", tags=["receiving"])
+@router.get("/api/purchase-orders/{po_no}/receipts", tags=["receiving"])
 def receipts_api(
-    actor: ApiActor, db: Db, po_no: Annotated[str, Query(min_length=1, max_length=100)]
+    actor: ApiActor, db: Db, po_no: Annotated[str, Path(min_length=1, max_length=100)]
 ) -> dict[str, Any]:
     """A PO's lines (ordered, received, accepted, rejected, open, completed) and its receipts
     with their lines (count, weight, IQC's verdict) — the tables the measures count."""

@@ -102,11 +102,11 @@ def purchasing(d: Any) -> None:
     pricey = d.start("purchase_order", "buyer", po_form(due, supplier="S002", item="BRK-DZ47",
                                                         qty=300, price=21,
                                                         orders="SO-2026-0011"))  # fmt: skip
-    d.act(pricey, "mc", "checked", PO_CHECK)
+    d.act(pricey, "mc", "mc_checked", PO_CHECK)
     placed = d.start("purchase_order", "buyer", po_form(
         today + timedelta(days=21), supplier="S003", item="BUS-TMY60", qty=120, price=218,
         orders="SO-2026-0012"))  # fmt: skip
-    d.act(placed, "mc", "checked", PO_CHECK)
+    d.act(placed, "mc", "mc_checked", PO_CHECK)
     d.act(placed, "purch_lead", "approve")
     need = (today + timedelta(days=14)).isoformat()
     rows = [{"item": "CAB-SHEET", "qty": 72, "need_date": need},

@@ -146,7 +146,8 @@ def receive_into_stock(
     """采购入库单: no more of an item than inspection passed goes into stock; the receipt line
     (good, 工废, 料废, loss, price) is recorded for the 挂账单."""
     sub, now = subcontractor_of(inst), kw["now"]
-    inspected = {r["item_code"]: r for r in _forms(inst).get("passed", {}).get("rows", [])}
+    passed_rows = _forms(inst).get("inspection_passed", {}).get("rows", [])
+    inspected = {r["item_code"]: r for r in passed_rows}
     ordered = _forms(inst).get("place_order", {}).get("rows", [])
     prices = {r["item_code"]: r["price"] for r in ordered}
     errors = {}

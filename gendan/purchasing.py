@@ -302,7 +302,7 @@ def _checker_id(session: Session, inst: Instance) -> int | None:
 
     task = session.exec(
         select(Task)
-        .where(Task.instance_id == inst.id, Task.decision == "checked", Task.status == "done")
+        .where(Task.instance_id == inst.id, Task.decision == "mc_checked", Task.status == "done")
         .order_by(Task.id.desc())  # type: ignore[union-attr]
     ).first()
     return task.closed_by_id if task else None

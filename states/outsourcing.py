@@ -139,7 +139,7 @@ class Outsourcing(Procedure):
         "委外入库 / Stock-in",
         _task("warehouse_keeper", "warehouse", "合格品清点入库（采购入库单）",
               "Count the good quantity into stock", f"{MATERIAL} step 6"),
-        shows=("passed",),
+        shows=("inspection_passed",),
     )  # fmt: skip
     invoicing = _one(
         "委外发票 / Invoice",
@@ -198,7 +198,7 @@ class Outsourcing(Procedure):
     declined = confirming.to(ordering)
     issue_material = issuing.to(processing)
     arrived = processing.to(inspecting)
-    passed = inspecting.to(stocking)
+    inspection_passed = inspecting.to(stocking)
     failed = inspecting.to(returning)
     return_goods = returning.to(processing)
     stock_in = stocking.to(invoicing, cond="all_accounted") | stocking.to(processing)
@@ -229,7 +229,7 @@ class Outsourcing(Procedure):
         "issue_material": Step("材料出库", "Issue the material", form="outsourcing_material_issue",
                                issues="outsourcing_material_issue", effect=f"{FX}issue_material"),
         "arrived": Step("录入委外到货单", "Record the arrival", form="outsourcing_arrival"),
-        "passed": Step("检验合格", "Passed", form="outsourcing_inspection"),
+        "inspection_passed": Step("检验合格", "Passed", form="outsourcing_inspection"),
         "failed": Step("检验不合格", "Failed", form="outsourcing_inspection"),
         "return_goods": Step("退回外协厂", "Return", form="outsourcing_return",
                              issues="outsourcing_return",
@@ -286,5 +286,5 @@ class Outsourcing(Procedure):
         else:
             ordered = sum(r["qty"] for r in forms.get("place_order", {}).get("rows", []))
             now = sum(r["good"] + r["scrap_work"] + r["scrap_material"] + r["loss"]
-                      for r in forms.get("passed", {}).get("rows", []))  # fmt: skip
+                      for r in forms.get("inspection_passed", {}).get("rows", []))  # fmt: skip
         return data.get("totals", {}).get("accounted", 0.0) + now >= ordered - 1e-6

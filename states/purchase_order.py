@@ -109,7 +109,7 @@ class PurchaseOrder(Procedure):
         "超量审批 / Excess approval",
         TaskSpec("pmc_manager", "material_control", "逾量采购审核", "Approve buying above the "
                  "need", CHECK, seed="003 5.4.1"),  # fmt: skip
-        shows=("checked",),
+        shows=("mc_checked",),
     )
     date_review = _one(
         "交期沟通 / Date with the supplier",
@@ -143,7 +143,7 @@ class PurchaseOrder(Procedure):
         "采购主管审核 / Purchasing lead approves",
         TaskSpec("purchasing_lead", "purchasing", "审核采购单", "Approve the PO", CHECK,
                  seed="002 3.4.3 step 15"),  # fmt: skip
-        shows=("start", "checked"),
+        shows=("start", "mc_checked"),
     )
     placed = Waiting(
         "已下单跟催 / Placed and chased",
@@ -209,7 +209,7 @@ class PurchaseOrder(Procedure):
     closed = State("已结案 / Closed", final=True)
     cancelled = State("已取消 / Cancelled", final=True)
 
-    checked = (
+    mc_checked = (
         mc_check.to(excess_approval, cond="has_excess")
         | mc_check.to(date_review, cond="date_short")
         | mc_check.to(price_check, cond="price_above")
@@ -247,7 +247,7 @@ class PurchaseOrder(Procedure):
     difference_settled = receipt_issue.to(placed)
 
     steps = {
-        "checked": Step("复核无误", "Checked", form="po_check",
+        "mc_checked": Step("复核无误", "Checked", form="po_check",
                         effect=f"{EFFECTS}:checked_by_other", four_eyes=("po",)),
         "return_po": Step("有误退回", "Return to the buyer", reason_required=True),
         "po": Step("提交修改后的采购单", "Submit the revised PO", form="purchase_order",
@@ -267,7 +267,7 @@ class PurchaseOrder(Procedure):
         "refuse_price": Step("不批准单价", "Refuse the price", reason_required=True,
                              signature="rejected"),
         "approve": Step("批准采购单", "Approve the PO", signature="approved", marks="approved",
-                        four_eyes=("checked", "po"), effect=f"{EFFECTS}:approve_po"),
+                        four_eyes=("mc_checked", "po"), effect=f"{EFFECTS}:approve_po"),
         "reject": Step("退回采购单", "Return the PO", reason_required=True, signature="rejected"),
         "arrival_checked": Step("交期已核查并回复生产部", "Dates checked, production told",
                                 form="arrival_check"),

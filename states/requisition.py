@@ -127,7 +127,7 @@ class Requisition(Procedure):
                      "Confirm the chemicals / rare auxiliaries (warehouse keeper)", CHECK,
                      seed="003 5.3.7"),
         ), countersign=Countersign(form="requisition_opinion",
-                                   join=_join("confirmed", "declined")),
+                                   join=_join("usage_confirmed", "declined")),
            shows=("start",)),
     )  # fmt: skip
     top_head = _one(
@@ -205,7 +205,7 @@ class Requisition(Procedure):
         supervisor_review.to(rejected) | manager_approval.to(rejected) | mc_review.to(rejected)
         | top_head.to(rejected) | leader_approval.to(rejected) | workshop_approval.to(rejected)
     )  # fmt: skip
-    confirmed = user_check.to(manager_approval)
+    usage_confirmed = user_check.to(manager_approval)
     declined = user_check.to(rejected)
     approve_need = workshop_approval.to(consolidating)
     consolidated = consolidating.to(joint_review)
@@ -224,7 +224,7 @@ class Requisition(Procedure):
         "approve": Step("批准（交采购，登记交接）", "Approve (to purchasing, registered)",
                         signature="approved", marks="handed_over", effect=f"{REQ}:hand_over"),
         "reject": Step("不批准", "Reject", reason_required=True, signature="rejected"),
-        "confirmed": Step("确认用量", "Confirmed"),
+        "usage_confirmed": Step("确认用量", "Confirmed"),
         "declined": Step("不同意", "Declined"),
         "approve_need": Step("批准需求", "Approve the need", signature="approved"),
         "consolidated": Step("已汇总", "Consolidated", form="consolidation"),

@@ -102,7 +102,10 @@ def test_procedures_list_deadline_chain_pause_decisions_seed_and_person_events(
             listed = [
                 e["event"] for e in st["events"] + st["join_events"] if e["event"] != "opinion"
             ]
-            assert listed == machine.events_from(st["id"]), (proc["key"], st["id"])
+            # each once; in the order its tasks offer them (a PO's holders decide in another
+            # order than the machine declares its transitions)
+            assert len(listed) == len(set(listed)), (proc["key"], st["id"])
+            assert sorted(listed) == sorted(machine.events_from(st["id"])), (proc["key"], st["id"])
 
 
 def test_inbox_json_and_page_show_the_deadline_with_kind_and_start(

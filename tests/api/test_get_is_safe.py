@@ -20,7 +20,8 @@ from tests.conftest import MONDAY_10
 from tests.engine.helpers import snapshot
 
 #: Who may see a route, by its prefix (anyone else would be refused, which is audited).
-READERS = {"/admin": "admin", "/audit": "auditor", "/start": "clerk"}
+#: Pages only some roles open: asked as one who may (material control registers deliveries).
+READERS = {"/admin": "admin", "/audit": "auditor", "/start": "clerk", "/receipts": "mc"}
 
 
 def state(rt: Runtime) -> dict[str, Any]:
@@ -37,7 +38,7 @@ def test_no_get_route_changes_anything(server: str, rt: Runtime) -> None:
     pending = d.start("order_review", "clerk", order_form("SO-81", "regular", now=MONDAY_10))
     gm_api = api_client(server, "gm")
     task_id = gm_api.get(f"/api/instances/{pending}").json()["tasks"][0]["id"]
-    pages = {who: login(server, who) for who in ("gm", "admin", "auditor", "clerk")}
+    pages = {who: login(server, who) for who in ("gm", "admin", "auditor", "clerk", "mc")}
     values = {
         "task_id": task_id,
         "instance_id": released,

@@ -89,7 +89,7 @@ def test_month_export_and_leftovers_for_finance(server: str, rt: Runtime, driver
     iid = at_issue(driver)
     driver.act(iid, "keeper", "issue_material", {"rows": [{"item_code": demo.SHEET, "qty": 20}]})
     driver.act(iid, "outsource", "arrived", {"rows": [{"item_code": demo.CASE, "qty": 10}]})
-    driver.act(iid, "iqc", "passed", {"rows": [{"item_code": demo.CASE, "good": 9,
+    driver.act(iid, "iqc", "inspection_passed", {"rows": [{"item_code": demo.CASE, "good": 9,
                                                 "scrap_material": 1}]})  # fmt: skip
     driver.act(iid, "keeper", "stock_in", {"rows": [{"item_code": demo.CASE, "qty": 9}]})
     finance = api_client(server, "finance")

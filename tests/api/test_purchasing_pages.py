@@ -69,4 +69,4 @@ def test_po_task_and_instance_pages_render(rt: Runtime, server: str, clock: Cloc
     assert "高于价格档案" in page.text  # 199 above the file's 180: the finding is shown
     assert mc.get(f"/instances/{iid}").status_code == 200
     body = api_client(server, "mc").get(f"/api/tasks/{task.id}/form")
-    assert body.status_code == 200 and "checked" in body.text
+    assert body.status_code == 200 and "mc_checked" in body.text

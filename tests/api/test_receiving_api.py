@@ -120,7 +120,7 @@ def test_a_pos_receipts_read_as_tables(rt: Runtime, server: str) -> None:
     seed_po(rt, MONDAY_10)
     mc = api_client(server, "mc")
     assert mc.post("/api/receipts", json=body(steel(60, weight=1500))).status_code == 200
-    got = api_client(server, "buyer").get("/api/receipts", params={"po_no": "PO-T1"})
+    got = api_client(server, "buyer").get("/api/purchase-orders/PO-T1/receipts")
     assert got.status_code == 200
     first = got.json()["lines"][0]
     assert (first["qty"], first["received"], first["open"], first["completed_at"]) == (
@@ -131,6 +131,6 @@ def test_a_pos_receipts_read_as_tables(rt: Runtime, server: str) -> None:
     assert receipt["lines"] == [{"line_no": 1, "item_code": "STEEL-Q235", "qty": 60,
                                  "weight": 1500, "accepted": 0, "rejected": 0,
                                  "iqc": "pending"}]  # fmt: skip
-    assert mc.get("/api/receipts", params={"po_no": "PO-NONE"}).status_code == 404
-    sales = api_client(server, "sales").get("/api/receipts", params={"po_no": "PO-T1"})
+    assert mc.get("/api/purchase-orders/PO-NONE/receipts").status_code == 404
+    sales = api_client(server, "sales").get("/api/purchase-orders/PO-T1/receipts")
     assert sales.status_code == 403

@@ -38,7 +38,7 @@ def test_weekly_plan_starts_the_chase_list_and_the_booking_opens_three_days_ahea
     d: Driver,
 ) -> None:
     po = d.start("purchase_order", "buyer", po_form(date(2026, 12, 4), qty=72))
-    act(d, po, "mc", "checked", PO_CHECK)
+    act(d, po, "mc", "mc_checked", PO_CHECK)
     act(d, po, "purch_lead", "approve")
     products = [{"product_code": "GGD-2200", "qty": 12}]
     plan = {"batch_no": "B-2026-49", "plan_start": START.isoformat(), "plan_end": "2026-12-11",

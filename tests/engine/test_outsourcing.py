@@ -135,14 +135,14 @@ def test_material_level_walks_from_order_to_invoice(rt: Runtime, d: Driver) -> N
     assert rtv.data["report"]["rows"][0]["qty"] == 6
     # redelivered: 5 good + 1 工废 pass; more than passed cannot go into stock
     d.act(iid, "outsource", "arrived", {"rows": [{"item_code": demo.CASE, "qty": 6}]})
-    d.act(iid, "iqc", "passed", inspection(demo.CASE, 5, scrap_work=1))
+    d.act(iid, "iqc", "inspection_passed", inspection(demo.CASE, 5, scrap_work=1))
     with pytest.raises(InvalidForm) as over:
         d.act(iid, "keeper", "stock_in", {"rows": [{"item_code": demo.CASE, "qty": 6}]})
     assert list(over.value.errors) == ["rows.0.qty"]
     d.act(iid, "keeper", "stock_in", {"rows": [{"item_code": demo.CASE, "qty": 5}]})
     assert state(rt, iid) == "processing"  # 6 of 10 accounted: the rest is still out
     d.act(iid, "outsource", "arrived", {"rows": [{"item_code": demo.CASE, "qty": 4}]})
-    d.act(iid, "iqc", "passed", inspection(demo.CASE, 3, scrap_material=1))
+    d.act(iid, "iqc", "inspection_passed", inspection(demo.CASE, 3, scrap_material=1))
     d.act(iid, "keeper", "stock_in", {"rows": [{"item_code": demo.CASE, "qty": 3}]})
     assert state(rt, iid) == "invoicing" and on_hand(rt, demo.CASE) == 8
     d.act(iid, "outsource", "invoice", {"invoice_no": "FP-0098", "amount": 112.5})

@@ -67,7 +67,7 @@ def test_po_lines_are_rows_and_the_plain_path_posts_in_transit(d: Driver) -> Non
     act(d, iid, "buyer", "po", form)
     _, lines = po_of(d, iid)
     assert [ln.item_code for ln in lines] == ["RM-STEEL-1.5"]
-    act(d, iid, "mc", "checked", PO_CHECK)
+    act(d, iid, "mc", "mc_checked", PO_CHECK)
     assert state(d, iid) == "approval"
     before = in_transit(d, "RM-STEEL-1.5")
     act(d, iid, "purch_lead", "approve")
@@ -100,10 +100,10 @@ def test_four_eyes_buyer_checker_approver(d: Driver) -> None:
         s.add(UserRole(user_id=mc.id, role="buyer", department_id=buyer_role.department_id))
     iid = d.start("purchase_order", "mc", po_form(DUE))
     with pytest.raises(NotAllowed):  # the buyer checks their own PO
-        act(d, iid, "mc", "checked", PO_CHECK)
+        act(d, iid, "mc", "mc_checked", PO_CHECK)
     assert state(d, iid) == "mc_check"
     iid = d.start("purchase_order", "buyer", po_form(DUE))
-    act(d, iid, "mc", "checked", PO_CHECK)
+    act(d, iid, "mc", "mc_checked", PO_CHECK)
     with pytest.raises(NotAllowed):  # the checker approves
         act(d, iid, "mc", "approve")
     assert state(d, iid) == "approval" and po_of(d, iid)[0].status == "draft"
@@ -118,7 +118,7 @@ def test_excess_date_and_price_paths(d: Driver) -> None:
     iid = d.start("purchase_order", "buyer", form)
     checks = instance(d.rt, iid).data["po_checks"]
     assert [len(checks[k]) for k in ("excess", "date_short", "price_above")] == [1, 1, 1]
-    act(d, iid, "mc", "checked", PO_CHECK)
+    act(d, iid, "mc", "mc_checked", PO_CHECK)
     assert state(d, iid) == "excess_approval"
     act(d, iid, "pmc", "approve_excess")
     assert state(d, iid) == "date_review"
@@ -140,7 +140,7 @@ def test_excess_date_and_price_paths(d: Driver) -> None:
 
 def test_chasing_late_supplier_and_cancellation_unposts(d: Driver) -> None:
     iid = d.start("purchase_order", "buyer", po_form(DUE, qty=40))
-    act(d, iid, "mc", "checked", PO_CHECK)
+    act(d, iid, "mc", "mc_checked", PO_CHECK)
     act(d, iid, "purch_lead", "approve")
     [confirm] = [t for t in tasks_of(d, iid, "scheduled") if "发货时间" in t.title_zh]
     # due −5 WD: Monday 14 December, the start of that working day (Shanghai 08:00)
@@ -164,7 +164,7 @@ def test_chasing_late_supplier_and_cancellation_unposts(d: Driver) -> None:
     assert in_transit(d, "RM-STEEL-1.5") == 0
     assert state(d, iid) == "cancelled"
     d2 = d.start("purchase_order", "buyer", po_form(DUE + timedelta(days=30)))
-    act(d, d2, "mc", "checked", PO_CHECK)
+    act(d, d2, "mc", "mc_checked", PO_CHECK)
     act(d, d2, "purch_lead", "approve")
     with pytest.raises(InvalidForm) as exc:  # nothing received yet: it cannot be closed
         act(d, d2, "buyer", "received_in_full", {})
@@ -177,7 +177,7 @@ def test_receipt_differs_then_closed_when_all_received(d: Driver) -> None:
     """001M 2.2.4(1)3: a receipt short of the plan goes to the buyer (1 WD*); the PO closes
     only once every line is received."""
     iid = d.start("purchase_order", "buyer", po_form(DUE, qty=40))
-    act(d, iid, "mc", "checked", PO_CHECK)
+    act(d, iid, "mc", "mc_checked", PO_CHECK)
     act(d, iid, "purch_lead", "approve")
     po_no = instance(d.rt, iid).subject_key
     short = {"item": "RM-STEEL-1.5", "ordered": 40, "received": 30, "difference": "少10张"}
@@ -206,13 +206,13 @@ def test_a_change_of_a_placed_po_is_checked_again_and_reposted(d: Driver) -> Non
     """003 5.4.4: the buyer's change goes back to MC; the old quantities leave transit until
     the changed PO is approved; a line already received from keeps its item and quantity."""
     iid = d.start("purchase_order", "buyer", po_form(DUE, qty=40))
-    act(d, iid, "mc", "checked", PO_CHECK)
+    act(d, iid, "mc", "mc_checked", PO_CHECK)
     act(d, iid, "purch_lead", "approve")
     assert in_transit(d, "RM-STEEL-1.5") == 40
     act(d, iid, "buyer", "po", po_form(DUE, qty=30))
     assert state(d, iid) == "mc_check" and in_transit(d, "RM-STEEL-1.5") == 0
     assert po_of(d, iid)[0].status == "draft"
-    act(d, iid, "mc", "checked", PO_CHECK)
+    act(d, iid, "mc", "mc_checked", PO_CHECK)
     act(d, iid, "purch_lead", "approve")
     assert in_transit(d, "RM-STEEL-1.5") == 30
     with unit_of_work(d.rt.db) as s:  # 10 received on line 1 (as the receiving records it)
@@ -230,7 +230,7 @@ def test_a_change_of_a_placed_po_is_checked_again_and_reposted(d: Driver) -> Non
     assert snapshot(d.rt) == before
     act(d, iid, "buyer", "po", po_form(DUE, qty=25))
     assert in_transit(d, "RM-STEEL-1.5") == 0  # 30 − 10 received came out
-    act(d, iid, "mc", "checked", PO_CHECK)
+    act(d, iid, "mc", "mc_checked", PO_CHECK)
     act(d, iid, "purch_lead", "approve")
     assert in_transit(d, "RM-STEEL-1.5") == 15  # 25 − 10 received
 
@@ -254,7 +254,7 @@ def test_materials_at_risk_go_to_the_superior(d: Driver) -> None:
     """003 5.5.2: dates that put the plan at risk are named with their cause and arrival, and
     MC's superior decides the emergency measures; production has the arrival dates."""
     iid = d.start("purchase_order", "buyer", po_form(DUE))
-    act(d, iid, "mc", "checked", PO_CHECK)
+    act(d, iid, "mc", "mc_checked", PO_CHECK)
     act(d, iid, "purch_lead", "approve")
     with pytest.raises(InvalidForm) as exc:
         act(d, iid, "mc", "arrival_checked", {"matches_notice": False, "told_production": True})

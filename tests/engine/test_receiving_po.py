@@ -49,7 +49,7 @@ def test_rejects_reach_the_buyer_and_the_replacement_closes_the_po(driver: Drive
     with unit_of_work(d.rt.db) as s:
         ensure_master(s, d.now)
     po = d.start("purchase_order", "buyer", po_form(date(2026, 12, 21), qty=40))
-    act(d, po, "mc", "checked", PO_CHECK)
+    act(d, po, "mc", "mc_checked", PO_CHECK)
     act(d, po, "purch_lead", "approve")
     po_no = instance(d.rt, po).subject_key
     first = delivered(d, po_no, 40, "BG-1")

@@ -79,7 +79,7 @@ def test_rows_from_the_bom_approval_handover_and_po_posted(d: Driver) -> None:
     act(d, over, "mc", "return_po", reason="超量 / too much")
     act(d, over, "buyer", "po", po_form(NEED, qty=60, requirement=key, orders="SO-R1"))
     assert instance(d.rt, over).data["po_checks"]["excess"] == []
-    act(d, over, "mc", "checked", PO_CHECK)
+    act(d, over, "mc", "mc_checked", PO_CHECK)
     act(d, over, "purch_lead", "approve")
     [row] = instance(d.rt, iid).data["forms"]["plan"]["rows"]
     assert row["po_posted"] == 60
@@ -87,7 +87,7 @@ def test_rows_from_the_bom_approval_handover_and_po_posted(d: Driver) -> None:
     act(d, over, "buyer", "po", po_form(NEED, qty=55, requirement=key, orders="SO-R1"))
     [row] = instance(d.rt, iid).data["forms"]["plan"]["rows"]
     assert row["po_posted"] == 0  # a changed PO is off the plan until approved again
-    act(d, over, "mc", "checked", PO_CHECK)
+    act(d, over, "mc", "mc_checked", PO_CHECK)
     act(d, over, "purch_lead", "approve")
     [row] = instance(d.rt, iid).data["forms"]["plan"]["rows"]
     assert row["po_posted"] == 55

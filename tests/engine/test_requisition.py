@@ -57,7 +57,7 @@ def test_standard_supervisor_manager_buyer_and_po(d: Driver) -> None:
     assert inst.state == "ordering" and inst.data["handover"]["to"] == "purchasing"
     assert inst.subject_key == f"REQ-{iid:06d}"
     po = d.start("purchase_order", "buyer", po_form(NEED, qty=20, requirement=inst.subject_key))
-    act(d, po, "mc", "checked", PO_CHECK)
+    act(d, po, "mc", "mc_checked", PO_CHECK)
     act(d, po, "purch_lead", "approve")
     [row] = instance(d.rt, iid).data["requisition"]["rows"]
     assert row["po_posted"] == 20

@@ -63,7 +63,7 @@ def test_a_late_supplier_raises_the_list_and_an_item_stays_urgent_while_listed(
 ) -> None:
     po = d.start("purchase_order", "buyer", po_form(date(2026, 12, 21), item="RM-BUSBAR-60",
                                                     supplier="SUP-COPPER", price=68))  # fmt: skip
-    act(d, po, "mc", "checked", PO_CHECK)
+    act(d, po, "mc", "mc_checked", PO_CHECK)
     act(d, po, "purch_lead", "approve")
     [confirm] = [t for t in tasks_of(d, po, "scheduled") if "发货时间" in t.title_zh]
     sweep(d, confirm.opens_at)

@@ -59,7 +59,7 @@ def test_material_level_deadlines_mail_once(walk: Deadlines) -> None:
     step(dl, iid, "outsource", "return_goods", {"rows": [{"item_code": demo.CASE, "qty": 10}],
                                                 "reason": "尺寸超差"})  # fmt: skip
     d.act(iid, "outsource", "arrived", {"rows": [{"item_code": demo.CASE, "qty": 10}]})
-    step(dl, iid, "iqc", "passed", {"rows": [{"item_code": demo.CASE, "good": 10}]})
+    step(dl, iid, "iqc", "inspection_passed", {"rows": [{"item_code": demo.CASE, "good": 10}]})
     step(dl, iid, "keeper", "stock_in", {"rows": [{"item_code": demo.CASE, "qty": 10}]})
     step(dl, iid, "outsource", "invoice", {"invoice_no": "FP-1", "amount": 125})
     assert state(d, iid) == "done"

@@ -59,7 +59,7 @@ def test_check_and_approval_deadlines_mail_once(
     dl.run(iid)  # the buyer revises: 1 WD*
     act(d, iid, "buyer", "po", po_form(date(2027, 1, 26), item="RM-BREAKER-630", qty=50,
                                        price=2500))  # fmt: skip
-    act(d, iid, "mc", "checked", PO_CHECK)
+    act(d, iid, "mc", "mc_checked", PO_CHECK)
     assert state(d, iid) == "excess_approval"
     dl.run(iid)  # PMC manager: 4 WH*
     act(d, iid, "pmc", "approve_excess")
@@ -74,7 +74,7 @@ def test_check_and_approval_deadlines_mail_once(
     dl.run(iid)  # MC's date check: 1 WD* from approval (then the chasing, up to the due date)
 
     short = d.start("purchase_order", "buyer", po_form(d.now.date()))
-    act(d, short, "mc", "checked", PO_CHECK)
+    act(d, short, "mc", "mc_checked", PO_CHECK)
     dl.run(short)  # the buyer talks to the supplier: 1 WD*
     act(d, short, "buyer", "date_unmet", {"answer": "做不到 / cannot"})
     dl.run(short)  # the planner with marketing: 1 WD*
@@ -91,7 +91,7 @@ def test_check_and_approval_deadlines_mail_once(
 def test_chasing_deadlines_mail_once(walk: Callable[[], tuple[Driver, Deadlines]]) -> None:
     d, dl = walk()
     iid = d.start("purchase_order", "buyer", po_form(date(2026, 12, 21)))
-    act(d, iid, "mc", "checked", PO_CHECK)
+    act(d, iid, "mc", "mc_checked", PO_CHECK)
     act(d, iid, "purch_lead", "approve")
     risky = {"matches_notice": False, "told_production": True, "risky_items": "钢板晚到"}
     act(d, iid, "mc", "arrival_checked", risky)

@@ -181,6 +181,32 @@ ALL_KEYS = {
     # §9 the QA head's daily check
     "quality_daily_start",
     "quality_daily_check",
+    # issue 10 forms not listed by their parts
+    "batch_close_start",
+    "batch_completion",
+    "issue_shortage_slip",
+    "issue_slip",
+    "leftover_judgement",
+    "leftover_slip",
+    "material_note",
+    "material_return_slip",
+    "nonquota_requisition",
+    "over_issue_slip",
+    "overstock_cause",
+    "overstock_warning",
+    "pmc_coordination",
+    "quota_difference",
+    "quota_sheet",
+    "quota_standard",
+    "reorder_chase",
+    "reorder_reply",
+    "return_inspection",
+    "return_sign",
+    "shortage_at_issue",
+    "shortage_check",
+    "shortage_reply",
+    "supplier_handover",
+    "weekly_plan",
 }
 
 ORDER_HTML = {
