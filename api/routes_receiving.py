@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 import forms
 from api.decided import form_error_links
 from api.deps import ApiActor, Db, Now, Rt
+from api.errors import API_ERRORS
 from api.web import Me, form_with_csrf, render, require_role
 from gendan.db import unit_of_work
 from gendan.errors import InvalidForm, NotAllowed
@@ -24,7 +25,7 @@ router = APIRouter()
 MC = ("material_controller",)
 
 
-@router.post("/api/receipts", tags=["receiving"])
+@router.post("/api/receipts", tags=["receiving"], responses=API_ERRORS)
 def register_api(
     actor: ApiActor, rt: Rt, now: Now, body: Annotated[dict[str, Any], Body()]
 ) -> dict[str, Any]:
@@ -49,7 +50,7 @@ READERS = ("material_controller", "mc_section_head", "pmc_manager", "buyer", "pu
            "warehouse_keeper", "qc_inspector", "qa_lead", "finance")  # fmt: skip
 
 
-@router.get("/api/purchase-orders/{po_no}/receipts", tags=["receiving"])
+@router.get("/api/purchase-orders/{po_no}/receipts", tags=["receiving"], responses=API_ERRORS)
 def receipts_api(
     actor: ApiActor, db: Db, po_no: Annotated[str, Path(min_length=1, max_length=100)]
 ) -> dict[str, Any]:
@@ -75,13 +76,13 @@ def _context(me: Any, values: dict[str, Any], errors: dict[str, str]) -> dict[st
             "summary": summary}  # fmt: skip
 
 
-@router.get("/receipts/new", response_class=HTMLResponse)
+@router.get("/receipts/new", response_class=HTMLResponse, include_in_schema=False)
 def register_page(request: Request, me: Me) -> Response:
     require_role(me, *MC)
     return render(request, "receipt_new.html", _context(me, {}, {}))
 
 
-@router.post("/receipts/new")
+@router.post("/receipts/new", include_in_schema=False)
 async def register_submit(request: Request, me: Me, rt: Rt, now: Now) -> Response:
     require_role(me, *MC)
     data = await form_with_csrf(request)
