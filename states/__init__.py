@@ -20,8 +20,8 @@ from states.ppe_order import PpeOrder
 from states.ppe_usage import PpeUsage
 from states.production_plan import ProductionPlan
 from states.purchase_on_time import PurchaseOnTime
-from states.qdps import Qdps
 from states.purchase_order import PurchaseOrder
+from states.qdps import Qdps
 from states.quality_daily_check import QualityDailyCheck
 from states.quality_exception import QualityException
 from states.receipt import Receipt
