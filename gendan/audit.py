@@ -281,8 +281,8 @@ def verify(
 def _resume_after_seal(session: Session, mark: Any) -> tuple[int, str] | None:
     """Where an incremental walk starts: the last sealed event must be there, unchanged and
     as the seal recorded it; else (seq, problem)."""
-    rows = list(walk_chain.batches(session, start=mark.seq, size=1))
-    row = rows[0][0] if rows else None
+    first = next(walk_chain.batches(session, start=mark.seq, size=1), [])
+    row = first[0] if first else None
     if row is None or row[walk_chain.SEQ] != mark.seq:
         return (mark.seq, f"event missing: sealed up to #{mark.seq}")
     if row[walk_chain.HASH] != mark.hash or walk_chain.lean_hash(row) != mark.hash:

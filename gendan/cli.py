@@ -288,7 +288,7 @@ def audit_verify(
         False, "--full", help="Re-hash every event, also those the last seal covers."
     ),
     workers: int = typer.Option(
-        0, "--workers", help="Processes re-hashing in parallel (0: one per CPU)."
+        1, "--workers", help="Processes re-hashing in parallel (0: one per CPU)."
     ),
 ) -> None:
     """Check the chain, every seal's signature and the anchor; record the result.
