@@ -36,6 +36,7 @@ LEVEL_NAMES = {
 class Escalation:
     task_id: int
     level: int
+    #: What the task is about: the order number, or an instance's subject key (PO-000042).
     order_no: str
     recipients: tuple[str, ...]
 
@@ -173,7 +174,7 @@ def _fire(
                 task_id=task.id, level=level + 1, due_at=calendar.add_working(timer.due_at, period)
             )
         )
-    return Escalation(task.id, level, inst.order_no, tuple(u.username for u in users))
+    return Escalation(task.id, level, inst.reference, tuple(u.username for u in users))
 
 
 def _breach_unescalated(
@@ -207,7 +208,7 @@ def _breach_unescalated(
             "recipients": [u.username for u in users],
         },
     )
-    return Escalation(task.id, timer.level, inst.order_no, tuple(u.username for u in users))
+    return Escalation(task.id, timer.level, inst.reference, tuple(u.username for u in users))
 
 
 def _notify(

@@ -274,7 +274,7 @@ def remind_waiting(
         nxt = calendar.add(now, REMIND_EVERY)
     timer.due_at, timer.status = nxt, "pending"
     session.add(timer)
-    return Escalation(task.id, WAITING_LEVEL, inst.order_no, tuple(u.username for u in users))
+    return Escalation(task.id, WAITING_LEVEL, inst.reference, tuple(u.username for u in users))
 
 
 def _reminder(session: Session, task: Task) -> Timer | None:

@@ -40,7 +40,9 @@ def test_mails_name_the_subject_not_an_order(
     for at in (d.now, task.due_at - timedelta(hours=1), task.due_at + timedelta(minutes=1),
                task.due_at + timedelta(days=3)):  # fmt: skip
         for _ in range(2):
-            escalate_due(rt, now=at)
+            fired = escalate_due(rt, now=at)
+            # the sweep's log and `gendan sweep` name the subject's key, not an empty order
+            assert all(e.order_no == "ITEM-7" for e in fired), fired
             deliver_pending(rt, now=at)
     mails = [m for m in smtp_sink.messages if f"/tasks/{task.id}" in m.body]
     subjects = [m.subject for m in mails]
