@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     #: Sweep and delivery intervals for ``gendan serve`` (seconds).
     sweep_interval: int = 60
     delivery_interval: int = 30
+    #: Completions waiting at one moment share one transaction, each in its own savepoint
+    #: (``gendan.group_commit``); false: each its own transaction, as before issue 11.
+    group_commit: bool = True
 
 
 @lru_cache
