@@ -76,8 +76,10 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
-def make_rt(path: Path) -> Runtime:
-    rt = build_runtime(Settings(database_url=f"sqlite:///{path}"))
+def make_rt(path: Path | str) -> Runtime:
+    """A runtime on a fresh SQLite file (a path) or database (a URL), organisation seeded."""
+    url = path if isinstance(path, str) else f"sqlite:///{path}"
+    rt = build_runtime(Settings(database_url=url))
     with unit_of_work(rt.db) as s:
         seed_organisation(s)
     return rt
@@ -115,12 +117,23 @@ def count(rt: Runtime, model: Any, *where: Any) -> int:
 
 def bench_gendan(folder: Path, n: int, profile: cProfile.Profile | None = None) -> dict[str, Any]:
     rt = make_rt(folder / "gendan.db")
+    try:
+        return {**run_gendan(rt, n, profile=profile), "plans": query_plans(folder / "gendan.db")}
+    finally:
+        rt.db.dispose()
+
+
+def run_gendan(
+    rt: Runtime, n: int, *, profile: cProfile.Profile | None = None, prefix: str = "SO-BENCH"
+) -> dict[str, Any]:
+    """n+TRACED order reviews started, n confirms timed, TRACED more counting statements."""
     clerk = actor(rt, "clerk")
-    ids, start_s = start_orders(rt, clerk, n + TRACED, "SO-BENCH")
+    ids, start_s = start_orders(rt, clerk, n + TRACED, prefix)
     with Session(rt.db) as s:
         rows = s.exec(
             select(Task.id)
             .where(Task.status == "open", Task.state == "requirements")
+            .where(Task.instance_id.in_(ids))  # type: ignore[attr-defined]
             .order_by(Task.id)
         ).all()
     confirm = step_forms(order_form("X", "regular", now=MONDAY_10), MONDAY_10)["confirm"]
@@ -145,20 +158,17 @@ def bench_gendan(folder: Path, n: int, profile: cProfile.Profile | None = None) 
     if profile is not None:
         profile.disable()
     after = _row_counts(rt)
-    # A few more, untimed, counting the SQL statements SQLite runs (BEGIN and COMMIT included).
-    # Single-threaded, the pool holds one connection: the one every unit of work uses.
-    raw = rt.db.raw_connection()
-    dbapi = raw.dbapi_connection
-    raw.close()
-    statements = _traced(dbapi, lambda: [one(t) for t in rows[n:]])
-    opened = count(rt, Task, Task.state == "feasibility_review", Task.status == "open")
+    # A few more, untimed, counting the statements SQLAlchemy sends (BEGIN and COMMIT apart).
+    kinds = counted(rt.db, lambda: [one(t) for t in rows[n:]])
+    kinds = {k: v / TRACED for k, v in kinds.items()}
+    opened = count(rt, Task, Task.state == "feasibility_review", Task.status == "open",
+                   Task.instance_id.in_(ids))  # type: ignore[attr-defined]  # fmt: skip
     if opened != 3 * (n + TRACED):
         raise SystemExit(f"gendan opened {opened} countersign tasks, not {3 * (n + TRACED)}")
-    rt.db.dispose()
     return {
         "n": n,
-        "plans": query_plans(folder / "gendan.db"),
-        "statements": statements / TRACED,
+        "statements": sum(v for k, v in kinds.items() if k != "other"),
+        "kinds": kinds,
         "start_per_s": len(ids) / start_s,
         "per_s": n / total,
         "p50_ms": 1000 * statistics.median(lat),
@@ -189,15 +199,21 @@ def query_plans(path: Path) -> dict[str, str]:
         con.close()
 
 
-def _traced(con: Any, work: Callable[[], object]) -> int:
-    """Run work with a trace callback on the sqlite3 connection; return statements executed."""
-    seen: list[str] = []
-    con.set_trace_callback(seen.append)
+def counted(engine: sqlalchemy.Engine, work: Callable[[], object]) -> dict[str, float]:
+    """Run work counting the statements the engine sends, by kind (executemany: per row)."""
+    kinds: dict[str, float] = {}
+
+    def seen(_conn: Any, _cur: Any, statement: str, params: Any, _ctx: Any, many: bool) -> None:
+        kind = statement_kind(statement)
+        rows = many and isinstance(params, list) and params and isinstance(params[0], tuple | dict)
+        kinds[kind] = kinds.get(kind, 0) + (len(params) if rows else 1)
+
+    sqlalchemy.event.listen(engine, "before_cursor_execute", seen)
     try:
         work()
     finally:
-        con.set_trace_callback(None)
-    return len(seen)
+        sqlalchemy.event.remove(engine, "before_cursor_execute", seen)
+    return kinds
 
 
 def _row_counts(rt: Runtime) -> dict[str, int]:
@@ -224,8 +240,226 @@ TASK_INSERT = (
     " period_minutes, chain, decisions, escalation_level, pauses_for, waited_minutes, form_data)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, 'open', '1 working day', '1 个工作日* 自任务下达起',"
     " '1 working day* from the task''s opening', 'default', ?, ?, ?, 540,"
-    " '[\"head\", \"gm_office\"]', '[]', 0, json_extract(?, '$'), 0, '{}')"
+    " '[\"head\", \"gm_office\"]', '[]', 0, ?, 0, '{}') RETURNING id"
 )
+
+
+class RawDB:
+    """A DB-API connection in autocommit with explicit BEGIN/COMMIT, SQL written with ``?``.
+
+    One class for sqlite3 and psycopg so that both raw baselines run the same statements;
+    ``kinds`` counts them by their first word (executemany: one per row, as SQLite's trace
+    does; BEGIN and COMMIT are counted apart, as "other").
+    """
+
+    def __init__(self, con: Any, dialect: str) -> None:
+        self.con, self.dialect = con, dialect
+        self.cur = con.cursor()
+        self.kinds: dict[str, int] | None = None
+
+    def sql(self, text: str) -> str:
+        return text.replace("?", "%s") if self.dialect == "postgresql" else text
+
+    def x(self, text: str, params: Any = ()) -> Any:
+        self._count(text, 1)
+        self.cur.execute(self.sql(text), params)
+        return self.cur
+
+    def many(self, text: str, rows: list[Any]) -> None:
+        self._count(text, len(rows))
+        self.cur.executemany(self.sql(text), rows)
+
+    def _count(self, text: str, times: int) -> None:
+        if self.kinds is not None:
+            kind = statement_kind(text)
+            self.kinds[kind] = self.kinds.get(kind, 0) + times
+
+    def begin(self) -> None:
+        self.x("BEGIN IMMEDIATE" if self.dialect == "sqlite" else "BEGIN")
+
+    def commit(self) -> None:
+        self.x("COMMIT")
+
+    def lock(self) -> str:
+        """The row lock gendan takes on PostgreSQL (SQLite's BEGIN IMMEDIATE locks the file)."""
+        return " FOR UPDATE" if self.dialect == "postgresql" else ""
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def statement_kind(text: str) -> str:
+    word = text.lstrip().split(None, 1)[0].upper() if text.strip() else ""
+    return word if word in ("SELECT", "INSERT", "UPDATE", "DELETE") else "other"
+
+
+def kinds_text(kinds: dict[str, float]) -> str:
+    """'SELECT 3 / INSERT 13 / UPDATE 5 = 21' (BEGIN, COMMIT, PRAGMA left out)."""
+    parts = [(k, kinds.get(k, 0.0)) for k in ("SELECT", "INSERT", "UPDATE", "DELETE")]
+    shown = " / ".join(f"{k} {v:g}" for k, v in parts if v)
+    return f"{shown} = {sum(v for _k, v in parts):g}"
+
+
+def sqlite_raw(path: Path, synchronous: str) -> RawDB:
+    con = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute(f"PRAGMA synchronous={synchronous}")
+    con.execute("PRAGMA foreign_keys=ON")
+    return RawDB(con, "sqlite")
+
+
+def seeded_schema(url: str) -> dict[str, int]:
+    """gendan's schema and demo organisation at url; return the ids the raw rows need."""
+    engine = make_engine(url)
+    create_schema(engine)
+    with unit_of_work(engine) as s:
+        users = seed_organisation(s)
+        ids = {k: department_id(s, k) for k in ("sales", "production", "material_control")}
+        ids["clerk"] = users["clerk"].id
+        for role, name in (("production_manager", "prod_mgr"), ("material_controller", "mc")):
+            ids[role] = users[name].id
+        ids["sales_clerk"] = ids["clerk"]
+    engine.dispose()
+    return ids
+
+
+class RawTransition:
+    """The rows of one confirm transition, written by hand (gendan's schema, one commit each).
+
+    Read the task and the instance (locked on PostgreSQL), close the task, cancel its timers,
+    move the instance (state, data, version and updated_at in one UPDATE with the version
+    check), append the hash-chained audit row and move the head, open 3 board tasks with 2
+    timers each and queue their 3 "new task" e-mails (the notification rows gendan writes).
+    """
+
+    def __init__(self, db: RawDB, ids: dict[str, int]) -> None:
+        self.db, self.ids = db, ids
+        self.now = _ts(MONDAY_10)
+        self.due = _ts(MONDAY_10 + timedelta(days=1))
+        self.remind = _ts(MONDAY_10 + timedelta(hours=6, minutes=45))
+        order = order_form("SO-BASE", "regular", now=MONDAY_10)
+        self.data = json.dumps({"order": {**order, "status": "reviewing"}}, ensure_ascii=False)
+        self.confirm = step_forms(order, MONDAY_10)["confirm"]
+        self.confirm_json = json.dumps(self.confirm)
+        self.board = (("sales_clerk", ids["sales"]), ("production_manager", ids["production"]),
+                      ("material_controller", ids["material_control"]))  # fmt: skip
+
+    def setup(self, count: int, prefix: str = "SO-BASE") -> list[tuple[int, int]]:
+        """count instances in 'requirements', each with its open task and 2 timers (untimed)."""
+        db, ids = self.db, self.ids
+        db.begin()
+        task_ids: list[tuple[int, int]] = []
+        for i in range(count):
+            key = f"{prefix}-{i:06d}"
+            (iid,) = db.x(
+                "INSERT INTO instance (procedure, order_no, subject_kind, subject_key, state,"
+                " data, version, created_by_id, created_at, updated_at) VALUES ('order_review',"
+                " ?, 'order', ?, 'requirements', ?, 1, ?, ?, ?) RETURNING id",
+                (key, key, self.data, ids["clerk"], self.now, self.now),
+            ).fetchone()
+            (tid,) = db.x(
+                TASK_INSERT,
+                (iid, "requirements", 1, "sales_clerk", ids["sales"], "与客户确认订单要求",
+                 "Confirm", self.now, self.due, self.now, "customer"),
+            ).fetchone()  # fmt: skip
+            db.many(TIMER_INSERT, [(tid, 1, self.due), (tid, 0, self.remind)])
+            task_ids.append((tid, iid))
+        db.commit()
+        return task_ids
+
+    def one(self, tid: int, iid: int) -> None:
+        db, ids, now, clerk_id = self.db, self.ids, self.now, self.ids["clerk"]
+        db.begin()
+        status, task_state = db.x("SELECT status, state FROM task WHERE id = ?", (tid,)).fetchone()
+        state, version, raw, order_no = db.x(
+            "SELECT state, version, data, order_no FROM instance WHERE id = ?" + db.lock(), (iid,)
+        ).fetchone()
+        if status != "open" or task_state != state:
+            raise SystemExit("baseline: task not open")
+        db.x(
+            "UPDATE task SET status = 'done', decision = 'confirm', closed_at = ?,"
+            " closed_by_id = ?, form_data = ?, assignee_id = ? WHERE id = ? AND status = 'open'",
+            (now, clerk_id, self.confirm_json, clerk_id, tid),
+        )
+        if db.cur.rowcount != 1:
+            raise SystemExit("baseline: task closed by someone else")
+        db.x("UPDATE timer SET status = 'cancelled' WHERE task_id = ? AND status = 'pending'",
+             (tid,))  # fmt: skip
+        new_data = raw if isinstance(raw, dict) else json.loads(raw)
+        new_data["forms"] = {"confirm": self.confirm}
+        db.x(
+            "UPDATE instance SET state = 'feasibility_review', data = ?, version = ?,"
+            " updated_at = ? WHERE id = ? AND version = ?",
+            (json.dumps(new_data, ensure_ascii=False), version + 1, now, iid, version),
+        )
+        if db.cur.rowcount != 1:
+            raise SystemExit("baseline: instance changed by someone else")
+        seq, prev = db.x("SELECT seq, hash FROM audithead WHERE id = 1" + db.lock()).fetchone()
+        event = {
+            "seq": seq + 1, "at": now, "actor_id": clerk_id, "actor_name": "王丽 (销售内勤)",
+            "action": "transition", "instance_id": iid, "task_id": tid, "order_no": order_no,
+            "from_state": state, "to_state": "feasibility_review",
+            "changes": {"form": self.confirm}, "reason": "", "detail": {"event": "confirm"},
+            "prev_hash": prev,
+        }  # fmt: skip
+        raw_event = json.dumps(event, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        digest = hashlib.sha256(raw_event.encode("utf-8")).hexdigest()
+        db.x(
+            "INSERT INTO auditevent (seq, at, actor_id, actor_name, action, instance_id, task_id,"
+            " order_no, from_state, to_state, changes, reason, detail, prev_hash, hash)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (seq + 1, now, clerk_id, event["actor_name"], "transition", iid, tid, order_no,
+             state, "feasibility_review", json.dumps(event["changes"]), "",
+             json.dumps(event["detail"]), prev, digest),
+        )  # fmt: skip
+        db.x("UPDATE audithead SET seq = ?, hash = ? WHERE id = 1", (seq + 1, digest))
+        mails = []
+        for role, dep in self.board:
+            (new_tid,) = db.x(
+                TASK_INSERT,
+                (iid, "feasibility_review", version + 1, role, dep, "订单评审（交期可行性）",
+                 "Review feasibility and delivery date", now, self.due, now, None),
+            ).fetchone()  # fmt: skip
+            db.many(TIMER_INSERT, [(new_tid, 1, self.due), (new_tid, 0, self.remind)])
+            context = {"task_id": new_tid, "instance_id": iid, "order_no": order_no,
+                       "task_title_zh": "订单评审（交期可行性）", "order": new_data["order"]}
+            mails.append((f"new_task:{new_tid}:u{ids[role]}", ids[role], f"{role}@demo",
+                          json.dumps(context), now, now))  # fmt: skip
+        db.many(NOTIFICATION_INSERT, mails)
+        db.commit()
+
+
+TIMER_INSERT = "INSERT INTO timer (task_id, level, due_at, status) VALUES (?, ?, ?, 'pending')"
+NOTIFICATION_INSERT = (
+    "INSERT INTO notification (cause, channel, user_id, address, template, context, subject,"
+    " urgent, status, attempts, next_attempt_at, created_at) VALUES (?, 'email', ?, ?,"
+    " 'new_task', ?, '', false, 'pending', 0, ?, ?)"
+)
+
+
+def run_raw(db: RawDB, ids: dict[str, int], n: int, prefix: str = "SO-BASE") -> dict[str, Any]:
+    """n timed raw transitions, then TRACED more counting their statements by kind."""
+    raw = RawTransition(db, ids)
+    task_ids = raw.setup(n + TRACED, prefix)
+    lat: list[float] = []
+    t0 = time.perf_counter()
+    for tid, iid in task_ids[:n]:
+        t1 = time.perf_counter()
+        raw.one(tid, iid)
+        lat.append(time.perf_counter() - t1)
+    total = time.perf_counter() - t0
+    db.kinds = {}
+    for tid, iid in task_ids[n:]:
+        raw.one(tid, iid)
+    kinds = {k: v / TRACED for k, v in db.kinds.items()}
+    db.kinds = None
+    return {
+        "n": n,
+        "per_s": n / total,
+        "p50_ms": 1000 * statistics.median(lat),
+        "statements": sum(kinds.values()),
+        "kinds": kinds,
+    }
 
 
 def bench_baseline(folder: Path, n: int, synchronous: str) -> dict[str, Any]:
@@ -235,125 +469,12 @@ def bench_baseline(folder: Path, n: int, synchronous: str) -> dict[str, Any]:
     gendan's is; ``ix_timer_task_status`` serves it exactly.
     """
     path = folder / f"baseline-{synchronous.lower()}.db"
-    engine = make_engine(f"sqlite:///{path}")
-    create_schema(engine)
-    with unit_of_work(engine) as s:
-        users = seed_organisation(s)
-        clerk_id = users["clerk"].id
-        deps = {k: department_id(s, k) for k in ("sales", "production", "material_control")}
-    engine.dispose()
-
-    con = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
-    con.execute("PRAGMA journal_mode=WAL")
-    con.execute(f"PRAGMA synchronous={synchronous}")
-    con.execute("PRAGMA foreign_keys=ON")
-    now = _ts(MONDAY_10)
-    due = _ts(MONDAY_10 + timedelta(days=1))
-    remind = _ts(MONDAY_10 + timedelta(hours=6, minutes=45))
-    order = order_form("SO-BASE", "regular", now=MONDAY_10)
-    data = json.dumps({"order": {**order, "status": "reviewing"}}, ensure_ascii=False)
-    confirm = step_forms(order, MONDAY_10)["confirm"]
-    confirm_json = json.dumps(confirm)
-    board = (("sales_clerk", deps["sales"]), ("production_manager", deps["production"]),
-             ("material_controller", deps["material_control"]))  # fmt: skip
-
-    # Setup, not timed: n instances in 'requirements', each with its open task and 2 timers.
-    con.execute("BEGIN")
-    task_ids: list[tuple[int, int]] = []
-    for i in range(n + TRACED):
-        iid = con.execute(
-            "INSERT INTO instance (procedure, order_no, state, data, version, created_by_id,"
-            " created_at, updated_at) VALUES ('order_review', ?, 'requirements', ?, 1, ?, ?, ?)",
-            (f"SO-BASE-{i:06d}", data, clerk_id, now, now),
-        ).lastrowid
-        tid = con.execute(
-            TASK_INSERT,
-            (iid, "requirements", 1, "sales_clerk", deps["sales"], "与客户确认订单要求", "Confirm",
-             now, due, now, '"customer"'),
-        ).lastrowid  # fmt: skip
-        con.executemany(
-            "INSERT INTO timer (task_id, level, due_at, status) VALUES (?, ?, ?, 'pending')",
-            ((tid, 1, due), (tid, 0, remind)),
-        )
-        assert iid is not None and tid is not None
-        task_ids.append((tid, iid))
-    con.execute("COMMIT")
-
-    cur = con.cursor()
-    cancel_sql = "UPDATE timer SET status = 'cancelled' WHERE task_id = ? AND status = 'pending'"
-
-    def one(tid: int, iid: int) -> None:
-        cur.execute("BEGIN IMMEDIATE")
-        status, task_state = cur.execute(
-            "SELECT status, state FROM task WHERE id = ?", (tid,)
-        ).fetchone()
-        state, version, raw = cur.execute(
-            "SELECT state, version, data FROM instance WHERE id = ?", (iid,)
-        ).fetchone()
-        if status != "open" or task_state != state:
-            raise SystemExit("baseline: task not open")
-        cur.execute(
-            "UPDATE task SET status = 'done', decision = 'confirm', closed_at = ?,"
-            " closed_by_id = ?, form_data = ?, assignee_id = ? WHERE id = ? AND status = 'open'",
-            (now, clerk_id, confirm_json, clerk_id, tid),
-        )
-        if cur.rowcount != 1:
-            raise SystemExit("baseline: task closed by someone else")
-        cur.execute(cancel_sql, (tid,))
-        new_data = json.loads(raw)
-        new_data["forms"] = {"confirm": confirm}
-        cur.execute(
-            "UPDATE instance SET state = 'feasibility_review', data = ?, version = ?,"
-            " updated_at = ? WHERE id = ? AND version = ?",
-            (json.dumps(new_data, ensure_ascii=False), version + 1, now, iid, version),
-        )
-        if cur.rowcount != 1:
-            raise SystemExit("baseline: instance changed by someone else")
-        seq, prev = cur.execute("SELECT seq, hash FROM audithead WHERE id = 1").fetchone()
-        event = {
-            "seq": seq + 1, "at": now, "actor_id": clerk_id, "actor_name": "王丽 (销售内勤)",
-            "action": "transition", "instance_id": iid, "task_id": tid, "order_no": "SO-BASE",
-            "from_state": state, "to_state": "feasibility_review", "changes": {"form": confirm},
-            "reason": "", "detail": {"event": "confirm"}, "prev_hash": prev,
-        }  # fmt: skip
-        raw_event = json.dumps(event, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-        digest = hashlib.sha256(raw_event.encode("utf-8")).hexdigest()
-        cur.execute(
-            "INSERT INTO auditevent (seq, at, actor_id, actor_name, action, instance_id, task_id,"
-            " order_no, from_state, to_state, changes, reason, detail, prev_hash, hash)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (seq + 1, now, clerk_id, event["actor_name"], "transition", iid, tid, "SO-BASE",
-             state, "feasibility_review", json.dumps(event["changes"]), "",
-             json.dumps(event["detail"]), prev, digest),
-        )  # fmt: skip
-        cur.execute("UPDATE audithead SET seq = ?, hash = ? WHERE id = 1", (seq + 1, digest))
-        for role, dep in board:
-            new_tid = cur.execute(
-                TASK_INSERT,
-                (iid, "feasibility_review", version + 1, role, dep, "订单评审（交期可行性）",
-                 "Review feasibility and delivery date", now, due, now, None),
-            ).lastrowid  # fmt: skip
-            cur.executemany(
-                "INSERT INTO timer (task_id, level, due_at, status) VALUES (?, ?, ?, 'pending')",
-                ((new_tid, 1, due), (new_tid, 0, remind)),
-            )
-        cur.execute("COMMIT")
-
-    lat: list[float] = []
-    t0 = time.perf_counter()
-    for tid, iid in task_ids[:n]:
-        t1 = time.perf_counter()
-        one(tid, iid)
-        lat.append(time.perf_counter() - t1)
-    total = time.perf_counter() - t0
-    statements = _traced(con, lambda: [one(t, i) for t, i in task_ids[n:]])
-    con.close()
-    return {
-        "n": n,
-        "per_s": n / total,
-        "p50_ms": 1000 * statistics.median(lat),
-        "statements": statements / TRACED,
-    }
+    ids = seeded_schema(f"sqlite:///{path}")
+    db = sqlite_raw(path, synchronous)
+    try:
+        return run_raw(db, ids, n)
+    finally:
+        db.close()
 
 
 # --------------------------------------------------------------------------- (c) escalation
@@ -536,8 +657,8 @@ def main(argv: list[str] | None = None) -> None:
     )
     r = g["rows"]
     print(
-        f"SQL statements per transition (SQLite trace, BEGIN/COMMIT included):"
-        f" gendan {g['statements']:.1f}, raw sqlite3 {b['statements']:.1f}"
+        f"SQL statements per transition (BEGIN/COMMIT not counted):"
+        f" gendan {kinds_text(g['kinds'])}; raw sqlite3 {kinds_text(b['kinds'])}"
     )
     print(
         f"rows per gendan transition: +{r['tasks']:.0f} tasks, +{r['timers']:.0f} timers,"
