@@ -1,104 +1,125 @@
-"""Reading the audit chain lean and hashing it in parallel (issue 11: ``gendan audit verify``).
+"""Reading the audit chain lean and re-hashing it, in one process or in ranges read by
+worker processes (issue 11: ``gendan audit verify``).
 
-The walk reads plain rows (SQL Core tuples of the hashed columns, no ORM objects) in keyset
-batches; the hashes of a batch are independent of each other, so they are recomputed in
-worker processes while the next batch is read, and the links (each ``prev_hash``) are
-checked in order by the caller. The encoding is the one :func:`gendan.audit.event_hash`
-uses, byte for byte: ``changes`` and ``detail`` come back from their JSON columns already
-JSON-native, so only ``at`` needs converting.
+One process reads plain DBAPI rows of the hashed columns (no ORM objects, no SQLAlchemy
+result processing) in keyset batches on the caller's own connection. With ``workers`` > 1
+and a database another process can open, each worker reads and re-hashes its own ranges of
+``seq`` (``gendan.chain_ranges``), because reading, not hashing, is most of the cost. Either
+way the links (each ``prev_hash``) are checked in order by the caller. The encoding is the
+one :func:`gendan.audit.event_hash` uses, byte for byte.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections import deque
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from datetime import UTC, datetime
-from multiprocessing import get_context
 from typing import Any
 
-from sqlalchemy import select
 from sqlmodel import Session
 
-from gendan.models import AuditEvent
+from gendan import chain_ranges
+from gendan.chain_ranges import FIELDS, HASH, PREV, SEQ, Row, hash_fields
 
-#: The columns a lean row carries: the hashed fields (``gendan.audit.HASHED_FIELDS``) and the
-#: stored hash last.
-FIELDS = (
-    "seq",
-    "at",
-    "actor_id",
-    "actor_name",
-    "action",
-    "instance_id",
-    "task_id",
-    "order_no",
-    "from_state",
-    "to_state",
-    "changes",
-    "reason",
-    "detail",
-    "prev_hash",
-)
-_TABLE = AuditEvent.__table__  # type: ignore[attr-defined]
-_COLUMNS = [_TABLE.c[f] for f in FIELDS] + [_TABLE.c.hash]
-SEQ, PREV, HASH = 0, len(FIELDS) - 1, len(FIELDS)
-
-Row = tuple[Any, ...]
+__all__ = ["FIELDS", "HASH", "PREV", "SEQ", "Batches", "Row", "batches", "lean_hash"]
 
 
 def lean_hash(row: Row) -> str:
-    """The hash of a lean row; equal to ``gendan.audit.event_hash`` of the same event."""
-    payload = dict(zip(FIELDS, row, strict=False))
-    at: datetime = payload["at"]
-    payload["at"] = at.astimezone(UTC).isoformat() if at.tzinfo else at.isoformat()
-    raw = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+    """The hash of a lean row; equal to ``gendan.audit.event_hash`` of the same event.
+    ``at`` may be a datetime or already in the hash's encoding (as :func:`batches` gives it)."""
+    at = row[1]
+    if isinstance(at, datetime):
+        at = at.astimezone(UTC).isoformat() if at.tzinfo else at.isoformat()
+        return hash_fields((row[0], at, *row[2:HASH]))
+    return hash_fields(row)
 
 
 def hash_rows(rows: Sequence[Row]) -> list[str]:
-    """Recomputed hashes of ``rows`` (run in a worker process)."""
+    """Recomputed hashes of ``rows``."""
     return [lean_hash(r) for r in rows]
 
 
-def batches(session: Session, *, start: int, size: int) -> Iterator[list[Row]]:
-    """Lean rows from ``seq >= start`` in seq order, ``size`` at a time (keyset paging)."""
-    after = start - 1
-    while True:
-        rows = [
-            tuple(r)
-            for r in session.execute(
-                select(*_COLUMNS).where(_TABLE.c.seq > after).order_by(_TABLE.c.seq).limit(size)
+class Batches:
+    """Lean rows from ``seq >= start`` in seq order, ``size`` at a time (keyset paging on the
+    session's own DBAPI connection, inside its transaction). An iterator; :func:`with_hashes`
+    reads it in worker processes instead when it can."""
+
+    def __init__(self, session: Session, *, start: int, size: int) -> None:
+        self.session, self.start, self.size = session, start, size
+        self._rows: Iterator[list[Row]] | None = None
+
+    def __iter__(self) -> Batches:
+        return self
+
+    def __next__(self) -> list[Row]:
+        if self._rows is None:
+            self._rows = chain_ranges.read_batches(
+                self._dbapi(), self._dialect(), start=self.start, size=self.size
             )
-        ]
-        if not rows:
-            return
-        yield rows
-        after = rows[-1][SEQ]
+        return next(self._rows)
+
+    def _dialect(self) -> str:
+        return self.session.get_bind().dialect.name
+
+    def _dbapi(self) -> Any:
+        return self.session.connection().connection  # the pool's DBAPI connection
+
+    def scalar(self, sql: str) -> Any:
+        cur = self._dbapi().cursor()
+        try:
+            cur.execute(sql)
+            return cur.fetchone()[0]
+        finally:
+            cur.close()
+
+    def target(self) -> chain_ranges.Target | None:
+        """Where a worker process reads the same rows; None: nowhere (an in-memory SQLite
+        database, another driver)."""
+        url, dialect = self.session.get_bind().url, self._dialect()
+        if dialect == "sqlite":
+            path = url.database or ""
+            if not path or path == ":memory:" or url.query.get("mode") == "memory":
+                return None
+            return chain_ranges.Target("sqlite", path)
+        if dialect == "postgresql":
+            snapshot = self.scalar("SELECT pg_export_snapshot()")
+            address = url.set(drivername="postgresql").render_as_string(hide_password=False)
+            return chain_ranges.Target("postgresql", address, snapshot)
+        return None
+
+
+def batches(session: Session, *, start: int, size: int) -> Batches:
+    """Lean rows from ``seq >= start`` in seq order, ``size`` at a time (keyset paging)."""
+    return Batches(session, start=start, size=size)
 
 
 def with_hashes(
     source: Iterator[list[Row]], *, workers: int
 ) -> Iterator[tuple[list[Row], list[str]]]:
-    """Each batch with its recomputed hashes, in order. ``workers`` > 1 hashes in that many
-    processes while the next batches are read (at most ``workers`` + 1 batches in flight);
-    1 hashes here."""
-    if workers <= 1:
-        for rows in source:
-            yield rows, hash_rows(rows)
+    """Each batch with its recomputed hashes, in seq order. With ``workers`` > 1, a
+    :class:`Batches` source longer than one batch and a database other processes can open,
+    that many processes read and re-hash ranges of ``size`` seqs each
+    (:func:`gendan.chain_ranges.in_ranges`; its rows carry seq, prev_hash and hash only);
+    otherwise this process reads and hashes."""
+    ranged = _in_ranges(source, workers) if workers > 1 else None
+    if ranged is not None:
+        yield from ranged
         return
-    pool: Executor = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork"))
-    pending: deque[tuple[list[Row], Future[list[str]]]] = deque()
-    try:
-        for rows in source:
-            pending.append((rows, pool.submit(hash_rows, rows)))
-            if len(pending) > workers:
-                done, fut = pending.popleft()
-                yield done, fut.result()
-        while pending:
-            done, fut = pending.popleft()
-            yield done, fut.result()
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    for rows in source:
+        yield rows, hash_rows(rows)
+
+
+def _in_ranges(
+    source: Iterator[list[Row]], workers: int
+) -> Iterator[tuple[list[Row], list[str]]] | None:
+    if not isinstance(source, Batches):
+        return None
+    last = source.scalar("SELECT max(seq) FROM auditevent")
+    if last is None or last - source.start + 1 <= source.size:
+        return None  # one batch: starting processes costs more than it saves
+    target = source.target()
+    if target is None:
+        return None
+    ranges = -(-(last - source.start + 1) // source.size)
+    return chain_ranges.in_ranges(
+        target, start=source.start, last=last, size=source.size, workers=min(workers, ranges)
+    )
