@@ -22,7 +22,7 @@ import statistics
 import time
 from typing import Any
 
-from transitions import MONDAY_10, TRACED, RawDB
+from transitions import MONDAY_10, TRACED, RawDB, Steps, drain
 
 from gendan.demo import order_form, step_forms
 
@@ -95,7 +95,12 @@ class Spiff:
 
 
 def run_spiff(db: RawDB, n: int, *, in_memory: bool = False) -> dict[str, Any]:
-    """n timed completions, each: BEGIN, read + deserialize, run, serialize + write, COMMIT.
+    """n timed completions, each: BEGIN, read + deserialize, run, serialize + write, COMMIT."""
+    return drain(spiff_steps(db, n, in_memory=in_memory))
+
+
+def spiff_steps(db: RawDB, n: int, *, block: int = 0, in_memory: bool = False) -> Steps:
+    """As run_spiff, yielding after the setup and after every block of completions.
 
     With in_memory the workflows stay deserialized between requests (the read is skipped):
     a lower bound for Spiff's own cost, for reference only.
@@ -103,12 +108,13 @@ def run_spiff(db: RawDB, n: int, *, in_memory: bool = False) -> dict[str, Any]:
     spiff = Spiff()
     order = order_form("SO-SPIFF", "regular", now=MONDAY_10)
     confirm = step_forms(order, MONDAY_10)["confirm"]
-    db.x("DROP TABLE IF EXISTS spiff_workflow")
-    db.x(TABLE[db.dialect])
+    table = "spiff_workflow_mem" if in_memory else "spiff_workflow"
+    db.x(f"DROP TABLE IF EXISTS {table}")
+    db.x(TABLE[db.dialect].replace("spiff_workflow", table))
     first = spiff.started({**json.loads(json.dumps(order, default=str)), "status": "reviewing"})
     db.begin()
     ids = [
-        db.x("INSERT INTO spiff_workflow (state) VALUES (?) RETURNING id", (first,)).fetchone()[0]
+        db.x(f"INSERT INTO {table} (state) VALUES (?) RETURNING id", (first,)).fetchone()[0]
         for _ in range(n + TRACED)
     ]
     db.commit()
@@ -121,27 +127,28 @@ def run_spiff(db: RawDB, n: int, *, in_memory: bool = False) -> dict[str, Any]:
             state = kept[wid]
         else:
             (state,) = db.x(
-                "SELECT state FROM spiff_workflow WHERE id = ?" + db.lock(), (wid,)
+                f"SELECT state FROM {table} WHERE id = ?" + db.lock(), (wid,)
             ).fetchone()
         new_state, ready = spiff.complete(state, form)
         if ready != 3:
             raise SystemExit(f"spiff: {ready} tasks ready after the confirm, not 3")
-        db.x("UPDATE spiff_workflow SET state = ? WHERE id = ?", (new_state, wid))
+        db.x(f"UPDATE {table} SET state = ? WHERE id = ?", (new_state, wid))
         db.commit()
 
+    yield
     lat: list[float] = []
-    t0 = time.perf_counter()
-    for wid in ids[:n]:
+    for i, wid in enumerate(ids[:n]):
+        if block and i and i % block == 0:
+            yield
         t1 = time.perf_counter()
         one(wid)
         lat.append(time.perf_counter() - t1)
-    total = time.perf_counter() - t0
     for wid in ids[n:]:
         one(wid)
-    (size,) = db.x("SELECT length(state) FROM spiff_workflow WHERE id = ?", (ids[-1],)).fetchone()
+    (size,) = db.x(f"SELECT length(state) FROM {table} WHERE id = ?", (ids[-1],)).fetchone()
     return {
         "n": n,
-        "per_s": n / total,
+        "per_s": n / sum(lat),
         "p50_ms": 1000 * statistics.median(lat),
         "json_bytes": size,
         "kinds": {"UPDATE": 1.0} if in_memory else {"SELECT": 1.0, "UPDATE": 1.0},

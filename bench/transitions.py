@@ -41,7 +41,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -127,6 +127,47 @@ def run_gendan(
     rt: Runtime, n: int, *, profile: cProfile.Profile | None = None, prefix: str = "SO-BENCH"
 ) -> dict[str, Any]:
     """n+TRACED order reviews started, n confirms timed, TRACED more counting statements."""
+    return drain(gendan_steps(rt, n, profile=profile, prefix=prefix))
+
+
+Steps = Generator[None, None, dict[str, Any]]
+
+
+def drain(steps: Steps) -> dict[str, Any]:
+    """Run a steps generator to its end; return its result."""
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value
+
+
+def interleave(runs: dict[str, Steps]) -> dict[str, dict[str, Any]]:
+    """Advance the runs in turn, one block each, so that all of them meet the same load.
+
+    Each run's first step is its untimed setup; then each step is one timed block.
+    """
+    out: dict[str, dict[str, Any]] = {}
+    live = dict(runs)
+    while live:
+        for key, steps in list(live.items()):
+            try:
+                next(steps)
+            except StopIteration as done:
+                out[key] = done.value
+                del live[key]
+    return out
+
+
+def gendan_steps(
+    rt: Runtime,
+    n: int,
+    *,
+    block: int = 0,
+    profile: cProfile.Profile | None = None,
+    prefix: str = "SO-BENCH",
+) -> Steps:
+    """As run_gendan, yielding after the setup and after every block of completions."""
     clerk = actor(rt, "clerk")
     ids, start_s = start_orders(rt, clerk, n + TRACED, prefix)
     with Session(rt.db) as s:
@@ -145,19 +186,20 @@ def run_gendan(
                 now=MONDAY_10, calendar=rt.calendar,
             )  # fmt: skip
 
-    before = _row_counts(rt)
+    before = _row_counts(rt, ids)
+    yield
     lat: list[float] = []
-    if profile is not None:
-        profile.enable()
-    t0 = time.perf_counter()
-    for task_id in rows[:n]:
+    for i, task_id in enumerate(rows[:n]):
+        if block and i and i % block == 0:
+            yield
+        if profile is not None:
+            profile.enable()
         t1 = time.perf_counter()
         one(task_id)
         lat.append(time.perf_counter() - t1)
-    total = time.perf_counter() - t0
-    if profile is not None:
-        profile.disable()
-    after = _row_counts(rt)
+        if profile is not None:
+            profile.disable()
+    after = _row_counts(rt, ids)
     # A few more, untimed, counting the statements SQLAlchemy sends (BEGIN and COMMIT apart).
     kinds = counted(rt.db, lambda: [one(t) for t in rows[n:]])
     kinds = {k: v / TRACED for k, v in kinds.items()}
@@ -170,7 +212,7 @@ def run_gendan(
         "statements": sum(v for k, v in kinds.items() if k != "other"),
         "kinds": kinds,
         "start_per_s": len(ids) / start_s,
-        "per_s": n / total,
+        "per_s": n / sum(lat),
         "p50_ms": 1000 * statistics.median(lat),
         "p95_ms": 1000 * pct(lat, 0.95),
         "rows": {k: (after[k] - before[k]) / n for k in after},
@@ -216,11 +258,13 @@ def counted(engine: sqlalchemy.Engine, work: Callable[[], object]) -> dict[str, 
     return kinds
 
 
-def _row_counts(rt: Runtime) -> dict[str, int]:
+def _row_counts(rt: Runtime, ids: list[int]) -> dict[str, int]:
+    """Rows of these instances (other runs may share the database)."""
+    of = Task.instance_id.in_(ids)  # type: ignore[attr-defined]
     return {
-        "tasks": count(rt, Task, Task.id > 0),
-        "timers": count(rt, Timer, Timer.id > 0),
-        "audit": count(rt, AuditEvent, AuditEvent.id > 0),
+        "tasks": count(rt, Task, of),
+        "timers": count(rt, Timer, Timer.task_id.in_(select(Task.id).where(of))),  # type: ignore[attr-defined]
+        "audit": count(rt, AuditEvent, AuditEvent.instance_id.in_(ids)),  # type: ignore[union-attr]
     }
 
 
@@ -439,15 +483,23 @@ NOTIFICATION_INSERT = (
 
 def run_raw(db: RawDB, ids: dict[str, int], n: int, prefix: str = "SO-BASE") -> dict[str, Any]:
     """n timed raw transitions, then TRACED more counting their statements by kind."""
+    return drain(raw_steps(db, ids, n, prefix=prefix))
+
+
+def raw_steps(
+    db: RawDB, ids: dict[str, int], n: int, *, block: int = 0, prefix: str = "SO-BASE"
+) -> Steps:
+    """As run_raw, yielding after the setup and after every block of transitions."""
     raw = RawTransition(db, ids)
     task_ids = raw.setup(n + TRACED, prefix)
+    yield
     lat: list[float] = []
-    t0 = time.perf_counter()
-    for tid, iid in task_ids[:n]:
+    for i, (tid, iid) in enumerate(task_ids[:n]):
+        if block and i and i % block == 0:
+            yield
         t1 = time.perf_counter()
         raw.one(tid, iid)
         lat.append(time.perf_counter() - t1)
-    total = time.perf_counter() - t0
     db.kinds = {}
     for tid, iid in task_ids[n:]:
         raw.one(tid, iid)
@@ -455,7 +507,7 @@ def run_raw(db: RawDB, ids: dict[str, int], n: int, prefix: str = "SO-BASE") -> 
     db.kinds = None
     return {
         "n": n,
-        "per_s": n / total,
+        "per_s": n / sum(lat),
         "p50_ms": 1000 * statistics.median(lat),
         "statements": sum(kinds.values()),
         "kinds": kinds,

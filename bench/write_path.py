@@ -8,11 +8,13 @@ Run from the project folder (the SpiffWorkflow baseline needs the ``bench`` extr
     .venv/bin/python bench/write_path.py --skip-paired --growth 10000,100000,1000000 \
         --growth-dir /tmp/gendan-growth [--database-url ...] [--reuse]
 
-Paired part: ``--rounds`` rounds (default 3); in each, one after the other on each backend,
-on a fresh database each: gendan's ``complete_task`` (confirm; N starts untimed, then N
-completions, one ``unit_of_work`` each), raw sqlite3 / psycopg writing the same rows
-(``transitions.RawTransition``), and SpiffWorkflow completing the same-shaped workflow and
-persisting its JSON (read back per completion, and kept in memory as the issue measured).
+Paired part: ``--rounds`` rounds (default 3); in each, on each backend, one fresh database
+shared by four runs that take turns, ``--block`` completions each (interleaved, so that all
+four meet the same load on a shared machine): gendan's ``complete_task`` (confirm; N starts
+untimed, then N completions, one ``unit_of_work`` each), raw sqlite3 / psycopg writing the
+same rows (``transitions.RawTransition``), and SpiffWorkflow completing the same-shaped
+workflow and persisting its JSON (read back per completion, and kept in memory as the issue
+measured). Rates are completions over the summed time of the completions themselves.
 Figures are medians over the rounds; the ratio gendan / raw is the median of each round's
 own ratio. Statement counts per completion are by kind (BEGIN/COMMIT not counted).
 
@@ -34,21 +36,21 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import psycopg
 from prefill import prefill
-from spiff_baseline import run_spiff
+from spiff_baseline import spiff_steps
 from sqlalchemy.engine import make_url
 from transitions import (
     RawDB,
+    gendan_steps,
+    interleave,
     kinds_text,
     machine,
     make_rt,
-    run_gendan,
-    run_raw,
+    raw_steps,
     seeded_schema,
     sqlite_raw,
 )
@@ -86,38 +88,28 @@ class Backend:
         return RawDB(psycopg.connect(conninfo, autocommit=True), "postgresql")
 
 
-def gendan_run(be: Backend, n: int) -> dict[str, Any]:
-    rt = make_rt(be.fresh())
+def round_on(be: Backend, url: str, n: int, block: int, tag: str,
+             spiff: bool = True) -> dict[str, dict[str, Any]]:
+    """gendan, raw and (with spiff) SpiffWorkflow on the same database, a block each in turn."""
+    rt = make_rt(url)
+    ids = seeded_schema(url)
+    conns = [be.raw(url) for _ in range(3 if spiff else 1)]
+    runs = {
+        "gendan": gendan_steps(rt, n, block=block, prefix=f"SO-G{tag}"),
+        "raw": raw_steps(conns[0], ids, n, block=block, prefix=f"SO-R{tag}"),
+    }
+    if spiff:
+        runs["spiff"] = spiff_steps(conns[1], n, block=block)
+        runs["spiff_mem"] = spiff_steps(conns[2], n, block=block, in_memory=True)
     try:
-        return run_gendan(rt, n)
+        return interleave(runs)
     finally:
+        for con in conns:
+            con.close()
         rt.db.dispose()
 
 
-def raw_run(be: Backend, n: int) -> dict[str, Any]:
-    url = be.fresh()
-    ids = seeded_schema(url)
-    db = be.raw(url)
-    try:
-        return run_raw(db, ids, n)
-    finally:
-        db.close()
-
-
-def spiff_run(be: Backend, n: int, in_memory: bool) -> dict[str, Any]:
-    db = be.raw(be.fresh())
-    try:
-        return run_spiff(db, n, in_memory=in_memory)
-    finally:
-        db.close()
-
-
-SERIES: dict[str, Callable[[Backend, int], dict[str, Any]]] = {
-    "gendan": gendan_run,
-    "raw": raw_run,
-    "spiff": lambda be, n: spiff_run(be, n, False),
-    "spiff_mem": lambda be, n: spiff_run(be, n, True),
-}
+SERIES = ("gendan", "raw", "spiff", "spiff_mem")
 
 
 def med(runs: list[dict[str, Any]], key: str = "per_s") -> float:
@@ -129,16 +121,19 @@ def spread(runs: list[dict[str, Any]]) -> str:
     return "/".join(f"{x:.0f}" for x in rates)
 
 
-def paired(backends: list[Backend], n: int, rounds: int) -> dict[str, dict[str, list[Any]]]:
+def paired(
+    backends: list[Backend], n: int, rounds: int, block: int
+) -> dict[str, dict[str, list[Any]]]:
     out: dict[str, dict[str, list[Any]]] = {be.name: {k: [] for k in SERIES} for be in backends}
     for r in range(rounds):
         for be in backends:
-            for key, fn in SERIES.items():
-                print(f"  round {r + 1}: {be.name} {key} ...", end="", flush=True, file=sys.stderr)
-                t0 = time.perf_counter()
-                out[be.name][key].append(fn(be, n))
-                rate = out[be.name][key][-1]["per_s"]
-                print(f" {rate:.0f}/s ({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
+            print(f"  round {r + 1}: {be.name} ...", end="", flush=True, file=sys.stderr)
+            t0 = time.perf_counter()
+            res = round_on(be, be.fresh(), n, block, f"{r}")
+            for key in SERIES:
+                out[be.name][key].append(res[key])
+            rates = ", ".join(f"{k} {res[k]['per_s']:.0f}/s" for k in SERIES)
+            print(f" {rates} ({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
     return out
 
 
@@ -199,7 +194,7 @@ def growth_url(be: Backend, level: int, reuse: bool) -> str:
 
 
 def growth(
-    be: Backend, levels: list[int], n: int, rounds: int, reuse: bool = False
+    be: Backend, levels: list[int], n: int, rounds: int, block: int, reuse: bool = False
 ) -> list[dict[str, Any]]:
     """At each level: prefill to it, then paired gendan / raw rounds on the same database."""
     out = []
@@ -215,16 +210,9 @@ def growth(
             db.close()
         g, raw = [], []
         for r in range(rounds):
-            rt = make_rt(url)
-            try:
-                g.append(run_gendan(rt, n, prefix=f"SO-G{level}-{r}-{time.time():.0f}"))
-            finally:
-                rt.db.dispose()
-            db = be.raw(url)
-            try:
-                raw.append(run_raw(db, ids, n, prefix=f"SO-R{level}-{r}-{time.time():.0f}"))
-            finally:
-                db.close()
+            res = round_on(be, url, n, block, f"{level}-{r}-{time.time():.0f}", spiff=False)
+            g.append(res["gendan"])
+            raw.append(res["raw"])
             print(f"  {be.name} {level}: round {r + 1}: gendan {g[-1]['per_s']:.0f}/s,"
                   f" raw {raw[-1]['per_s']:.0f}/s", file=sys.stderr)  # fmt: skip
         ratio = statistics.median(a["per_s"] / b["per_s"] for a, b in zip(g, raw, strict=True))
@@ -246,6 +234,8 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--n", type=int, default=500, help="completions per run (paired part)")
     ap.add_argument("--rounds", type=int, default=3, help="paired rounds (medians)")
+    ap.add_argument("--block", type=int, default=50,
+                    help="completions each run makes before the next run's turn")
     ap.add_argument("--database-url", default=None, help="PostgreSQL (bench* database, wiped)")
     ap.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     ap.add_argument("--growth", default="", help="existing instances, e.g. 10000,100000,1000000")
@@ -264,11 +254,11 @@ def main(argv: list[str] | None = None) -> None:
         backends = [] if args.no_sqlite else [Backend("SQLite", folder)]
         if args.database_url:
             backends.append(Backend("PostgreSQL", folder, args.database_url))
-        res = {} if args.skip_paired else paired(backends, args.n, args.rounds)
+        res = {} if args.skip_paired else paired(backends, args.n, args.rounds, args.block)
         if args.growth_dir is not None:
             for be in backends:
                 be.folder = args.growth_dir
-        grown = {be.name: growth(be, levels, args.growth_n, args.rounds, args.reuse)
+        grown = {be.name: growth(be, levels, args.growth_n, args.rounds, args.block, args.reuse)
                  for be in backends if levels}  # fmt: skip
     print("\nmachine: " + ", ".join(f"{k} {v}" for k, v in machine().items()))
     if res:
