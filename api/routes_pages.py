@@ -24,13 +24,14 @@ from gendan.assignment import claim_task, may_reassign
 from gendan.db import unit_of_work
 from gendan.decisions import task_decisions
 from gendan.errors import InvalidForm, NotAllowed, NotFound
+from gendan.group_commit import complete_grouped
 from gendan.links import page_context
 from gendan.models import Department, Document, Instance, Task, User
 from gendan.org import role_holders
 from gendan.pausing import CHANNELS, pause_task, resume_task
 from gendan.prefill import prefill, typed_in_company_time
-from gendan.queries import InboxFilter, can_view, get_task_for, inbox, instance_view
-from gendan.transitions import COUNTERSIGN_DECISION, complete_task, start_instance
+from gendan.queries import InboxFilter, can_view, get_task_for, instance_view, lean_inbox
+from gendan.transitions import COUNTERSIGN_DECISION, start_instance
 from states import PROCEDURES, get_procedure
 from states.base import OUTSIDE_PARTIES
 from states.diagram import render_svg
@@ -143,7 +144,7 @@ def inbox_filter(request: Request) -> tuple[InboxFilter, tuple[datetime, int] | 
 @router.get("/", response_class=HTMLResponse)
 def inbox_page(request: Request, me: Me, db: Db, rt: Rt, now: Now) -> Response:
     flt, after = inbox_filter(request)
-    page = inbox(db, me.actor, now=now, tz=rt.calendar.zone, flt=flt, after=after)
+    page = lean_inbox(db, me.actor, now=now, tz=rt.calendar.zone, flt=flt, after=after)
     rows = [
         (r, time_left(rt, now, r.task.due_at, r.task.created_at, r.task.paused_at))
         for r in page.rows
@@ -326,18 +327,17 @@ async def complete_page(
             raise InvalidForm({"decision": "choose a decision / 请选择决定"})
         form_key = _form_of(db, task_id, decision)
         form_data = typed_in_company_time(form_key, form_data, rt.calendar.zone)
-        with unit_of_work(rt.db) as s:
-            complete_task(
-                s,
-                task_id=task_id,
-                actor=me.actor,
-                decision=decision,
-                form_data=form_data,
-                reason=str(data.get("reason", "")),
-                password=data.get("password") or None,
-                now=now,
-                calendar=rt.calendar,
-            )
+        await run_in_threadpool(  # grouped with other clicks (gendan.group_commit)
+            complete_grouped,
+            rt,
+            task_id=task_id,
+            actor=me.actor,
+            decision=decision,
+            form_data=form_data,
+            reason=str(data.get("reason", "")),
+            password=data.get("password") or None,
+            now=now,
+        )
     except InvalidForm as exc:
         ctx = _task_context(db, rt, now, task_id, me)
         # the reason and the signature are shown at their own inputs, not again in the form's

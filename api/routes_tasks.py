@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.deps import Db, Now, Rt
@@ -14,10 +15,10 @@ from api.web import Me, PageUser, form_with_csrf, render
 from gendan.assignment import delegate_task, reassign_task, unclaim_task
 from gendan.db import unit_of_work
 from gendan.errors import EngineError, InvalidForm, NotAllowed
+from gendan.group_commit import complete_many_grouped
 from gendan.limits import MAX_TEXT, parse_id, require_text
 from gendan.models import User
 from gendan.runtime import Runtime
-from gendan.transitions import complete_task
 
 router = APIRouter(include_in_schema=False)
 
@@ -80,26 +81,26 @@ async def bulk_page(request: Request, me: Me, rt: Rt, now: Now) -> Response:
     if len(raw_ids) > MAX_BULK:
         raise InvalidForm({"task_id": f"at most {MAX_BULK} tasks at once / 一次最多 {MAX_BULK} 项"})
     task_ids = [parse_id(raw, "task_id") for raw in raw_ids]  # all checked before any is done
+    errors = await run_in_threadpool(  # queued together, each its own unit of work
+        complete_many_grouped,
+        rt,
+        task_ids=task_ids,
+        actor=me.actor,
+        decision=decision,
+        reason=str(data.get("reason", "")),
+        password=data.get("password") or None,
+        now=now,
+    )
     results = []
-    for task_id in task_ids:
-        try:
-            with unit_of_work(rt.db) as s:
-                complete_task(
-                    s,
-                    task_id=task_id,
-                    actor=me.actor,
-                    decision=decision,
-                    form_data=None,
-                    reason=str(data.get("reason", "")),
-                    password=data.get("password") or None,
-                    now=now,
-                    calendar=rt.calendar,
-                )
+    for task_id, exc in zip(task_ids, errors, strict=True):
+        if exc is None:
             results.append((task_id, True, ""))
-        except EngineError as exc:
-            if isinstance(exc, NotAllowed):  # refused, though the answer is 207: audited
-                await note_refusal(request, f"task {task_id}: {exc}", kind=type(exc).__name__)
-            results.append((task_id, False, str(exc)))
+            continue
+        if not isinstance(exc, EngineError):
+            raise exc
+        if isinstance(exc, NotAllowed):  # refused, though the answer is 207: audited
+            await note_refusal(request, f"task {task_id}: {exc}", kind=type(exc).__name__)
+        results.append((task_id, False, str(exc)))
     status = 200 if all(ok for _, ok, _ in results) else 207
     return render(request, "bulk_result.html", {"me": me, "results": results}, status)
 
