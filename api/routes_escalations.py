@@ -21,12 +21,18 @@ from sqlmodel import Session, select
 from api.deps import ApiActor, Db, Now, Rt
 from api.errors import API_ERRORS
 from api.guard import ObjectId
+from api.page_counts import page_counts
 from api.web import Me, PageUser, form_with_csrf, render, templates
 from gendan.assignment import claim_task, reassign_task, urge_task
 from gendan.db import unit_of_work
 from gendan.errors import InvalidForm, NotAllowed
-from gendan.escalation_view import EscalationRow, escalation_view, sees_escalations
-from gendan.inbox_tabs import todo_condition
+from gendan.escalation_view import (
+    EscalationRow,
+    actor_sees_escalations,
+    escalation_view,
+    sees_escalations,
+)
+from gendan.inbox_tabs import PAGE_COUNT_CAP, bounded_counts, shown_count, todo_condition
 from gendan.limits import MAX_TEXT, parse_id
 from gendan.models import Task
 from gendan.org import Actor
@@ -53,7 +59,7 @@ INBOX_COUNT_JS = f"""// gendan: refresh the to-do badge in the navigation, no pa
       .then(function (r) {{ return r.ok ? r.json() : null; }})
       .then(function (data) {{
         if (!data || typeof data.todo !== "number") return;
-        badge.textContent = String(data.todo);
+        badge.textContent = data.todo > {PAGE_COUNT_CAP} ? "{PAGE_COUNT_CAP}+" : String(data.todo);
         badge.hidden = data.todo === 0;
         badge.setAttribute("data-count", String(data.todo));
       }})
@@ -93,23 +99,21 @@ def _note(value: object) -> str:
 
 
 def _nav_sees_escalations(request: Request, me: PageUser | None) -> bool:
-    """Whether the navigation shows "升级 / Escalations" (heads and the GM office)."""
-    if me is None:
-        return False
-    with Session(request.app.state.rt.db) as s:
-        return sees_escalations(s, me.actor.user_id)
+    """Whether the navigation shows "升级 / Escalations" (heads and the GM office): read
+    off the actor the request already holds (``actor_sees_escalations``), no statement."""
+    return me is not None and actor_sees_escalations(me.actor)
 
 
 def _nav_todo_count(request: Request, me: PageUser | None) -> int:
-    """The badge's first value, before the script refreshes it."""
+    """The badge's first value, before the script refreshes it (bounded: "99+")."""
     if me is None:
         return 0
-    with Session(request.app.state.rt.db) as s:
-        return todo_count(s, me.actor)
+    return page_counts(request, me)["todo"]
 
 
 templates.env.globals["nav_sees_escalations"] = _nav_sees_escalations
 templates.env.globals["nav_todo_count"] = _nav_todo_count
+templates.env.filters["shown_count"] = shown_count
 
 
 # --- pages -----------------------------------------------------------------------------------
@@ -170,7 +174,8 @@ async def claim_page(task_id: int, request: Request, me: Me, rt: Rt, now: Now) -
 
 @pages.get("/inbox/count")
 def inbox_count(me: Me, db: Db) -> JSONResponse:
-    return JSONResponse({"todo": todo_count(db, me.actor)})
+    """The badge's count, bounded like the page's: 100 reads "more than 99" ("99+")."""
+    return JSONResponse({"todo": bounded_counts(db, me.actor, tabs=("todo",))["todo"]})
 
 
 @pages.get("/static/inbox-count.js")

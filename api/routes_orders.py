@@ -10,16 +10,24 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.responses import Response as PlainResponse
 from jinja2 import pass_context
-from sqlmodel import Session
 
 from api.deps import ApiActor, Db, Now, Rt
 from api.errors import API_ERRORS
 from api.facts import order_facts
+from api.page_counts import page_counts
 from api.web import Me, render, templates
 from forms.base import number_problem
-from gendan.db import reader
 from gendan.errors import InvalidForm
-from gendan.inbox_tabs import TAB_TITLES, TABS, TabPage, parse_after, tab_counts, tab_page
+from gendan.inbox_tabs import (
+    PAGE_COUNT_CAP,
+    TAB_TITLES,
+    TABS,
+    TabPage,
+    parse_after,
+    shown_count,
+    tab_counts,
+    tab_page,
+)
 from gendan.labels import ORDER_STATUSES
 from gendan.limits import MAX_SEARCH
 from gendan.links import order_page_links
@@ -186,21 +194,26 @@ def inbox_tabs_page(
         "tab": tab,
         "page": page,
         "next_query": next_query,
-        "tabs": inbox_tabs(db, me, tab),
+        "tabs": inbox_tabs(db, me, tab, counts=page_counts(request, me)),
     }
     return render(request, "inbox_tab.html", ctx)
 
 
-def inbox_tabs(db: Any, me: Any, current: str = "todo") -> list[dict[str, Any]]:
-    """The tab bar: key, words, count, link, whether current (for inbox.html too)."""
-    counts = tab_counts(db, me.actor)
-    db.rollback()  # a read: end the snapshot
+def inbox_tabs(
+    db: Any, me: Any, current: str = "todo", *, counts: dict[str, int] | None = None
+) -> list[dict[str, Any]]:
+    """The tab bar: key, words, count (bounded: "99+"), link, whether current (for inbox.html
+    too)."""
+    if counts is None:
+        counts = tab_counts(db, me.actor, cap=PAGE_COUNT_CAP)
+        db.rollback()  # a read: end the snapshot
     return [
         {
             "key": key,
             "zh": TAB_TITLES[key][0],
             "en": TAB_TITLES[key][1],
             "count": counts[key],
+            "shown": shown_count(counts[key]),
             "href": f"/inbox?tab={key}",
             "current": key == current,
         }
@@ -215,8 +228,7 @@ def inbox_tab_bar(ctx: Any) -> list[dict[str, Any]]:
     me, request = ctx.get("me"), ctx.get("request")
     if me is None or request is None:
         return []
-    with Session(reader(request.app.state.rt.db)) as s:
-        return inbox_tabs(s, me, str(ctx.get("tab") or "todo"))
+    return inbox_tabs(None, me, str(ctx.get("tab") or "todo"), counts=page_counts(request, me))
 
 
 templates.env.globals["inbox_tab_bar"] = inbox_tab_bar

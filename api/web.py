@@ -21,8 +21,9 @@ from gendan.admin import ROLES
 from gendan.audit_search import state_name
 from gendan.errors import NotAllowed
 from gendan.labels import labeller
+from gendan.lean_reads import actor_of, session_user
 from gendan.models import User
-from gendan.org import Actor, load_actor
+from gendan.org import Actor
 from notifications import times
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -60,14 +61,13 @@ def page_user(request: Request, db: Db, rt: Rt, now: Now) -> PageUser:
     """The person of the session cookie's live server-side session (``gendan.sessions``):
     ended, idle or past its absolute limit → the login page."""
     sid = request.session.get("sid")
-    rec = sessions.find(db, sid) if isinstance(sid, str) else None
+    # the session row with its person, then their roles: two statements (gendan.lean_reads)
+    rec, user = session_user(db, sid) if isinstance(sid, str) else (None, None)
     uid = sessions.live_user(rt.db, rec, now=now, settings=rt.settings)
-    user = db.get(User, uid) if uid else None
-    if user is None or not user.is_active:
+    if not uid or user is None or not user.is_active:
         raise LoginRequired()
     request.state.actor_id = uid  # whose refusal it is, if this request is refused (403)
-    actor = load_actor(db, uid)
-    db.expunge(user)
+    actor = actor_of(db, user)
     db.rollback()  # end the read snapshot: the route may write, then read its own write
     return PageUser(user, actor)
 

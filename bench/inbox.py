@@ -82,6 +82,9 @@ PAGE = 50
 #: Share of instances (the newest) with many open tasks, and the open rates.
 RECENT_SHARE, OPEN_RECENT, OPEN_OLD = 0.12, 0.35, 0.0091
 CLAIMED = 0.30
+#: The order columns the inbox does not read, at the model's defaults: channel "", and the
+#: ten review flags (new design … credit terms) false.
+ORDER_FLAGS = ("",) + (0,) * 10
 
 Stmt = tuple[str, tuple[Any, ...]]
 
@@ -115,7 +118,9 @@ def catalogue() -> dict[str, list[Spec]]:
             if not isinstance(state, Waiting):
                 continue
             for t in state.wait.tasks:
-                sla = str(t.sla) if t.sla else ""
+                # the bare length ("4 hours") as the task row keeps it (``Task.sla``)
+                dl = t.deadline
+                sla = str(dl.sla) if dl is not None and dl.sla is not None else ""
                 hours = 4.0 if "hour" in sla else 0.5 if "minute" in sla else 24.0
                 if sla.startswith("3 "):
                     hours = 72.0
@@ -172,12 +177,15 @@ def build(path: Path, n_tasks: int, seed: int = 7) -> dict[str, Any]:
                 (created + timedelta(days=30)).date().isoformat(),
                 "regular" if rng.random() < 0.8 else "non_regular",
                 "released" if i < recent_from else "reviewing", _ts(created),
+                *ORDER_FLAGS,
             )  # fmt: skip
 
     con.executemany(
         'INSERT INTO "order" (id, order_no, customer, customer_class, product, model_spec,'
-        " quantity, unit, delivery_date, kind, status, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " quantity, unit, delivery_date, kind, status, created_at, channel, new_design,"
+        " discontinued, above_standard, tight_date, special, outsourced_work, urgent,"
+        " complete_set, penalty_clause, credit_terms)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         orders(),
     )
     order_rows = con.execute(
@@ -202,12 +210,14 @@ def build(path: Path, n_tasks: int, seed: int = 7) -> dict[str, Any]:
             closed = None if recent else _ts(created + timedelta(days=3))
             yield (
                 oid, procedure, order_no, state, json.dumps(data), 1 + TASKS_PER_INSTANCE,
-                clerk_id, _ts(created), _ts(created + timedelta(days=3)), closed,
+                clerk_id, _ts(created), _ts(created + timedelta(days=3)), closed, "order",
+                order_no,
             )  # fmt: skip
 
     con.executemany(
         "INSERT INTO instance (id, procedure, order_no, state, data, version, created_by_id,"
-        " created_at, updated_at, closed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " created_at, updated_at, closed_at, subject_kind, subject_key)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         instances(),
     )
     procs = dict(con.execute("SELECT id, procedure FROM instance").fetchall())
@@ -239,14 +249,15 @@ def build(path: Path, n_tasks: int, seed: int = 7) -> dict[str, Any]:
                 yield (
                     iid, sp.state, 1 + j // 4, sp.role, dep, sp.title_zh, sp.title_en,
                     assignee, status, sp.sla, _ts(opened), _ts(due), 0, closed, closed_by,
-                    decision, "{}",
+                    decision, "{}", "", "", "", 0, "[]", "[]", 0,
                 )  # fmt: skip
 
     con.executemany(
         "INSERT INTO task (instance_id, state, round, role, department_id, title_zh, title_en,"
         " assignee_id, status, sla, created_at, due_at, escalation_level, closed_at,"
-        " closed_by_id, decision, form_data) VALUES"
-        " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " closed_by_id, decision, form_data, deadline_zh, deadline_en, deadline_kind,"
+        " period_minutes, chain, decisions, waited_minutes) VALUES"
+        " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         tasks(),
     )
     con.execute("COMMIT")

@@ -17,7 +17,14 @@ from gendan.assignment import may_reassign
 from gendan.calendar import BusinessCalendar
 from gendan.message_context import holder_names, late_minutes
 from gendan.models import Department, Instance, Order, Task, User
-from gendan.org import Actor, escalated_to, headed_departments, in_gm_office, role_holders
+from gendan.org import (
+    HEAD_ROLE,
+    Actor,
+    escalated_to,
+    headed_departments,
+    in_gm_office,
+    role_holders,
+)
 
 #: Open escalated tasks read per page view (oldest due first); more is a backlog to page.
 LIMIT = 500
@@ -52,6 +59,13 @@ class EscalationView:
 def sees_escalations(session: Session, user_id: int) -> bool:
     """Heads (by the department's head field) and the GM office have the view."""
     return bool(headed_departments(session, user_id)) or in_gm_office(session, user_id)
+
+
+def actor_sees_escalations(actor: Actor) -> bool:
+    """``sees_escalations`` of an actor already loaded: a head (``load_actor`` gives the
+    departments they head as ``dept_head`` roles, the GM office's head among them) or a
+    holder of the general manager's role."""
+    return actor.has_role(HEAD_ROLE) or actor.has_role("general_manager")
 
 
 def escalation_view(
