@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Integer, and_, literal, or_, tuple_, union_all
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
 from gendan.db import UTCDateTime
@@ -348,16 +349,11 @@ def instance_view(session: Session, instance_id: int, actor: Actor) -> dict[str,
     if not can_view(session, actor, instance_id):
         raise NotAllowed("you may not read this instance / 无权查看")
     proc = get_procedure(inst.procedure)
-    tasks = session.exec(select(Task).where(Task.instance_id == inst.id).order_by(Task.id)).all()
-    task_ids = [t.id for t in tasks]
-    timers = (
-        session.exec(select(Timer).where(Timer.task_id.in_(task_ids)).order_by(Timer.id)).all()
-        if task_ids
-        else []
-    )
-    events = session.exec(
-        select(AuditEvent).where(AuditEvent.instance_id == inst.id).order_by(AuditEvent.seq)
-    ).all()
+    # the trail as plain rows (the same dicts model_dump gave): an old instance has hundreds
+    tasks = _dicts(session, Task, Task.instance_id == inst.id, Task.id)
+    task_ids = [t["id"] for t in tasks]
+    timers = _dicts(session, Timer, Timer.task_id.in_(task_ids), Timer.id) if task_ids else []
+    events = _dicts(session, AuditEvent, AuditEvent.instance_id == inst.id, AuditEvent.seq)
     docs = readable_documents(session, actor, inst)
     return {
         "id": inst.id,
@@ -374,8 +370,14 @@ def instance_view(session: Session, instance_id: int, actor: Actor) -> dict[str,
         "data": inst.data,
         "closed_at": inst.closed_at,
         "allowed_events": state_decisions(proc, inst.state),  # what the API accepts there
-        "tasks": [t.model_dump() for t in tasks],
-        "timers": [t.model_dump() for t in timers],
-        "audit": [e.model_dump() for e in events],
+        "tasks": tasks,
+        "timers": timers,
+        "audit": events,
         "documents": [d.model_dump() for d in docs],
     }
+
+
+def _dicts(session: Session, model: Any, where: Any, order: Any) -> list[dict[str, Any]]:
+    """Rows of a table as ``{column: value}``, what ``model_dump`` gives of its objects."""
+    stmt = sa_select(*model.__table__.c).where(where).order_by(order)
+    return [dict(m) for m in session.execute(stmt).mappings()]

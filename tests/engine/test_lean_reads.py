@@ -10,9 +10,9 @@ from gendan.assignment import claim_task
 from gendan.db import unit_of_work
 from gendan.inbox_tabs import bounded_counts, shown_count, tab_counts
 from gendan.lean_reads import actor_of
-from gendan.models import Task, User
+from gendan.models import AuditEvent, Task, Timer, User
 from gendan.org import load_actor
-from gendan.queries import InboxFilter, inbox, lean_inbox
+from gendan.queries import InboxFilter, inbox, instance_view, lean_inbox
 from gendan.runtime import Runtime
 from tests.conftest import MONDAY_10
 from tests.engine.test_inbox import clerk, seed
@@ -64,3 +64,21 @@ def test_actor_of_is_load_actor(rt: Runtime) -> None:
         for user in s.exec(select(User)).all():
             if user.is_active:
                 assert actor_of(s, user) == load_actor(s, user.id), user.username
+
+
+def test_instance_view_trail_is_what_model_dump_gave(rt: Runtime) -> None:
+    seed(rt, 1)
+    actor = clerk(rt)
+    with Session(rt.db) as s:
+        iid = s.exec(select(Task.instance_id)).first()
+        view = instance_view(s, iid, actor)
+        tasks = s.exec(select(Task).where(Task.instance_id == iid).order_by(Task.id)).all()
+        timers = s.exec(
+            select(Timer).where(Timer.task_id.in_([t.id for t in tasks])).order_by(Timer.id)
+        ).all()
+        events = s.exec(
+            select(AuditEvent).where(AuditEvent.instance_id == iid).order_by(AuditEvent.seq)
+        ).all()
+        assert view["tasks"] == [t.model_dump() for t in tasks] and tasks
+        assert view["timers"] == [t.model_dump() for t in timers] and timers
+        assert view["audit"] == [e.model_dump() for e in events] and events
