@@ -63,6 +63,7 @@ from gendan.demo import DEMO_PASSWORD, Driver, order_form, seed_organisation, st
 from gendan.models import AuditEvent, Department, Instance, Notification, Task, Timer, User  # noqa: E402
 from gendan.runtime import build_runtime  # noqa: E402
 from gendan.settings import Settings  # noqa: E402
+from tests.support.servers import SmsGateway, SmtpSink  # noqa: E402
 
 BIN = Path(sys.executable).parent
 #: Monday 2026-11-23 10:00 in Shanghai: the swept tasks open; their deadline is Tuesday 10:00.
@@ -120,12 +121,16 @@ class Cluster:
     gendan_url: str = ""
     deployments: list[str] = field(default_factory=list)
     pg_dir: Path | None = None
+    #: Loopback mail server and SMS gateway the workers deliver to (tests/support).
+    sink: Any = None
+    gateway: Any = None
     _pg_started: bool = False
 
     # --- start-up -------------------------------------------------------------------------
 
     def start_postgres(self) -> None:
         """A throwaway PostgreSQL with the databases ``prefect`` and ``gendan``."""
+        self.sink, self.gateway = SmtpSink(), SmsGateway()
         # Its own folder right under /tmp: as root, pg-throwaway runs PostgreSQL as the
         # postgres user, who cannot enter a private parent such as pytest's tmp_path.
         self.pg_dir = Path(tempfile.mkdtemp(prefix="gendan-scale-out-pg-"))
@@ -150,6 +155,8 @@ class Cluster:
             "GENDAN_SEAL_KEY_FILE": str(self.workdir / "audit-seal.key"),
             "GENDAN_SEAL_ANCHOR": str(self.workdir / "audit-anchor.jsonl"),
             "GENDAN_DIR": str(PROJECT),
+            "GENDAN_SMTP_URL": self.sink.url,
+            "GENDAN_SMS_URL": self.gateway.url,
             "PREFECT_HOME": str(home),
             "PREFECT_API_DATABASE_CONNECTION_URL": f"{asyncpg_base}/prefect",
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
@@ -249,6 +256,9 @@ class Cluster:
             child.terminate()
         for child in reversed(self.children):
             child.wait()
+        for server in (self.sink, self.gateway):
+            if server is not None:
+                server.stop()
         if self._pg_started:
             subprocess.run([str(PROJECT / "bin" / "pg-throwaway"), "stop", str(self.pg_dir)],
                            check=False)  # fmt: skip
@@ -391,36 +401,63 @@ def sweep_through_deployment(
     """Create ``runs`` flow runs of ``gendan-sla-sweep`` at once (``at`` = ``SWEEP_AT``) and
     wait for them; returns the seconds until every timer had fired and until the runs ended,
     and per flow run: its worker and how many escalations it logged."""
-    api = c.prefect_api
-    dep = httpx.get(f"{api}/deployments/name/sla-sweep/gendan-sla-sweep").json()
     started = time.perf_counter()
-    ids = []
-    for _ in range(runs):
-        r = httpx.post(f"{api}/deployments/{dep['id']}/create_flow_run",
-                       json={"parameters": {"at": SWEEP_AT.isoformat()}})  # fmt: skip
-        r.raise_for_status()
-        ids.append(r.json()["id"])
+    ids = _create_runs(c, "sla-sweep/gendan-sla-sweep", runs)
     all_fired = None
-    deadline = time.monotonic() + timeout
-    states: dict[str, str] = {}
-    while True:
+
+    def fired() -> None:
+        nonlocal all_fired
         if all_fired is None and _pending(engine, task_ids) == 0:
             all_fired = time.perf_counter() - started
-        states = {i: httpx.get(f"{api}/flow_runs/{i}").json()["state_type"] for i in ids}
-        if all(s in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED") for s in states.values()):
-            break
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"sweep runs not finished in {timeout}s: {states}")
-        time.sleep(0.5)
+
+    states = _wait_runs(c, ids, timeout, fired)
     ended = time.perf_counter() - started
-    if all_fired is None and _pending(engine, task_ids) == 0:
-        all_fired = ended
+    fired()
     per_run = [
         {"flow_run": i, "state": states[i], "worker": _worker_of(c, i),
-         "escalations": _logged_escalations(api, i)}
+         "escalations": _logged_count(c.prefect_api, i, "sla sweep as of")}
         for i in ids
     ]  # fmt: skip
     return {"seconds_all_fired": all_fired, "seconds_runs_done": ended, "runs": per_run}
+
+
+def deliver_through_deployment(c: Cluster, runs: int = 2, timeout: float = 900) -> dict[str, Any]:
+    """``runs`` flow runs of ``gendan-deliver-notifications`` at once, as of ``SWEEP_AT``
+    (so they send what the sweeps wrote), to the loopback mail server and SMS gateway."""
+    started = time.perf_counter()
+    ids = _create_runs(c, "deliver-notifications/gendan-deliver-notifications", runs)
+    states = _wait_runs(c, ids, timeout, lambda: None)
+    per_run = [
+        {"flow_run": i, "state": states[i], "worker": _worker_of(c, i),
+         "sent": _logged_count(c.prefect_api, i, "delivery as of")}
+        for i in ids
+    ]  # fmt: skip
+    return {"seconds": time.perf_counter() - started, "runs": per_run}
+
+
+def _create_runs(c: Cluster, deployment: str, runs: int) -> list[str]:
+    dep = httpx.get(f"{c.prefect_api}/deployments/name/{deployment}")
+    dep.raise_for_status()
+    ids = []
+    for _ in range(runs):
+        r = httpx.post(f"{c.prefect_api}/deployments/{dep.json()['id']}/create_flow_run",
+                       json={"parameters": {"at": SWEEP_AT.isoformat()}})  # fmt: skip
+        r.raise_for_status()
+        ids.append(r.json()["id"])
+    return ids
+
+
+def _wait_runs(c: Cluster, ids: list[str], timeout: float, tick: Any) -> dict[str, str]:
+    deadline = time.monotonic() + timeout
+    while True:
+        tick()
+        states = {i: httpx.get(f"{c.prefect_api}/flow_runs/{i}").json()["state_type"]
+                  for i in ids}  # fmt: skip
+        if all(s in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED") for s in states.values()):
+            return states
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"flow runs not finished in {timeout}s: {states}")
+        time.sleep(0.5)
 
 
 def _pending(engine: Engine, task_ids: list[int]) -> int:
@@ -440,9 +477,10 @@ def _worker_of(c: Cluster, flow_run_id: str) -> str | None:
     return None
 
 
-def _logged_escalations(api: str, flow_run_id: str, timeout: float = 30) -> int | None:
-    """The count the flow run logged ("sla sweep as of …: N escalation(s)"); its last logs
-    may reach the API a little after the run's final state."""
+def _logged_count(api: str, flow_run_id: str, prefix: str, timeout: float = 30) -> int | None:
+    """The first count in the flow run's summary line ("sla sweep as of …: N escalation(s)",
+    "delivery as of …: N sent, …"); its last logs may reach the API a little after the run's
+    final state."""
     deadline = time.monotonic() + timeout
     while True:
         r = httpx.post(f"{api}/logs/filter", json={
@@ -452,8 +490,8 @@ def _logged_escalations(api: str, flow_run_id: str, timeout: float = 30) -> int 
         r.raise_for_status()
         for row in r.json():
             msg = row["message"]
-            if msg.startswith("sla sweep as of"):
-                return int(msg.rsplit(": ", 1)[1].split()[0])
+            if msg.startswith(prefix):
+                return int(msg.split(": ", 1)[1].split()[0])
         if time.monotonic() > deadline:
             return None
         time.sleep(0.5)
@@ -529,6 +567,32 @@ def check_escalations(engine: Engine, task_ids: list[int]) -> dict[str, int]:
     }
 
 
+def check_delivery(c: Cluster, engine: Engine) -> dict[str, int]:
+    """Every outbox row the sweeps wrote so far (written as of ``SWEEP_AT``) is sent, once:
+    each e-mail row's Message-ID (``<gendan.n<row id>.…>``) reached the mail server once, and
+    the SMS gateway took as many messages as there are SMS rows."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(Notification.id, Notification.channel, Notification.status).where(
+                Notification.created_at <= SWEEP_AT
+            )
+        ).all()  # fmt: skip
+    received = Counter(
+        int(m.message["Message-ID"].split(".n", 1)[1].split(".", 1)[0])
+        for m in list(c.sink.messages)
+    )  # fmt: skip
+    emails = [r.id for r in rows if r.channel == "email"]
+    return {
+        "rows": len(rows),
+        "sent": sum(1 for r in rows if r.status == "sent"),
+        "emails": len(emails),
+        "emails_received_once": sum(1 for i in emails if received[i] == 1),
+        "emails_received_twice_or_more": sum(1 for n in received.values() if n > 1),
+        "sms": sum(1 for r in rows if r.channel == "sms"),
+        "sms_received": len(list(c.gateway.received)),
+    }
+
+
 def audit_chain_intact(c: Cluster) -> bool:
     done = subprocess.run([str(BIN / "gendan"), "audit", "verify", "--full"], cwd=PROJECT,
                           env=c.env, capture_output=True, text=True)  # fmt: skip
@@ -552,6 +616,8 @@ def phase(
     swept = add_due_timers(engine, timers, f"T{name}")
     step(f"phase {name}: sweep through 2 deployment runs")
     sweep = sweep_through_deployment(c, engine, swept)
+    step(f"phase {name}: delivery through 2 deployment runs")
+    delivery = deliver_through_deployment(c)
     step(f"phase {name}: checks")
     return {
         "phase": name,
@@ -561,6 +627,7 @@ def phase(
                         "check": check_completions(engine, task_ids)},  # fmt: skip
         "sweep": {**sweep, "per_s": timers / (sweep["seconds_all_fired"] or float("inf")),
                   "check": check_escalations(engine, swept)},  # fmt: skip
+        "delivery": {**delivery, "check": check_delivery(c, engine)},
     }
 
 
@@ -628,6 +695,11 @@ def main() -> None:
             print(f"    run {r['flow_run'][:8]} on {r['worker']}: {r['state']}, "
                   f"{r['escalations']} escalation(s)")
         print(f"    exactly once: {sweep['check']}")
+        dl = ph["delivery"]
+        print(f"  delivery, 2 deployment runs: {dl['seconds']:.1f} s; "
+              + ", ".join(f"run {r['flow_run'][:8]} on {r['worker']}: {r['state']}, "
+                          f"{r['sent']} sent" for r in dl["runs"]))  # fmt: skip
+        print(f"    exactly once: {dl['check']}")
     print(f"\naudit chain intact (gendan audit verify --full): {result['audit_chain_intact']}")
     if a.json:
         a.json.write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")

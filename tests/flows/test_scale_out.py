@@ -2,11 +2,11 @@
 
 A throwaway PostgreSQL (``bin/pg-throwaway``, as CI starts one) holds the Prefect server's
 database and gendan's; ``prefect deploy --all`` deploys every deployment of prefect.yaml;
-one then two workers of the ``gendan`` pool run sweep deployments; one then two
-``gendan serve --no-flows`` processes take completions over HTTP. Asserts exactly-once
-and that every worker and API process did work; never timings. Runs in the SQLite phase of
-the suite too (it brings its own PostgreSQL); skipped only where PostgreSQL's server binaries
-are missing.
+two workers of the ``gendan`` pool run sweep and delivery deployments (to a loopback mail
+server and SMS gateway); two ``gendan serve --no-flows`` processes take completions over
+HTTP. Asserts exactly-once and that every worker and API process did work; never timings.
+Runs in the SQLite phase of the suite too (it brings its own PostgreSQL); skipped only where
+PostgreSQL's server binaries are missing.
 """
 
 from __future__ import annotations
@@ -66,4 +66,12 @@ def test_two_workers_and_two_apis_do_every_escalation_and_completion_once(
     assert [r["state"] for r in sweep["runs"]] == ["COMPLETED", "COMPLETED"]
     assert {r["worker"] for r in sweep["runs"]} == {"worker-1", "worker-2"}
     assert sum(r["escalations"] for r in sweep["runs"]) == 200
+    # Delivery by two runs on the workers: every message sent, each e-mail received once.
+    delivery = ph["delivery"]
+    assert [r["state"] for r in delivery["runs"]] == ["COMPLETED", "COMPLETED"]
+    sent = delivery["check"]
+    assert sent["rows"] == sent["sent"] == sum(r["sent"] for r in delivery["runs"]) > 0
+    assert sent["emails"] == sent["emails_received_once"] > 0
+    assert sent["emails_received_twice_or_more"] == 0
+    assert sent["sms"] == sent["sms_received"]
     assert result["audit_chain_intact"]
