@@ -129,6 +129,9 @@ class GroupCommitter:
             for m in group:
                 if m.error is None:
                     m.result, m.error = None, exc
+        for m in group:
+            if _lock_victim(m.error):  # rolled back to its savepoint: nothing of it written
+                _run_alone(self.engine, m)
 
 
 def _run_in_savepoint(conn: Any, member: _Member[Any]) -> None:
@@ -141,6 +144,28 @@ def _run_in_savepoint(conn: Any, member: _Member[Any]) -> None:
         except Exception as exc:
             session.rollback()  # ROLLBACK TO SAVEPOINT: nothing of this member
             member.result, member.error = None, exc
+
+
+def _lock_victim(exc: BaseException | None) -> bool:
+    """A PostgreSQL deadlock or serialization failure (SQLSTATE 40P01 / 40001).
+
+    Choice: such a member is run once more, alone in its own transaction, after its group,
+    because its savepoint was rolled back (nothing of it is written, so the retry cannot
+    make the move twice) and the cycle came from grouping itself: a group holds the locks of
+    its earlier members (the audit chain's head, their instances) while a later member waits
+    for a row another transaction holds — an order of locks one click alone never takes.
+    """
+    sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None)
+    return sqlstate in ("40P01", "40001")
+
+
+def _run_alone(engine: Engine, member: _Member[Any]) -> None:
+    """The member in its own ``unit_of_work``, as one click without group commit."""
+    try:
+        with unit_of_work(engine) as session:
+            member.result, member.error = member.work(session), None
+    except Exception as exc:
+        member.result, member.error = None, exc
 
 
 _COMMITTERS: weakref.WeakKeyDictionary[Engine, GroupCommitter] = weakref.WeakKeyDictionary()

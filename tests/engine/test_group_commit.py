@@ -4,11 +4,12 @@ PostgreSQL with GENDAN_TEST_POSTGRES_URL."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlmodel import Session, select
 
 from gendan.demo import Driver, order_form, step_forms
@@ -18,7 +19,7 @@ from gendan.models import AuditEvent, Task, User
 from gendan.org import Actor, load_actor
 from gendan.runtime import Runtime
 from gendan.transitions import complete_task
-from tests.conftest import MONDAY_10
+from tests.conftest import MONDAY_10, POSTGRES
 from tests.engine.helpers import instance, snapshot
 
 
@@ -180,3 +181,36 @@ def test_the_setting_switches_group_commit_off(
                            now=MONDAY_10)  # fmt: skip
     assert got == iid and len(seen) == 1
     assert instance(rt, iid).state == "feasibility_review"
+
+
+@pytest.mark.skipif(not POSTGRES, reason="a deadlock between row locks: PostgreSQL only")
+def test_a_member_chosen_as_deadlock_victim_is_retried_alone(rt: Runtime, driver: Driver) -> None:
+    """A group holds its first member's locks (the audit head) while its second waits for an
+    instance another transaction holds, which then asks for the audit head: PostgreSQL
+    aborts the second member (it waited first); it runs again alone after the group."""
+    (x, tx), (y, ty) = orders(driver, "SO-G15", "SO-G16")
+    actor = clerk(rt)
+    other = rt.db.connect()
+    other_tx = other.begin()
+    other.execute(text("SELECT id FROM instance WHERE id = :i FOR UPDATE"), {"i": y})
+    members: list[Any] = []
+    group = threading.Thread(target=lambda: members.extend(committer_for(rt.db).run_many([
+        confirming(rt, actor, tx, confirm_form("SO-G15")),
+        confirming(rt, actor, ty, confirm_form("SO-G16")),
+    ])))  # fmt: skip
+    group.start()
+    with rt.db.connect() as probe:  # the group's second member is waiting for the instance
+        while not probe.execute(WAITING_FOR_A_LOCK).scalar():
+            probe.rollback()
+    other.execute(text("SELECT seq FROM audithead WHERE id = 1 FOR UPDATE"))  # not the victim
+    other_tx.commit()
+    other.close()
+    group.join()
+    assert [m.outcome() for m in members] == [x, y]
+    assert instance(rt, x).version == instance(rt, y).version == 2
+
+
+WAITING_FOR_A_LOCK = text(
+    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+    " AND wait_event_type = 'Lock'"
+)
