@@ -1,9 +1,10 @@
-"""Serve the scheduled flows from this process (the one-machine default).
+"""gendan's scheduled deployments, and serving them from one process (the one-machine default).
 
-``prefect.serve`` registers each deployment with the Prefect server, polls
-for its scheduled runs and executes them here. It blocks and needs the main
-thread (it installs signal handlers). Scale-out uses ``prefect.yaml`` and
-workers instead; both name the deployments the same.
+``gendan serve`` registers ``deployments()`` with its local Prefect server and runs their
+scheduled runs inside one long-lived process (``flows.host``, ``flows.in_process``).
+``serve_flows`` is Prefect's own ``serve()`` of the same deployments (a fresh interpreter
+per run; it blocks and needs the main thread). Scale-out uses ``prefect.yaml`` and
+workers instead; all name the deployments the same.
 """
 
 from __future__ import annotations
@@ -33,9 +34,26 @@ JOBS_INTERVAL = 30
 AUDIT_INTERVAL = 3600
 
 
+#: Every flow the deployments below run, by flow name (``flows.in_process`` runs them).
+FLOWS = {
+    f.name: f
+    for f in (sla_sweep, deliver_notifications, audit_verify, audit_seal, automatic_steps,
+              plan_digest, scheduled_starts)
+}  # fmt: skip
+
+
 def serve_flows(sweep_interval: int = 60, delivery_interval: int = 30) -> None:
-    """Run the SLA sweep and the outbox delivery on their intervals (seconds) until stopped."""
-    serve(
+    """Run the SLA sweep and the outbox delivery on their intervals (seconds) until stopped.
+
+    Prefect's ``serve()``: a fresh interpreter per flow run. ``gendan serve`` runs the same
+    deployments in one long-lived process instead (``flows.host``).
+    """
+    serve(*deployments(sweep_interval, delivery_interval), print_starting_message=False)
+
+
+def deployments(sweep_interval: int = 60, delivery_interval: int = 30) -> list:
+    """gendan's scheduled deployments: the same names and schedules as in ``prefect.yaml``."""
+    return [
         sla_sweep.to_deployment(name=SWEEP_DEPLOYMENT, interval=sweep_interval),
         deliver_notifications.to_deployment(name=DELIVERY_DEPLOYMENT, interval=delivery_interval),
         audit_verify.to_deployment(name=AUDIT_DEPLOYMENT, interval=AUDIT_INTERVAL),
@@ -46,8 +64,7 @@ def serve_flows(sweep_interval: int = 60, delivery_interval: int = 30) -> None:
             schedule=Cron(DIGEST_CRON, timezone=get_settings().timezone),
         ),
         *scheduled_start_deployments(),
-        print_starting_message=False,
-    )
+    ]
 
 
 def scheduled_start_deployments() -> list:

@@ -53,6 +53,15 @@ PREFECT_START_TIMEOUT = 90.0
 
 HostOpt = Annotated[str, typer.Option(help="Address the web app listens on.")]
 PortOpt = Annotated[int, typer.Option(help="Port of the web app.")]
+WorkersOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--workers",
+        help="Web worker processes sharing the port (default: one per CPU). "
+        "They never import Prefect; the flows run in the Prefect server's process.",
+        show_default=False,
+    ),
+]
 NoFlowsOpt = Annotated[
     bool,
     typer.Option("--no-flows", help="Web app only: no Prefect server, no scheduled flows."),
@@ -398,23 +407,69 @@ def _ensure_seal_key(rt: Runtime) -> None:
 
 
 @app.command()
-def serve(host: HostOpt = "127.0.0.1", port: PortOpt = 8000, no_flows: NoFlowsOpt = False) -> None:
+def serve(
+    host: HostOpt = "127.0.0.1",
+    port: PortOpt = 8000,
+    no_flows: NoFlowsOpt = False,
+    workers: WorkersOpt = None,
+) -> None:
     """Run the web app and the scheduled flows (SLA sweep, notification delivery)."""
     rt = build_runtime()
     sock = _bind(host, port)
     _use_public_url(rt, host, sock)
-    _serve(rt, sock, flows=not no_flows)
+    _serve(rt, sock, flows=not no_flows, workers=_workers(workers))
 
 
 @app.command()
-def up(host: HostOpt = "127.0.0.1", port: PortOpt = 8000, no_flows: NoFlowsOpt = False) -> None:
+def up(
+    host: HostOpt = "127.0.0.1",
+    port: PortOpt = 8000,
+    no_flows: NoFlowsOpt = False,
+    workers: WorkersOpt = None,
+) -> None:
     """One-command start: schema, demo data if the database is empty, logins, then serve."""
     rt = build_runtime()
     sock = _bind(host, port)
     _use_public_url(rt, host, sock)  # before the demo prints where to open it
-    _demo(rt)
+    _in_child(rt, _demo)
     typer.echo("")
-    _serve(rt, sock, flows=not no_flows)
+    _serve(rt, sock, flows=not no_flows, workers=_workers(workers))
+
+
+def _in_child(rt: Runtime, work: Any) -> None:
+    """``work(rt)`` in a forked child, waited for: what it allocates (the demo's thousands of
+    ORM objects) goes back to the system when the child exits, instead of staying in the
+    heap of the server (and of every web worker forked from it) for good."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child's coverage is not collected
+        code = 1
+        try:
+            _end_with_parent()
+            rt.db.dispose(close=False)  # the pooled connections stay the parent's
+            work(rt)
+            code = 0
+        except typer.Exit as exc:
+            code = exc.exit_code
+        except BaseException:  # noqa: BLE001 - report, then leave without the parent's code
+            import traceback
+
+            traceback.print_exc()
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    if code := os.waitstatus_to_exitcode(status):
+        raise typer.Exit(code if code > 0 else 1)
+
+
+def _workers(workers: int | None) -> int:
+    """``--workers``: at least one; by default one per CPU."""
+    if workers is not None and workers < 1:
+        raise _fail("--workers must be at least 1")
+    return workers or os.cpu_count() or 1
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -455,95 +510,210 @@ def _use_public_url(rt: Runtime, host: str, sock: socket.socket) -> None:
     os.environ["GENDAN_BASE_URL"] = settings.base_url
 
 
-def _serve(rt: Runtime, sock: socket.socket, *, flows: bool) -> None:
-    """Serve until SIGTERM or SIGINT; the Prefect server child is stopped whatever happens.
+def _serve(rt: Runtime, sock: socket.socket, *, flows: bool, workers: int = 1) -> None:
+    """Serve until SIGTERM or SIGINT; the web workers and the flows' process are stopped
+    whatever happens.
 
-    The signal handlers are in place before anything starts, so a stop during the Prefect
-    server's start-up (~13 s) also ends in the ``finally`` that stops it.
+    The process model: this process serves the web app in a thread and forks ``workers - 1``
+    more web processes on the same socket (``_fork_web_workers``); the local Prefect server
+    and every flow run live in one child process (``flows.host``), so no web process imports
+    Prefect. The signal handlers are in place before anything starts, so a stop during the
+    Prefect server's start-up (~13 s) also ends in the ``finally`` that stops it.
     """
     import uvicorn
 
     from api.app import create_app
 
-    # Prefect reads its settings when first imported: set them before any flow import.
+    # Prefect reads its settings when first imported: the flows' process inherits these.
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
     os.environ.setdefault("PREFECT_HOME", str(PROJECT_DIR / "var" / "prefect"))
 
     settings = rt.settings
     host, port = sock.getsockname()[:2]
-    prefect_proc: subprocess.Popen[bytes] | None = None
-    api_url = settings.prefect_api_url.rstrip("/")
-    server = uvicorn.Server(uvicorn.Config(create_app(rt), log_level="info"))
+    flows_proc: subprocess.Popen[bytes] | None = None
+    embedded = flows and not settings.prefect_api_url
+    web_app = create_app(rt)
+    server = uvicorn.Server(uvicorn.Config(web_app, log_level="info"))
     web = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name="gendan-web", daemon=True
     )
+    web_pids: list[int] = []
     with _sigterm_as_interrupt():
         try:
-            if flows and not api_url:
+            if embedded:
                 # Start it first: it needs ~13 s, during which the web app can already answer.
-                prefect_proc, log_path = _start_prefect_server(settings.prefect_port)
+                flows_proc, log_path = _start_prefect_server(
+                    settings.prefect_port,
+                    sweep_interval=settings.sweep_interval,
+                    delivery_interval=settings.delivery_interval,
+                )
+            web_pids = _fork_web_workers(rt, web_app, sock, workers - 1)  # before any thread
             web.start()
             _wait_for_web(server, web, host, port)
             typer.echo(f"gendan is running at {public_url(host, port)}")
             typer.echo(f"Links in messages use {settings.base_url}")
+            if web_pids:
+                typer.echo(f"Web workers: {workers} processes (pids {os.getpid()}, "
+                           f"{', '.join(map(str, web_pids))})")  # fmt: skip
             if host in ("", "0.0.0.0", "::") and "GENDAN_BASE_URL" not in os.environ:
                 typer.echo("Set GENDAN_BASE_URL to the address people open.")  # pragma: no cover
             if not flows:
                 typer.echo("Scheduled flows are off (--no-flows). Press Ctrl+C to stop.")
                 web.join()
                 return
-            if prefect_proc is not None:
-                api_url = _wait_for_prefect(prefect_proc, settings.prefect_port, log_path)
+            if flows_proc is not None:
+                api_url = _wait_for_prefect(flows_proc, settings.prefect_port, log_path)
                 typer.echo(f"Prefect UI (flow runs): {api_url.removesuffix('/api')}")
-            os.environ["PREFECT_API_URL"] = api_url
+            else:
+                flows_proc = _start_flows(settings.prefect_api_url.rstrip("/"), settings)
             typer.echo(
                 f"Serving flows: sla-sweep every {settings.sweep_interval}s, "
                 f"deliver-notifications every {settings.delivery_interval}s, "
                 "automatic-steps every 30s. "
                 "Press Ctrl+C to stop."
             )
-            _serve_flows(api_url, settings.sweep_interval, settings.delivery_interval)
+            _watch(web, flows_proc)
         except KeyboardInterrupt:
             pass
         finally:
-            _shut_down(server, web, prefect_proc)
+            _shut_down(server, web, flows_proc, web_pids=web_pids, embedded=embedded)
             sock.close()
 
 
 def _shut_down(
-    server: object, web: threading.Thread, prefect_proc: subprocess.Popen[bytes] | None
+    server: object,
+    web: threading.Thread,
+    prefect_proc: subprocess.Popen[bytes] | None,
+    *,
+    web_pids: list[int] | None = None,
+    embedded: bool = True,
 ) -> None:
-    """Stop the web app and the Prefect server; a second Ctrl+C or SIGTERM meanwhile is
-    ignored, so the clean-up (at most ~35 s) is never cut short and leaves no child behind."""
+    """Stop the web workers, the web app and the flows' process (with the Prefect server); a
+    second Ctrl+C or SIGTERM meanwhile is ignored, so the clean-up (at most ~35 s) is never
+    cut short and leaves no child behind."""
     previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         server.should_exit = True  # type: ignore[attr-defined]
+        _stop_web_workers(web_pids or [])
         if web.is_alive():
             web.join(timeout=15)
         if prefect_proc is not None:
             _stop_process(prefect_proc)
-            typer.echo("Prefect server stopped.")
+            typer.echo("Prefect server stopped." if embedded else "Flows stopped.")
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
 
 
 def _serve_flows(api_url: str, sweep_interval: int, delivery_interval: int) -> None:
-    """Serve the deployments in the main thread (Prefect needs it for its signal handling)."""
+    """Serve the deployments with Prefect's ``serve()`` (a fresh interpreter per flow run).
+
+    ``gendan serve`` no longer uses this: it runs the flows in one long-lived process
+    (``flows.host``). Kept for whoever wants Prefect's own runner.
+    """
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     from flows.serve import serve_flows
 
-    # The environment variable reaches the flow-run subprocesses; this covers an already
-    # imported prefect whose settings were read before we set the variable.
-    # Prefect's runner installs its own SIGTERM handler (stop, then SystemExit): the caller's
-    # ``finally`` stops the Prefect server either way.
     with temporary_settings(updates={PREFECT_API_URL: api_url}):
         try:
             serve_flows(sweep_interval, delivery_interval)
         except SystemExit:
             pass
+
+
+def _fork_web_workers(rt: Runtime, web_app: object, sock: socket.socket, count: int) -> list[int]:
+    """``count`` more web processes serving ``web_app`` on the same listening socket.
+
+    Choice: fork, not uvicorn's spawned workers, because forked workers share the code and
+    templates this process already loaded (copy-on-write; ``gc.freeze`` keeps the collector
+    from writing to those pages), where each spawned one imports everything again (~100 MB).
+    Forked before any thread starts; each worker makes its own database connections.
+    """
+    import gc
+
+    if count < 1:
+        return []
+    gc.collect()
+    gc.freeze()
+    pids = []
+    for _ in range(count):
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child's coverage is not collected
+            _web_worker(rt, web_app, sock)
+        pids.append(pid)
+    return pids
+
+
+def _web_worker(rt: Runtime, web_app: object, sock: socket.socket) -> None:  # pragma: no cover
+    """A forked web worker: uvicorn on the inherited socket until SIGTERM/SIGINT; never
+    returns (``os._exit``, so none of the parent's clean-up runs twice)."""
+    code = 1
+    try:
+        _end_with_parent()
+        rt.db.dispose(close=False)  # the pooled connections stay the parent's
+        import uvicorn
+
+        uvicorn.Server(uvicorn.Config(web_app, log_level="info")).run(sockets=[sock])
+        code = 0
+    except KeyboardInterrupt:  # uvicorn re-raises the signal that stopped it
+        code = 0
+    except BaseException:  # noqa: BLE001 - report, then leave without the parent's finally
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
+def _end_with_parent() -> None:
+    """Linux: SIGTERM this worker if ``gendan serve`` dies without stopping it (SIGKILL)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        pass
+
+
+def _stop_web_workers(pids: list[int]) -> None:
+    """SIGTERM each forked web worker (uvicorn finishes the requests in flight), SIGKILL
+    after 15 s; reaped either way."""
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    deadline = time.monotonic() + 15
+    for pid in pids:
+        while True:
+            try:
+                done, _ = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if done:
+                break
+            if time.monotonic() > deadline:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                break
+            time.sleep(0.05)
+
+
+def _watch(web: threading.Thread, flows_proc: subprocess.Popen[bytes]) -> None:
+    """Wait for Ctrl+C or SIGTERM; say so once if the flows' process ends by itself (the web
+    app keeps serving)."""
+    reported = False
+    while web.is_alive():
+        if not reported and flows_proc.poll() is not None:
+            code = flows_proc.returncode
+            typer.echo(f"gendan: the flows' process exited (code {code}); scheduled flows "
+                       "are stopped, the web app still serves", err=True)  # fmt: skip
+            reported = True
+        web.join(timeout=1.0)
 
 
 @contextmanager
@@ -581,8 +751,11 @@ def _port_in_use(port: int) -> bool:
     return False
 
 
-def _start_prefect_server(port: int) -> tuple[subprocess.Popen[bytes], Path]:
-    """Start ``prefect server start`` on loopback; its scheduler is what runs schedules.
+def _start_prefect_server(
+    port: int, *, sweep_interval: int = 60, delivery_interval: int = 30
+) -> tuple[subprocess.Popen[bytes], Path]:
+    """Start the flows' process with a Prefect server on loopback; its scheduler is what
+    runs schedules, and the flow runs execute in that same process (``flows.host``).
 
     Ephemeral Prefect (no API URL) registers deployments but never schedules a
     run, hence a real server. It gets its own session so Ctrl+C reaches gendan
@@ -599,14 +772,35 @@ def _start_prefect_server(port: int) -> tuple[subprocess.Popen[bytes], Path]:
     log_path = home / "server.log"
     env = dict(os.environ)
     env.pop("PREFECT_API_URL", None)
-    cmd = [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
-           "--port", str(port)]  # fmt: skip
-    with open(log_path, "ab") as log:
-        proc = subprocess.Popen(
-            cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
+    proc = _start_flows_process(
+        ["--port", str(port)], env, log_path, sweep_interval, delivery_interval
+    )
     typer.echo(f"Starting Prefect server on 127.0.0.1:{port} (pid {proc.pid}, log {log_path})")
     return proc, log_path
+
+
+def _start_flows(api_url: str, settings: Any) -> subprocess.Popen[bytes]:
+    """The flows' process against a Prefect server elsewhere (GENDAN_PREFECT_API_URL)."""
+    home = Path(os.environ["PREFECT_HOME"])
+    home.mkdir(parents=True, exist_ok=True)
+    log_path = home / "flows.log"
+    env = dict(os.environ) | {"PREFECT_API_URL": api_url}
+    proc = _start_flows_process(
+        [], env, log_path, settings.sweep_interval, settings.delivery_interval
+    )
+    typer.echo(f"Flows run in pid {proc.pid} against {api_url} (log {log_path})")
+    return proc
+
+
+def _start_flows_process(
+    args: list[str], env: dict[str, str], log_path: Path, sweep: int, delivery: int
+) -> subprocess.Popen[bytes]:
+    cmd = [sys.executable, "-m", "flows.host", *args, "--sweep-interval", str(sweep),
+           "--delivery-interval", str(delivery)]  # fmt: skip
+    with open(log_path, "ab") as log:
+        return subprocess.Popen(
+            cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
 
 
 def _wait_for_prefect(proc: subprocess.Popen[bytes], port: int, log_path: Path) -> str:
