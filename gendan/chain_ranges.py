@@ -48,6 +48,7 @@ FIELDS = (
     "prev_hash",
 )
 SEQ, PREV, HASH = 0, len(FIELDS) - 1, len(FIELDS)
+assert (SEQ, PREV, HASH) == (0, 13, 14)  # the positions rows_of's tuple literal fills
 Row = tuple[Any, ...]
 
 #: ``json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))`` without
@@ -110,21 +111,39 @@ def decode(raw: Sequence[Any]) -> Row:
     return tuple(row)
 
 
-def read_batches(dbapi_conn: Any, dialect: str, *, start: int, size: int) -> Iterator[list[Row]]:
-    """Lean rows from ``seq >= start`` in seq order, ``size`` at a time (keyset paging on
-    the caller's own connection, so inside its transaction and snapshot)."""
+def hash_raw(raw: Sequence[Any]) -> str:
+    """The hash of a raw row (as :func:`_select` reads it), decoding as it goes: the same as
+    ``hash_fields(decode(raw))`` without building the lean row."""
+    (seq, at, actor_id, actor_name, action, instance_id, task_id, order_no, from_state,
+     to_state, changes, reason, detail, prev_hash) = raw[:HASH]  # fmt: skip
+    payload = {
+        "seq": seq, "at": iso_at(at), "actor_id": actor_id, "actor_name": actor_name,
+        "action": action, "instance_id": instance_id, "task_id": task_id,
+        "order_no": order_no, "from_state": from_state, "to_state": to_state,
+        "changes": loads(changes), "reason": reason, "detail": loads(detail),
+        "prev_hash": prev_hash,
+    }  # fmt: skip
+    return hashlib.sha256(_ENCODE(payload).encode("utf-8")).hexdigest()
+
+
+def read_batches(
+    dbapi_conn: Any, dialect: str, *, start: int, size: int, lean: bool = True
+) -> Iterator[list[Row]]:
+    """Rows from ``seq >= start`` in seq order, ``size`` at a time (keyset paging on the
+    caller's own connection, so inside its transaction and snapshot): lean rows, or with
+    ``lean=False`` the raw ones (for :func:`hash_raw`)."""
     sql = _select(dialect, "seq > {p}") + (" LIMIT %s" if dialect == "postgresql" else " LIMIT ?")
     after = start - 1
     while True:
         cur = dbapi_conn.cursor()
         try:
             cur.execute(sql, (after, size))
-            rows = [decode(r) for r in cur.fetchall()]
+            rows = cur.fetchall()
         finally:
             cur.close()
         if not rows:
             return
-        yield rows
+        yield [decode(r) for r in rows] if lean else rows
         after = rows[-1][SEQ]
 
 
@@ -193,11 +212,10 @@ def walk_range(lo: int, hi: int) -> Range:
     recomputed: list[str] = []
     while batch := cur.fetchmany(5000):
         for raw in batch:
-            row = decode(raw)
-            seqs.append(row[SEQ])
-            prevs.append(row[PREV])
-            hashes.append(row[HASH])
-            recomputed.append(hash_fields(row))
+            seqs.append(raw[SEQ])
+            prevs.append(raw[PREV])
+            hashes.append(raw[HASH])
+            recomputed.append(hash_raw(raw))
     cur.close()
     if not seqs:
         return Range(lo, None, [], [], [], None, None)
@@ -222,16 +240,16 @@ def walk_range(lo: int, hi: int) -> Range:
     )
 
 
-_PAD = (None,) * (PREV - SEQ - 1)
-
-
 def rows_of(result: Range) -> tuple[list[Row], list[str]]:
     """The rows a range stands for (seq, prev_hash and hash only: the worker re-hashed the
     rest) and their recomputed hashes, rebuilt exactly from what the worker reported."""
     n = len(result.hashes)
     seqs = result.seqs if result.seqs is not None else range(result.first_seq, result.first_seq + n)
     prevs = result.prevs if result.prevs is not None else [result.first_prev, *result.hashes[:-1]]
-    rows = [(s, *_PAD, p, h) for s, p, h in zip(seqs, prevs, result.hashes, strict=True)]
+    rows = [
+        (s, None, None, None, None, None, None, None, None, None, None, None, None, p, h)
+        for s, p, h in zip(seqs, prevs, result.hashes, strict=True)
+    ]
     return rows, (result.recomputed if result.recomputed is not None else result.hashes)
 
 

@@ -57,6 +57,13 @@ class Batches:
             )
         return next(self._rows)
 
+    def raw(self) -> Iterator[list[Row]]:
+        """The same rows as read (``changes`` and ``detail`` as JSON text, ``at`` as the
+        driver gives it), for :func:`gendan.chain_ranges.hash_raw`."""
+        return chain_ranges.read_batches(
+            self._dbapi(), self._dialect(), start=self.start, size=self.size, lean=False
+        )
+
     def _dialect(self) -> str:
         return self.session.get_bind().dialect.name
 
@@ -103,6 +110,10 @@ def with_hashes(
     ranged = _in_ranges(source, workers) if workers > 1 else None
     if ranged is not None:
         yield from ranged
+        return
+    if isinstance(source, Batches):  # raw rows, hashed without building lean ones
+        for raw in source.raw():
+            yield raw, [chain_ranges.hash_raw(r) for r in raw]
         return
     for rows in source:
         yield rows, hash_rows(rows)
