@@ -45,7 +45,7 @@ def claim_task(session: Session, *, task_id: int, actor: Actor, now: datetime) -
     )
     if claimed.rowcount != 1:
         raise Conflict("the task was claimed by someone else / 已被他人认领")
-    session.refresh(task)
+    # the ORM's UPDATE set ``assignee_id`` on the loaded task too: no SELECT to read it back
     if level:
         _audit(session, task, actor, "claim", now, detail={"on_escalation": level})
     else:

@@ -21,12 +21,12 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from gendan import audit
+from gendan import audit, org_cache
 from gendan.batches import BusyHook, batch_size, write_batch
 from gendan.calendar import BusinessCalendar
 from gendan.deadline_moves import Moved, move_task
 from gendan.deadlines import opening, schedule
-from gendan.models import Department, Instance, Task
+from gendan.models import Instance, Task
 from gendan.org import Actor
 from gendan.runtime import Runtime
 from gendan.tasks import WAITING, business_dates, clock_anchors, order_of, spec_of, start_clock
@@ -220,5 +220,5 @@ def _move_scheduled(
 
 
 def _department_key(session: Session, task: Task) -> str | None:
-    dep = session.get(Department, task.department_id)
+    dep = org_cache.department(session, task.department_id)  # read once per transaction
     return dep.key if dep else None

@@ -9,7 +9,7 @@ from pydantic import TypeAdapter
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from gendan import audit
+from gendan import audit, versioning
 from gendan.copies import copy_to
 from gendan.message_context import reference
 from gendan.models import Document, FinishedStock, Instance, Order, User, UserRole
@@ -221,7 +221,7 @@ def enter_state(
             changes["instances.stopped"] = stopped
     if effect.inform_heads:
         heads = department_heads(session, effect.inform_heads)
-        cause = f"inform:{inst.id}:{inst.version}:{inst.state}"
+        cause = f"inform:{inst.id}:{versioning.entry_round(session, inst)}:{inst.state}"
         changes.update(
             _inform(session, inst=inst, proc=proc, order=order, people=heads, cause=cause, now=now)
         )
@@ -229,7 +229,7 @@ def enter_state(
         if group.when and not proc.predicates[group.when](inst.data):
             continue
         people = informed_people(session, group)
-        cause = f"inform:{inst.id}:{inst.version}:{inst.state}:{n}"
+        cause = f"inform:{inst.id}:{versioning.entry_round(session, inst)}:{inst.state}:{n}"
         about = {"about_zh": proc.title_zh, "about_en": proc.title_en.lower()}
         told = _inform(
             session,
@@ -270,7 +270,7 @@ def inform_now(
     the message's cause unique per move."""
     people = informed_people(session, group)
     about = {"about_zh": proc.title_zh, "about_en": proc.title_en.lower()}
-    cause = f"inform:{inst.id}:{inst.version}:{inst.state}:{tag}"
+    cause = f"inform:{inst.id}:{versioning.entry_round(session, inst)}:{inst.state}:{tag}"
     return _inform(session, inst=inst, proc=proc, order=None, people=people, cause=cause,
                    now=now, about=about)  # fmt: skip
 

@@ -24,6 +24,7 @@ runner every time must still end as an incident rather than loop for ever.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import pkgutil
 import time
@@ -35,7 +36,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from gendan import audit
+from gendan import audit, versioning
 from gendan.batches import write_batch
 from gendan.db import reader
 from gendan.deadlines import schedule
@@ -45,7 +46,7 @@ from gendan.runtime import Runtime
 from gendan.task_notices import notify_new_task
 from gendan.timespec import Deadline
 from states import get_procedure
-from states.base import DEFAULT_CHAIN, Automatic
+from states.base import DEFAULT_CHAIN, Automatic, Procedure
 
 JobFn = Callable[[Session, Instance, datetime], tuple[str, dict[str, Any]]]
 REGISTRY: dict[str, JobFn] = {}
@@ -91,7 +92,7 @@ def queue(session: Session, *, inst: Instance, automatic: Automatic, now: dateti
     row = Job(
         instance_id=inst.id,
         state=inst.state,
-        round=inst.version,
+        round=versioning.entry_round(session, inst),  # the version the move began from
         job=automatic.job,
         max_attempts=automatic.attempts,
         next_attempt_at=now,
@@ -102,9 +103,26 @@ def queue(session: Session, *, inst: Instance, automatic: Automatic, now: dateti
     return row
 
 
-def void_open(session: Session, *, instance_id: int | None, now: datetime) -> None:
-    """The instance left the state (a person decided, it was stopped): its job is void."""
-    if instance_id is None:
+@functools.cache
+def automates(procedure: type[Procedure]) -> bool:
+    """Whether any state of the procedure is done by a flow (an automatic step)."""
+    waits = (procedure.wait_for(s.id) for s in procedure.states)
+    return any(w is not None and w.automatic is not None for w in waits)
+
+
+def void_open(
+    session: Session,
+    *,
+    instance_id: int | None,
+    now: datetime,
+    procedure: type[Procedure] | None = None,
+) -> None:
+    """The instance left the state (a person decided, it was stopped): its job is void.
+
+    ``procedure``: the instance's; one without automatic steps has no jobs (``queue`` is
+    their only writer), so there is nothing to void and no UPDATE is sent.
+    """
+    if instance_id is None or (procedure is not None and not automates(procedure)):
         return
     session.execute(
         update(Job)

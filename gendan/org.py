@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, select
 
+from gendan import org_cache
 from gendan.errors import NotAllowed, NotFound
 from gendan.models import Department, Task, User, UserRole
 
@@ -50,7 +51,7 @@ def load_actor(session: Session, user_id: int) -> Actor:
 
 
 def department_id(session: Session, key: str) -> int:
-    dep = session.exec(select(Department).where(Department.key == key)).first()
+    dep = org_cache.department_by_key(session, key)
     if dep is None or dep.id is None:
         raise NotFound(f"department '{key}' is not set up")
     return dep.id
@@ -72,15 +73,8 @@ def candidates(session: Session, task: Task) -> list[User]:
 def role_holders(session: Session, role: str, department_id: int) -> list[User]:
     """Active people holding ``role`` in the department (delegation and reassignment targets)."""
     if role == HEAD_ROLE:
-        return _head_of(session, session.get(Department, department_id))
-    stmt = (
-        select(User)
-        .join(UserRole, UserRole.user_id == User.id)
-        .where(UserRole.role == role, UserRole.department_id == department_id)
-        .where(User.is_active == True)  # noqa: E712
-        .order_by(User.username)
-    )
-    return list(session.exec(stmt).unique().all())
+        return _head_of(session, org_cache.department(session, department_id))
+    return org_cache.holders(session, role, department_id)
 
 
 def escalation_targets(session: Session, task: Task, level: int) -> list[User]:
@@ -103,22 +97,16 @@ def level_targets(session: Session, task: Task, level: str) -> list[User]:
     kind, _, arg = level.partition(":")
     if kind == "head":
         dep = (
-            session.exec(select(Department).where(Department.key == arg)).first()
+            org_cache.department_by_key(session, arg)
             if arg
-            else session.get(Department, task.department_id)
+            else org_cache.department(session, task.department_id)
         )
         return _head_of(session, dep)
     if kind == "role" and arg == HEAD_ROLE:
-        deps = session.exec(select(Department).order_by(Department.id)).all()
+        deps = org_cache.org(session).by_id.values()
         return [u for dep in deps for u in _head_of(session, dep)]
     if kind == "role":
-        stmt = (
-            select(User)
-            .join(UserRole, UserRole.user_id == User.id)
-            .where(UserRole.role == arg, User.is_active == True)  # noqa: E712
-            .order_by(User.username)
-        )
-        return list(session.exec(stmt).unique().all())
+        return org_cache.holders_anywhere(session, arg)
     return gm_office(session)
 
 
@@ -129,18 +117,13 @@ def _head_of(session: Session, dep: Department | None) -> list[User]:
 
 def gm_office(session: Session) -> list[User]:
     """总经办: its head and everyone holding the general manager's role."""
-    gm_dep = session.exec(select(Department).where(Department.key == "gm_office")).first()
+    gm_dep = org_cache.department_by_key(session, "gm_office")
     users: dict[int, User] = {}
     if gm_dep and gm_dep.head_user_id:
         head = session.get(User, gm_dep.head_user_id)
         if head and head.is_active and head.id is not None:
             users[head.id] = head
-    stmt = (
-        select(User)
-        .join(UserRole, UserRole.user_id == User.id)
-        .where(UserRole.role == "general_manager", User.is_active == True)  # noqa: E712
-    )
-    for u in session.exec(stmt).unique().all():
+    for u in org_cache.holders_anywhere(session, "general_manager"):
         if u.id is not None:
             users[u.id] = u
     return list(users.values())
@@ -153,7 +136,7 @@ def is_department_head(session: Session, user_id: int, department_id: int) -> bo
     escalations resolve ("head"): a role row named "dept_head" could disagree with it after
     the administrator names a new head, and the old head would keep the powers.
     """
-    dep = session.get(Department, department_id)
+    dep = org_cache.department(session, department_id)
     return bool(dep and dep.head_user_id is not None and dep.head_user_id == user_id)
 
 
@@ -200,7 +183,7 @@ def may_act_on(session: Session, actor: Actor, task: Task) -> tuple[bool, int]:
 def department_heads(session: Session, keys: tuple[str, ...]) -> list[User]:
     out: list[User] = []
     for key in keys:
-        dep = session.exec(select(Department).where(Department.key == key)).first()
+        dep = org_cache.department_by_key(session, key)
         head = session.get(User, dep.head_user_id) if dep and dep.head_user_id else None
         if head and head.is_active and head not in out:
             out.append(head)

@@ -5,15 +5,17 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, select
 
+from gendan import order_cache, org_cache, versioning
 from gendan.calendar import BusinessCalendar
 from gendan.deadlines import Schedule, opening, schedule, schedule_until
 from gendan.errors import Conflict, InvalidForm, NotFound
 from gendan.models import Department, Instance, Order, Task, Timer, User, UserRole
 from gendan.org import HEAD_ROLE, department_id, role_holders
-from gendan.task_notices import notify_new_task
+from gendan.task_notices import notify_new_task, notify_new_tasks
 from gendan.timespec import RECV
 from states.base import Procedure, TaskSpec, Wait
 
@@ -128,7 +130,8 @@ def _form_value(inst: Instance, proc: type[Procedure], field: str, values: dict[
 
 
 def order_of(session: Session, inst: Instance) -> Order | None:
-    return session.exec(select(Order).where(Order.order_no == inst.order_no)).first()
+    """The instance's order, read once per transaction (``gendan.order_cache``)."""
+    return order_cache.order_by_no(session, inst.order_no)
 
 
 def spec_of(proc: type[Procedure], task: Task, department_key: str | None) -> TaskSpec | None:
@@ -165,7 +168,7 @@ def recipients(
     names = [raw] if isinstance(raw, str) else list(raw or [])
     out: list[tuple[int, int | None, str]] = []
     for name in dict.fromkeys(str(n).strip() for n in names if n and str(n).strip()):
-        dep = session.exec(select(Department).where(Department.key == name)).first()
+        dep = org_cache.department_by_key(session, name)
         if dep is not None and dep.id is not None:
             role = spec.role if role_holders(session, spec.role, dep.id) else HEAD_ROLE
             out.append((dep.id, None, role))
@@ -209,8 +212,12 @@ def open_tasks(
     and form-given due times; None: the start form). A date-anchored task (``OpensAt``)
     whose day has not come is created ``scheduled`` and opened by the sweep
     (``gendan.dated_tasks``); a window's tasks are due when it closes (``gendan.windows``).
+    The state's tasks go in with one INSERT, their timers with one more, and the e-mails
+    to their holders with one SELECT and one INSERT (``write_opened``).
     """
     tasks: list[Task] = []
+    timers: list[tuple[Task, int, datetime]] = []
+    told: list[Task] = []
     anchors = clock_anchors(inst, proc)
     dates = business_dates(inst, order_of(session, inst), start_key=proc.start_key)
     values = entering_form(inst, proc, entered_by)
@@ -226,7 +233,7 @@ def open_tasks(
             task = Task(
                 instance_id=inst.id,
                 state=inst.state,
-                round=inst.version,
+                round=versioning.entry_round(session, inst),
                 role=role,
                 department_id=dep_id,
                 assignee_id=assignee_id,
@@ -238,20 +245,80 @@ def open_tasks(
                 created_at=now,
             )
             if wait is not None and closes is not None:
-                _as_window_task(session, task, wait, closes)
-                notify_new_task(session, task, calendar=calendar, now=now, inst=inst)
-            elif spec.opens is not None:
-                task.opens_at = opening(calendar, spec.opens, dates)
-                if task.opens_at is None or task.opens_at > now:
-                    _schedule_later(session, task, spec, calendar, anchors, dates)
-                else:
-                    start_clock(session, task, spec, inst=inst, proc=proc, now=now,
-                                calendar=calendar, values=values, opened=now)  # fmt: skip
+                timers += _as_window_task(task, wait, closes)
+                told.append(task)
+            elif spec.opens is not None and _opens_later(task, spec, calendar, dates, now):
+                _schedule_later(task, spec, calendar, anchors, dates)
             else:
-                start_clock(session, task, spec, inst=inst, proc=proc, now=now,
-                            calendar=calendar, values=values, opened=now)  # fmt: skip
+                timers += _clock(task, spec, inst=inst, proc=proc, now=now,
+                                 calendar=calendar, values=values, opened=now,
+                                 anchors=anchors, dates=dates)  # fmt: skip
+                told.append(task)
             tasks.append(task)
+    write_opened(session, tasks, timers, told, inst=inst, calendar=calendar, now=now)
     return tasks
+
+
+def _opens_later(
+    task: Task, spec: TaskSpec, calendar: BusinessCalendar, dates: dict[str, date], now: datetime
+) -> bool:
+    assert spec.opens is not None
+    task.opens_at = opening(calendar, spec.opens, dates)
+    return task.opens_at is None or task.opens_at > now
+
+
+def write_opened(
+    session: Session,
+    tasks: list[Task],
+    timers: list[tuple[Task, int, datetime]],
+    told: list[Task],
+    *,
+    inst: Instance,
+    calendar: BusinessCalendar,
+    now: datetime,
+) -> None:
+    """Write new tasks (one multi-row INSERT; they join the session as loaded rows), their
+    timers (one more) and e-mail the holders of ``told`` (``notify_new_tasks``)."""
+    insert_tasks(session, tasks)
+    if timers:
+        session.execute(
+            insert(Timer).values(
+                [{"task_id": t.id, "level": level, "due_at": due, "status": "pending"}
+                 for t, level, due in timers]  # fmt: skip
+            )
+        )
+    notify_new_tasks(session, told, calendar=calendar, now=now, inst=inst)
+
+
+#: Columns that tell a batch's tasks apart when their ids come back.
+_TASK_KEY = ("role", "department_id", "assignee_id", "title_zh", "status")
+
+
+def insert_tasks(session: Session, tasks: list[Task]) -> None:
+    """One ``INSERT … VALUES (…), (…) RETURNING id`` for ``tasks``; each gets its id and is
+    added to the session as a persistent, unmodified row (no second write at the flush).
+
+    Choice: the ids are matched to the rows by their order — both SQLite and PostgreSQL
+    number the rows of one INSERT in the order of its VALUES — and checked against the
+    columns returned with them, because the ORM's own batched INSERT falls back to one
+    statement per row on SQLite (it cannot promise that order there).
+    """
+    if not tasks:
+        return
+    session.flush()  # rows the tasks refer to (a new instance) are written first
+    table = Task.__table__  # type: ignore[attr-defined]
+    columns = [c.name for c in table.columns if c.name != "id"]
+    stmt = insert(table).values([{c: getattr(t, c) for c in columns} for t in tasks])
+    returned = session.execute(
+        stmt.returning(table.c.id, *(table.c[k] for k in _TASK_KEY))
+    ).all()
+    returned.sort(key=lambda r: r[0])
+    for task, row in zip(tasks, returned, strict=True):
+        if tuple(row[1:]) != tuple(getattr(task, k) for k in _TASK_KEY):
+            raise RuntimeError("the database numbered a multi-row INSERT out of order")
+        task.id = row[0]
+        make_transient_to_detached(task)
+        session.add(task)
 
 
 def _deadline_words(task: Task, spec: TaskSpec) -> None:
@@ -302,6 +369,29 @@ def start_clock(
     """Open ``task`` now: its clock starts at ``opened``, its timers are set, holders told."""
     dates = business_dates(inst, order_of(session, inst), start_key=proc.start_key)
     anchors = clock_anchors(inst, proc)
+    timers = _clock(task, spec, inst=inst, proc=proc, now=now, calendar=calendar, values=values,
+                    opened=opened, anchors=anchors, dates=dates)  # fmt: skip
+    session.add(task)
+    session.flush()
+    for _task, level, due in timers:
+        session.add(Timer(task_id=task.id, level=level, due_at=due))
+    notify_new_task(session, task, calendar=calendar, now=now, inst=inst)  # e-mail holders
+
+
+def _clock(
+    task: Task,
+    spec: TaskSpec,
+    *,
+    inst: Instance,
+    proc: type[Procedure],
+    now: datetime,
+    calendar: BusinessCalendar,
+    values: dict[str, Any],
+    opened: datetime,
+    anchors: dict[str, datetime],
+    dates: dict[str, date],
+) -> list[tuple[Task, int, datetime]]:
+    """Set the task's clock from its plan; the timers it needs as (task, level, due)."""
     plan = plan_of(spec, inst=inst, proc=proc, calendar=calendar, opened=opened,
                    anchors=anchors, dates=dates, values=values)  # fmt: skip
     _deadline_words(task, spec)
@@ -309,18 +399,16 @@ def start_clock(
     task.clock_start = plan.start if plan else None
     task.due_at = plan.due if plan else None
     task.period_minutes = int(plan.period.total_seconds() // 60) if plan else 0
-    session.add(task)
-    session.flush()
-    if plan is not None:
-        # A received-at long past makes the task overdue at once: the next sweep escalates.
-        session.add(Timer(task_id=task.id, level=1, due_at=plan.due))
-        if plan.remind is not None and plan.remind > now:
-            session.add(Timer(task_id=task.id, level=0, due_at=plan.remind))
-    notify_new_task(session, task, calendar=calendar, now=now, inst=inst)  # e-mail holders
+    if plan is None:
+        return []
+    # A received-at long past makes the task overdue at once: the next sweep escalates.
+    timers = [(task, 1, plan.due)]
+    if plan.remind is not None and plan.remind > now:
+        timers.append((task, 0, plan.remind))
+    return timers
 
 
 def _schedule_later(
-    session: Session,
     task: Task,
     spec: TaskSpec,
     calendar: BusinessCalendar,
@@ -339,11 +427,11 @@ def _schedule_later(
             task.due_at, task.clock_start = plan.due, plan.start
         except ValueError:
             task.due_at = None
-    session.add(task)
-    session.flush()
 
 
-def _as_window_task(session: Session, task: Task, wait: Wait, closes: Schedule) -> None:
+def _as_window_task(
+    task: Task, wait: Wait, closes: Schedule
+) -> list[tuple[Task, int, datetime]]:
     """A recipient's task in a window: due at the close, no escalation; it may object."""
     assert wait.window is not None
     dl = wait.window.deadline
@@ -356,9 +444,7 @@ def _as_window_task(session: Session, task: Task, wait: Wait, closes: Schedule) 
     task.deadline_zh = f"异议期 {dl.label('zh')}（逾期无异议视为接受）"
     task.deadline_en = f"objection window {dl.label('en')} (silence is consent)"
     task.deadline_kind = dl.basis
-    session.add(task)
-    session.flush()
-    session.add(Timer(task_id=task.id, level=WINDOW_CLOSES, due_at=closes.due))
+    return [(task, WINDOW_CLOSES, closes.due)]
 
 
 def open_task(session: Session, task_id: int) -> Task:
@@ -382,12 +468,13 @@ def cancel_timers(session: Session, *, task_ids: list[int]) -> None:
 
 
 def close_open_tasks(session: Session, *, instance_id: int, now: datetime, status: str) -> None:
-    """Close what is still open on the instance (the state it waited in is left)."""
-    open_ = session.exec(
-        select(Task).where(Task.instance_id == instance_id, Task.status.in_(WAITING))
-    ).all()
-    for task in open_:
-        task.status = status
-        task.closed_at = now
-        session.add(task)
-    cancel_timers(session, task_ids=[t.id for t in open_ if t.id is not None])
+    """Close what is still open on the instance (the state it waited in is left): two
+    UPDATEs whatever their number (tasks already in the session follow)."""
+    waiting = (Task.instance_id == instance_id, Task.status.in_(WAITING))
+    session.execute(
+        update(Timer)
+        .where(Timer.task_id.in_(select(Task.id).where(*waiting)))
+        .where(Timer.status.in_(("pending", "paused")))
+        .values(status="cancelled")
+    )
+    session.execute(update(Task).where(*waiting).values(status=status, closed_at=now))

@@ -15,7 +15,16 @@ from sqlmodel import Session, select
 from statemachine.exceptions import TransitionNotAllowed
 
 import forms
-from gendan import audit, jobs, links, step_effects, subjects
+from gendan import (
+    audit,
+    jobs,
+    links,
+    order_cache,
+    org_cache,
+    step_effects,
+    subjects,
+    versioning,
+)
 from gendan.calendar import BusinessCalendar
 from gendan.dated_tasks import move_dated_tasks
 from gendan.decisions import OPINION, task_decisions
@@ -24,11 +33,18 @@ from gendan.effects import apply_order_fields, enter_state, issue_document, rese
 from gendan.errors import Conflict, IllegalTransition, InvalidForm, NotAllowed, NotFound
 from gendan.limits import MAX_TEXT, check_text
 from gendan.masterdata import customer_class_of
-from gendan.models import Department, FinishedStock, Instance, Order, Task, User
+from gendan.models import FinishedStock, Instance, Order, Task, User
 from gendan.org import Actor, may_act_on
 from gendan.pausing import resume_if_paused
 from gendan.security import verify_password
-from gendan.tasks import WAITING, cancel_timers, close_open_tasks, open_task, open_tasks
+from gendan.tasks import (
+    WAITING,
+    cancel_timers,
+    close_open_tasks,
+    open_task,
+    open_tasks,
+    order_of,
+)
 from states import PROCEDURES, get_procedure
 from states.base import Countersign, Procedure, Step
 
@@ -102,9 +118,7 @@ def start_instance(
     order_no = values["order_no"]
     # Row-locked: two changes started at once on one order queue here, so the second sees
     # the first in the one-open-change check (PostgreSQL; SQLite's writers queue anyway).
-    order = session.exec(
-        select(Order).where(Order.order_no == order_no).with_for_update()
-    ).first()
+    order = order_cache.order_by_no(session, order_no, lock=True)
     if proc.creates_order:
         if order is not None:
             raise InvalidForm({"order_no": f"order {order_no} already exists"})
@@ -115,6 +129,7 @@ def start_instance(
         # a known customer's class comes from the master data; the form's value otherwise
         order.customer_class = customer_class_of(session, order.customer) or order.customer_class
         session.add(order)
+        order_cache.remember(session, order)
     elif order is None:
         raise InvalidForm({"order_no": f"no order {order_no}"})
     elif proc.order_statuses and order.status not in proc.order_statuses:
@@ -335,7 +350,7 @@ def complete_task(
     resume_if_paused(session, task, now, calendar, actor=actor)
     proc = get_procedure(inst.procedure)
     wait = proc.wait_for(inst.state)
-    version = inst.version
+    versioning.begin(session, inst, now)
     if wait is not None and wait.countersign is not None:
         if decision != COUNTERSIGN_DECISION:
             raise IllegalTransition(inst.state, decision, [COUNTERSIGN_DECISION])
@@ -370,7 +385,7 @@ def complete_task(
                 task=task,
                 signature=None,
             )
-        _bump_version(session, inst, version, now)
+        _bump_version(session, inst)
         return inst
     allowed = task_decisions(proc, inst.state, task.decisions)  # what the catalogue lists
     if decision not in allowed:
@@ -391,7 +406,7 @@ def complete_task(
             errors.update(exc.errors)
             form_ok = False
     if step.locked and form_ok:  # an invalid form has no values to compare: no false mismatches
-        order = session.exec(select(Order).where(Order.order_no == inst.order_no)).first()
+        order = order_of(session, inst)
         _check_locked(step, locked_facts(order, inst), values, errors)
     if form_ok:
         errors.update(proc.step_errors(decision, values, inst.data))
@@ -411,7 +426,7 @@ def complete_task(
         task=task,
         signature=signature,
     )
-    _bump_version(session, inst, version, now)
+    _bump_version(session, inst)
     return inst
 
 
@@ -433,7 +448,6 @@ def _close(
     )
     if done.rowcount != 1:
         raise Conflict(f"task {task.id} was completed by someone else")
-    session.refresh(task)
     cancel_timers(session, task_ids=[task.id])
 
 
@@ -465,7 +479,7 @@ def _compile(
     assert countersign.compiles is not None
     kind, build = countersign.compiles
     rows = []
-    for t in session.exec(
+    done = session.exec(
         select(Task)
         .where(
             Task.instance_id == task.instance_id,
@@ -474,9 +488,13 @@ def _compile(
             Task.status == "done",
         )
         .order_by(Task.id)
-    ).all():
-        dep = session.get(Department, t.department_id)
-        who = session.get(User, t.closed_by_id) if t.closed_by_id else None
+    ).all()
+    signer_ids = {t.closed_by_id for t in done if t.closed_by_id}
+    by_id = select(User).where(User.id.in_(signer_ids))  # type: ignore[union-attr]
+    signers = {u.id: u for u in session.exec(by_id).all()}
+    for t in done:
+        dep = org_cache.department(session, t.department_id)
+        who = signers.get(t.closed_by_id) if t.closed_by_id else None
         rows.append(
             {
                 **t.form_data,
@@ -552,7 +570,7 @@ def _fire(
     if agreed:
         inst.data = {**inst.data, "agreed": {**inst.data.get("agreed", {}), **agreed}}
     changes: dict[str, Any] = {"form": values} if values else {}
-    order = session.exec(select(Order).where(Order.order_no == inst.order_no)).first()
+    order = order_of(session, inst)
     if order is not None:
         changes.update(apply_order_fields(order, step, values))
         if "order.delivery_date" in changes:  # the plan's dates follow (gendan.delivery_follow)
@@ -597,7 +615,7 @@ def _fire(
         detail=detail,
     )
     close_open_tasks(session, instance_id=inst.id, now=now, status="cancelled")
-    jobs.void_open(session, instance_id=inst.id, now=now)  # the state's automatic step, if any
+    jobs.void_open(session, instance_id=inst.id, now=now, procedure=proc)  # its automatic step
     final = proc.states_map[inst.state].final
     if final:
         inst.closed_at = now
@@ -633,22 +651,18 @@ def fire_system(
     step = proc.steps[event]
     if step.form:
         values = validate(step.form, {**values, **step.fixed}, now)
-    version = inst.version
+    if bump:
+        versioning.begin(session, inst, now)
     _fire(session, inst, proc, event, None, values, "", now, calendar, task=None,
           signature=None, extra=detail)  # fmt: skip
     if bump:
-        _bump_version(session, inst, version, now)
+        _bump_version(session, inst)
 
 
-def _bump_version(session: Session, inst: Instance, version: int, now: datetime) -> None:
-    """Optimistic lock: the move counts only if nobody moved the instance since we read it."""
+def _bump_version(session: Session, inst: Instance) -> None:
+    """Optimistic lock: the move counts only if nobody moved the instance since we read it.
+
+    The version rises in the same UPDATE that writes the move's state and data, ``WHERE
+    version = <as read>`` (``gendan.versioning``); 0 rows there is a Conflict."""
     session.add(inst)
-    session.flush()
-    bumped = session.execute(
-        update(Instance)
-        .where(Instance.id == inst.id, Instance.version == version)
-        .values(version=version + 1, updated_at=now)
-    )
-    if bumped.rowcount != 1:
-        raise Conflict("the instance was changed by someone else; reload and try again")
-    session.refresh(inst)
+    versioning.finish(session, inst)
