@@ -10,10 +10,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
+from gendan import order_cache
 from gendan.calendar import BusinessCalendar
-from gendan.models import Department, Instance, Order, Task, User
+from gendan.models import Department, Instance, Task, User
 from states import get_procedure
 
 
@@ -77,7 +78,7 @@ def task_context(
     inst = inst or session.get(Instance, task.instance_id)
     assert inst is not None
     proc = get_procedure(inst.procedure)
-    order = session.exec(select(Order).where(Order.order_no == inst.order_no)).first()
+    order = order_cache.order_by_no(session, inst.order_no)  # read once per transaction
     holder_zh, holder_en = holder_names(session, task)
     return {
         "task_id": task.id,
