@@ -194,7 +194,7 @@ def inbox_tabs_page(
         "tab": tab,
         "page": page,
         "next_query": next_query,
-        "tabs": inbox_tabs(db, me, tab, counts=page_counts(request, me)),
+        "tabs": inbox_tabs(db, me, tab, counts=page_counts(request, me, db)),
     }
     return render(request, "inbox_tab.html", ctx)
 

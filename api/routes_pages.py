@@ -16,6 +16,7 @@ import forms
 from api.decided import decided_view, decision_groups, error_links, form_error_links
 from api.deps import Db, Now, Rt, client_source
 from api.facts import deadline_view, order_facts, stock_view
+from api.page_counts import page_counts
 from api.web import Me, PageUser, form_with_csrf, render
 from forms.base import number_problem
 from gendan import sessions
@@ -145,6 +146,7 @@ def inbox_filter(request: Request) -> tuple[InboxFilter, tuple[datetime, int] | 
 def inbox_page(request: Request, me: Me, db: Db, rt: Rt, now: Now) -> Response:
     flt, after = inbox_filter(request)
     page = lean_inbox(db, me.actor, now=now, tz=rt.calendar.zone, flt=flt, after=after)
+    page_counts(request, me, db)  # the tab bar's and the badge's, then the connection is free
     rows = [
         (r, time_left(rt, now, r.task.due_at, r.task.created_at, r.task.paused_at))
         for r in page.rows
