@@ -297,7 +297,10 @@ def audit_verify(
         False, "--full", help="Re-hash every event, also those the last seal covers."
     ),
     workers: int = typer.Option(
-        1, "--workers", help="Processes re-hashing in parallel (0: one per CPU)."
+        0,
+        "--workers",
+        help="Processes each reading and re-hashing their own ranges of the chain "
+        "(0, the default: one per CPU; 1: this process alone).",
     ),
 ) -> None:
     """Check the chain, every seal's signature and the anchor; record the result.
