@@ -53,6 +53,7 @@ from gendan.db import UTCDateTime
 from gendan.errors import NotAllowed, NotFound
 from gendan.message_context import message_facts, reference
 from gendan.models import Instance, Notification, Task, User
+from gendan.multirow import insert_rows
 from gendan.org import Actor, gm_office, may_work_on
 from gendan.outbox import enqueue
 from gendan.security import token_digest
@@ -68,12 +69,14 @@ __all__ = [
     "AckOutcome",
     "SmsAck",
     "ack_due",
+    "ack_links",
     "ack_path",
     "acknowledge",
     "confirm_by_phone",
     "describe",
     "escalate_unacknowledged",
     "find_by_token",
+    "insert_acks",
     "needs_ack",
     "request_acks",
     "task_acks",
@@ -168,10 +171,12 @@ def ack_path(token: str) -> str:
 
 def needs_ack(row: Notification) -> bool:
     """An urgent escalation SMS to a head or the GM office (level 1 or 2)."""
-    level = _int_or_none(row.context.get("level"))
-    return bool(
-        row.urgent and row.channel == "sms" and row.template == "escalation" and (level or 0) >= 1
-    )
+    return _wants_ack(row.urgent, row.channel, row.template, row.context)
+
+
+def _wants_ack(urgent: bool, channel: str, template: str, context: dict[str, Any]) -> bool:
+    level = _int_or_none(context.get("level"))
+    return bool(urgent and channel == "sms" and template == "escalation" and (level or 0) >= 1)
 
 
 def request_acks(
@@ -206,6 +211,38 @@ def request_acks(
         acks.append(ack)
     session.flush()
     return acks
+
+
+def ack_links(rows: Iterable[dict[str, Any]], now: datetime) -> list[tuple[dict, dict]]:
+    """:func:`request_acks` for outbox rows not yet written (``gendan.outbox.outbox_rows``):
+    the link's path goes into each urgent escalation SMS's context now; returns (row, the
+    acknowledgement's columns) pairs for :func:`insert_acks` once the rows have their ids."""
+    pairs: list[tuple[dict, dict]] = []
+    for row in rows:
+        if not _wants_ack(row["urgent"], row["channel"], row["template"], row["context"]):
+            continue
+        token = secrets.token_urlsafe(_TOKEN_BYTES)
+        tz = str(row["context"].get("timezone") or _DEFAULT_TZ)
+        row["context"] = {**row["context"], "ack_path": ack_path(token)}
+        ack = {
+            "cause": row["cause"],
+            "user_id": row["user_id"],
+            "task_id": _int_or_none(row["context"].get("task_id")),
+            "token_hash": token_digest(token),
+            "sent_at": now,
+            "due_at": ack_due(now, tz),
+            "status": "pending",
+        }
+        pairs.append((row, ack))
+    return pairs
+
+
+def insert_acks(session: Session, pairs: Iterable[tuple[dict, dict]]) -> int:
+    """One multi-row INSERT of the acknowledgements whose outbox rows were written (have an
+    ``id``; a row already queued before is not asked twice)."""
+    acks = [{**ack, "notification_id": row["id"]} for row, ack in pairs if row.get("id")]
+    insert_rows(session, SmsAck.__table__, acks)  # type: ignore[arg-type]
+    return len(acks)
 
 
 # --- acknowledging ------------------------------------------------------------------------

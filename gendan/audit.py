@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -15,6 +17,7 @@ from sqlmodel import Session, select
 from gendan import chain_walk as walk_chain
 from gendan.db import reader, unit_of_work, utcnow
 from gendan.models import GENESIS_HASH, AuditEvent, AuditHead, ChainCheck, Instance
+from gendan.multirow import insert_rows
 from gendan.org import SYSTEM_ACTOR, Actor
 
 #: The fields that the hash covers, in order. Changing any of them breaks the chain.
@@ -74,8 +77,94 @@ def append(
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append an event inside the caller's transaction; the head row lock orders writers."""
-    head = session.exec(select(AuditHead).where(AuditHead.id == 1).with_for_update()).one()
-    ev = AuditEvent(
+    head = _lock_head(session)
+    fields = _chained(
+        head,
+        action=action,
+        actor_id=actor_id,
+        actor_name=actor_name,
+        at=at,
+        instance_id=instance_id,
+        task_id=task_id,
+        order_no=order_no,
+        from_state=from_state,
+        to_state=to_state,
+        changes=changes,
+        reason=reason,
+        detail=detail,
+    )
+    ev = AuditEvent(**fields)
+    session.add(ev)
+    session.add(head)
+    return ev
+
+
+def append_many(session: Session, events: Sequence[Mapping[str, Any]]) -> list[SimpleNamespace]:
+    """Append ``events`` (each the keyword arguments of :func:`append`) in this order, with
+    one lock of the chain's head and one multi-row INSERT; the hashes are those ``append``
+    would give one by one. Returns the events written (their columns as attributes).
+
+    Choice: the rows go in through SQL Core, not as ORM objects (building and flushing
+    those cost more than the hashing, issue 11), while the head row stays the session's ORM
+    object, so that an ``append`` later in the same transaction reads the head this one left.
+    """
+    if not events:
+        return []
+    head = _lock_head(session)
+    rows = [_chained(head, **fields) for fields in events]
+    insert_rows(session, AuditEvent.__table__, rows)  # type: ignore[arg-type]
+    session.add(head)
+    return [SimpleNamespace(**row) for row in rows]
+
+
+def on_instance_fields(
+    inst: Instance,
+    *,
+    action: str,
+    actor: Actor | None,
+    at: datetime,
+    task_id: int | None = None,
+    from_state: str | None = "",
+    **fields: Any,
+) -> dict[str, Any]:
+    """What :func:`on_instance` appends, as keyword arguments of :func:`append` (for
+    :func:`append_many`)."""
+    return dict(
+        action=action,
+        actor_id=actor.user_id if actor else None,
+        actor_name=actor.display_name if actor else SYSTEM_ACTOR,
+        at=at,
+        instance_id=inst.id,
+        task_id=task_id,
+        order_no=inst.order_no,
+        from_state=inst.state if from_state == "" else from_state,
+        to_state=fields.pop("to_state", inst.state),
+        **fields,
+    )
+
+
+def _lock_head(session: Session) -> AuditHead:
+    return session.exec(select(AuditHead).where(AuditHead.id == 1).with_for_update()).one()
+
+
+def _chained(
+    head: AuditHead,
+    *,
+    action: str,
+    actor_id: int | None,
+    actor_name: str,
+    at: datetime | None = None,
+    instance_id: int | None = None,
+    task_id: int | None = None,
+    order_no: str | None = None,
+    from_state: str | None = None,
+    to_state: str | None = None,
+    changes: dict[str, Any] | None = None,
+    reason: str = "",
+    detail: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The next event after ``head``, hashed (its columns); moves ``head`` on to it."""
+    ev = SimpleNamespace(
         seq=head.seq + 1,
         at=(at or utcnow()).astimezone(UTC),
         actor_id=actor_id,
@@ -92,11 +181,9 @@ def append(
         prev_hash=head.hash,
         hash="",
     )
-    ev.hash = event_hash(ev)
+    ev.hash = event_hash(ev)  # type: ignore[arg-type]
     head.seq, head.hash = ev.seq, ev.hash
-    session.add(ev)
-    session.add(head)
-    return ev
+    return vars(ev)
 
 
 def on_instance(
@@ -117,16 +204,15 @@ def on_instance(
     """
     return append(
         session,
-        action=action,
-        actor_id=actor.user_id if actor else None,
-        actor_name=actor.display_name if actor else SYSTEM_ACTOR,
-        at=at,
-        instance_id=inst.id,
-        task_id=task_id,
-        order_no=inst.order_no,
-        from_state=inst.state if from_state == "" else from_state,
-        to_state=fields.pop("to_state", inst.state),
-        **fields,
+        **on_instance_fields(
+            inst,
+            action=action,
+            actor=actor,
+            at=at,
+            task_id=task_id,
+            from_state=from_state,
+            **fields,
+        ),
     )
 
 

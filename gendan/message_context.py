@@ -7,6 +7,7 @@ the context keeps facts (UTC instants, working minutes), not wording.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -14,7 +15,7 @@ from sqlmodel import Session
 
 from gendan import order_cache
 from gendan.calendar import BusinessCalendar
-from gendan.models import Department, Instance, Task, User
+from gendan.models import Department, Instance, Order, Task, User
 from states import get_procedure
 
 
@@ -73,12 +74,20 @@ def task_context(
     calendar: BusinessCalendar,
     now: datetime,
     inst: Instance | None = None,
+    orders: Mapping[str, Order] | None = None,
 ) -> dict[str, Any]:
-    """The facts of one task for a message (an item of a digest, or a message on its own)."""
+    """The facts of one task for a message (an item of a digest, or a message on its own).
+
+    ``orders``: the orders already read by order number (the sweep reads a batch's at once).
+    """
     inst = inst or session.get(Instance, task.instance_id)
     assert inst is not None
     proc = get_procedure(inst.procedure)
-    order = order_cache.order_by_no(session, inst.order_no)  # read once per transaction
+    order = (
+        orders.get(inst.order_no)
+        if orders is not None
+        else order_cache.order_by_no(session, inst.order_no)  # read once per transaction
+    )
     holder_zh, holder_en = holder_names(session, task)
     return {
         "task_id": task.id,
