@@ -76,7 +76,9 @@ class Settings(BaseSettings):
     delivery_interval: int = 30
     #: Completions waiting at one moment share one transaction, each in its own savepoint
     #: (``gendan.group_commit``); false: each its own transaction, as before issue 11.
-    group_commit: bool = True
+    #: Unset: on for SQLite (one writer at a time anyway), off for PostgreSQL (measured: its
+    #: clicks overlap their statements' round trips, a group runs them one after another).
+    group_commit: bool | None = None
 
 
 @lru_cache

@@ -14,7 +14,12 @@ from sqlmodel import Session, select
 
 from gendan.demo import Driver, order_form, step_forms
 from gendan.errors import Conflict, InvalidForm
-from gendan.group_commit import committer_for, complete_grouped, complete_many_grouped
+from gendan.group_commit import (
+    committer_for,
+    complete_grouped,
+    complete_many_grouped,
+    grouping,
+)
 from gendan.models import AuditEvent, Task, User
 from gendan.org import Actor, load_actor
 from gendan.runtime import Runtime
@@ -214,3 +219,13 @@ WAITING_FOR_A_LOCK = text(
     "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
     " AND wait_event_type = 'Lock'"
 )
+
+
+def test_unset_the_setting_groups_on_sqlite_only(rt: Runtime, driver: Driver) -> None:
+    ((iid, tid),) = orders(driver, "SO-G17")
+    rt.settings = rt.settings.model_copy(update={"group_commit": None})
+    assert grouping(rt) is (rt.db.dialect.name == "sqlite")
+    got = complete_grouped(rt, task_id=tid, actor=clerk(rt), decision="confirm",
+                           form_data=confirm_form("SO-G17"), reason="", password=None,
+                           now=MONDAY_10)  # fmt: skip
+    assert got == iid and instance(rt, iid).state == "feasibility_review"
