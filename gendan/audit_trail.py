@@ -11,10 +11,6 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
 from sqlmodel import Session, select
 
 from gendan.audit_search import state_name
@@ -275,6 +271,11 @@ def trail_xlsx(
     ``order_no`` defaults to the rows' order number. Text is always stored as text (never
     as a formula), with characters Excel cannot hold removed.
     """
+    from openpyxl import Workbook  # here: ~11 MB that a web process needs only for exports
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
     order_no = order_no or next((r.get("order_no") for r in rows if r.get("order_no")), "")
     wb = Workbook()
     ws = wb.active

@@ -12,7 +12,6 @@ import csv
 import io
 from typing import Any
 
-from openpyxl import Workbook
 from sqlmodel import Session, select
 
 from gendan.models import Instance, Item, StockCount, StockMovement
@@ -62,6 +61,8 @@ def as_csv(session: Session, count: StockCount) -> bytes:
 
 def as_xlsx(session: Session, count: StockCount) -> bytes:
     """One sheet per document kind (其他入库单, 其他出库单)."""
+    from openpyxl import Workbook  # here: ~11 MB that a web process needs only for exports
+
     book = Workbook()
     rows = posting_rows(session, count)
     first = True

@@ -13,7 +13,6 @@ import io
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from openpyxl import Workbook
 from sqlmodel import Session, select
 
 from gendan.models import OutsourcingLine
@@ -60,6 +59,8 @@ def as_csv(rows: list[tuple[Any, ...]]) -> bytes:
 
 
 def as_xlsx(rows: list[tuple[Any, ...]], title: str) -> bytes:
+    from openpyxl import Workbook  # here: ~11 MB that a web process needs only for exports
+
     book = Workbook()
     sheet = book.active
     sheet.title = title[:31]
