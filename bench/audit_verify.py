@@ -275,6 +275,8 @@ def rounds(walks: dict[str, Callable[[], int]], repeat: int) -> dict[str, tuple[
             count[name] = walk()
             wall[name].append(time.perf_counter() - t0)
             used[name].append(cpu() - c0)
+            print(f"  {name}: {wall[name][-1]:.2f} s, CPU {used[name][-1]:.2f} s",
+                  file=sys.stderr, flush=True)  # fmt: skip
     return {k: (statistics.median(wall[k]), statistics.median(used[k]), count[k]) for k in walks}
 
 
