@@ -9,6 +9,7 @@ from uuid import uuid4
 
 from sqlalchemy import update
 from sqlalchemy.engine import Engine, Row
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
 from gendan import audit
@@ -151,6 +152,8 @@ class _Writes:
     digest: list[tuple[list[User], dict[str, Any]]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
     next_timers: list[dict[str, Any]] = field(default_factory=list)
+    #: Tasks whose escalation level rises, by the new level.
+    raised: dict[int, list[Task]] = field(default_factory=dict)
 
 
 def _fire_levels(
@@ -160,8 +163,8 @@ def _fire_levels(
 
     Load the batch (tasks, instances, orders, the organisation) → per timer: its targets
     minus the holders, its message, its audit event, its next level → write it all: timers
-    cancelled, urgent messages (with acknowledgement links) and digests, audit events, next
-    levels, each in one multi-row statement.
+    cancelled, escalation levels raised, urgent messages (with acknowledgement links) and
+    digests, audit events, next levels, each in one (multi-row) statement.
     """
     if not timers:
         return []
@@ -179,6 +182,15 @@ def _fire_levels(
             .values(status="cancelled")
             .execution_options(synchronize_session=False)
         )
+    for level, raised in out.raised.items():  # one UPDATE per level reached, not per task
+        session.execute(
+            update(Task)
+            .where(Task.id.in_([t.id for t in raised]))  # type: ignore[union-attr]
+            .values(escalation_level=level)
+            .execution_options(synchronize_session=False)
+        )
+        for task in raised:  # the session's objects say so too, without a second UPDATE
+            set_committed_value(task, "escalation_level", level)
     _notify_all(session, out, now=now, run=run)
     audit.append_many(session, out.events)
     insert_rows(session, Timer.__table__, out.next_timers)  # type: ignore[arg-type]
@@ -224,8 +236,7 @@ def _fire_level(
             return None
         users = org.escalation_targets(task, 0)
     if level > task.escalation_level:
-        task.escalation_level = level
-        session.add(task)
+        out.raised.setdefault(level, []).append(task)
     context = _context(session, task, inst, orders, calendar, level=level, now=now)
     # Urgent: the step says so, or the order was flagged urgent at intake (PROCEDURES.md
     # "Escalation": tasks flagged urgent go at once, day or night, and are acknowledged).
