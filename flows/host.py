@@ -22,7 +22,7 @@ import time
 from types import FrameType
 
 #: Runs in progress get this long to finish on SIGTERM (the parent SIGKILLs after 15 s).
-STOP_GRACE = 8.0
+STOP_GRACE = 5.0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -52,30 +52,31 @@ def main(argv: list[str] | None = None) -> int:
                 stop.wait(2)
         runner.run(stop)
     finally:
+        stopping = time.monotonic()
         print("flows: stopping", flush=True)
         if runner is not None:
             runner.wait(STOP_GRACE)
             runner.pause()
             _flush_to_api()
-            print("flows: schedules paused, logs and events sent", flush=True)
+            print(f"flows: schedules paused, logs sent "
+                  f"({time.monotonic() - stopping:.1f} s)", flush=True)  # fmt: skip
         if server is not None and thread is not None:
             server.should_exit = True  # type: ignore[attr-defined]
             thread.join(timeout=5)
-            print("flows: Prefect server stopped", flush=True)
+            print(f"flows: Prefect server stopped ({time.monotonic() - stopping:.1f} s)",
+                  flush=True)  # fmt: skip
     return 0
 
 
 def _flush_to_api() -> None:
-    """Send the flow runs' last logs and events while the server still answers: Prefect
-    flushes them at interpreter exit, which would wait on a server already stopped."""
-    from prefect.events.worker import EventsWorker
+    """Send the flow runs' last log lines while the server still answers (at most a second):
+    Prefect flushes them at interpreter exit, when the server has already stopped."""
     from prefect.logging.handlers import APILogWorker
 
-    for worker in (APILogWorker, EventsWorker):
-        try:
-            worker.drain_all(timeout=5)
-        except Exception:  # noqa: BLE001 - best effort while stopping
-            pass
+    try:
+        APILogWorker.drain_all(timeout=1)
+    except Exception:  # noqa: BLE001 - best effort while stopping
+        pass
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
