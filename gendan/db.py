@@ -146,6 +146,11 @@ def create_schema(engine: Engine) -> None:
 
     migrate.upgrade(engine)  # fresh: today's schema at head; older: upgraded (gendan.migrate)
     with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            # Processes starting together (several flow runs of a worker) replace the guard
+            # functions one after another: concurrent CREATE OR REPLACE FUNCTION fails with
+            # "tuple concurrently updated". The lock ends with this transaction.
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({migrate.UPGRADE_LOCK})")
         for stmt in READ_ONLY_AUDIT.get(engine.dialect.name, []):
             conn.exec_driver_sql(stmt)
         for stmt in AUDIT_SEAL_GUARDS.get(engine.dialect.name, []):
