@@ -116,9 +116,14 @@ def med(runs: list[dict[str, Any]], key: str = "per_s") -> float:
     return statistics.median(r[key] for r in runs)
 
 
+def fmt(rate: float) -> str:
+    """A rate with a decimal when it is small (a loaded machine makes them small)."""
+    return f"{rate:.1f}" if rate < 10 else f"{rate:.0f}"
+
+
 def spread(runs: list[dict[str, Any]]) -> str:
     rates = sorted(r["per_s"] for r in runs)
-    return "/".join(f"{x:.0f}" for x in rates)
+    return "/".join(fmt(x) for x in rates)
 
 
 def paired(
@@ -132,7 +137,7 @@ def paired(
             res = round_on(be, be.fresh(), n, block, f"{r}")
             for key in SERIES:
                 out[be.name][key].append(res[key])
-            rates = ", ".join(f"{k} {res[k]['per_s']:.0f}/s" for k in SERIES)
+            rates = ", ".join(f"{k} {fmt(res[k]['per_s'])}/s" for k in SERIES)
             print(f" {rates} ({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
     return out
 
@@ -155,8 +160,8 @@ def report_paired(res: dict[str, dict[str, list[Any]]], n: int, rounds: int) -> 
              f"p50 {med(sp, 'p50_ms'):.3f} ms, JSON {sp[-1]['json_bytes']} bytes"),
         ]  # fmt: skip
         for label, runs, note in rows:
-            print(f"  {label:36s} {med(runs):7.0f} /s  ({spread(runs)})  {note}")
-        print(f"  gendan start_instance (reference)    {med(g, 'start_per_s'):7.0f} /s")
+            print(f"  {label:36s} {fmt(med(runs)):>7s} /s  ({spread(runs)})  {note}")
+        print(f"  gendan start_instance (reference)    {fmt(med(g, 'start_per_s')):>7s} /s")
         met = "met" if ratio >= 0.5 else "NOT met"
         print(f"  gendan / raw {driver}: {ratio:.3f} (goal >= 0.5: {met})")
         if name == "SQLite":
@@ -213,8 +218,9 @@ def growth(
             res = round_on(be, url, n, block, f"{level}-{r}-{time.time():.0f}", spiff=False)
             g.append(res["gendan"])
             raw.append(res["raw"])
-            print(f"  {be.name} {level}: round {r + 1}: gendan {g[-1]['per_s']:.0f}/s,"
-                  f" raw {raw[-1]['per_s']:.0f}/s", file=sys.stderr)  # fmt: skip
+            print(f"  {be.name} {level}: round {r + 1}: gendan {fmt(g[-1]['per_s'])}/s"
+                  f" (p50 {g[-1]['p50_ms']:.1f} ms), raw {fmt(raw[-1]['per_s'])}/s",
+                  file=sys.stderr)  # fmt: skip
         ratio = statistics.median(a["per_s"] / b["per_s"] for a, b in zip(g, raw, strict=True))
         out.append({"level": level, "prefill_s": secs, "gendan": g, "raw": raw, "ratio": ratio})
     return out
@@ -226,7 +232,7 @@ def report_growth(name: str, rows: list[dict[str, Any]], n: int, rounds: int) ->
     print("  existing   gendan /s  p50 ms   raw /s   gendan/raw   prefill s")
     for r in rows:
         g, raw = r["gendan"], r["raw"]
-        print(f"  {r['level']:>8,}  {med(g):9.0f}  {med(g, 'p50_ms'):6.2f}  {med(raw):7.0f}"
+        print(f"  {r['level']:>8,}  {fmt(med(g)):>9s}  {med(g, 'p50_ms'):6.2f}  {fmt(med(raw)):>7s}"
               f"   {r['ratio']:9.3f}   {r['prefill_s']:8.0f}")  # fmt: skip
 
 
