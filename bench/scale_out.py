@@ -81,6 +81,20 @@ def step(what: str) -> None:
     print(f"[{time.perf_counter() - _T0:6.1f} s] {what}", file=sys.stderr, flush=True)
 
 
+def prefect_api(method: str, url: str, **kw: Any) -> httpx.Response:
+    """A call to the Prefect server, patient with a busy machine (60 s, three tries)."""
+    for attempt in range(3):
+        try:
+            r = httpx.request(method, url, timeout=60, **kw)
+            r.raise_for_status()
+            return r
+        except (httpx.TimeoutException, httpx.ConnectError):
+            if attempt == 2:
+                raise
+            time.sleep(2)
+    raise AssertionError("unreachable")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -189,8 +203,7 @@ class Cluster:
     def deploy(self) -> list[str]:
         """Every deployment of ``prefect.yaml``, with ``prefect deploy --all``."""
         self._prefect("--no-prompt", "deploy", "--all")
-        r = httpx.post(f"{self.prefect_api}/deployments/filter", json={"limit": 200})
-        r.raise_for_status()
+        r = prefect_api("POST", f"{self.prefect_api}/deployments/filter", json={"limit": 200})
         self.deployments = sorted(d["name"] for d in r.json())
         return self.deployments
 
@@ -215,8 +228,7 @@ class Cluster:
                                  f"worker-{n} online", child)  # fmt: skip
 
     def online_workers(self) -> set[str]:
-        r = httpx.post(f"{self.prefect_api}/work_pools/gendan/workers/filter", json={})
-        r.raise_for_status()
+        r = prefect_api("POST", f"{self.prefect_api}/work_pools/gendan/workers/filter", json={})
         return {w["name"] for w in r.json() if w.get("status") == "ONLINE"}
 
     def _spawn_api(self) -> Any:
@@ -339,8 +351,8 @@ def complete_over_http(
     sessions = []
     for k in range(clients):
         base = apis[k % len(apis)]
-        tok = httpx.post(f"{base}/api/token", json={"username": "clerk",
-                                                   "password": DEMO_PASSWORD})  # fmt: skip
+        login = {"username": "clerk", "password": DEMO_PASSWORD}
+        tok = httpx.post(f"{base}/api/token", json=login, timeout=120)
         tok.raise_for_status()
         headers = {"Authorization": f"Bearer {tok.json()['access_token']}"}
         sessions.append(httpx.Client(base_url=base, headers=headers, timeout=120))
@@ -436,13 +448,11 @@ def deliver_through_deployment(c: Cluster, runs: int = 2, timeout: float = 900) 
 
 
 def _create_runs(c: Cluster, deployment: str, runs: int) -> list[str]:
-    dep = httpx.get(f"{c.prefect_api}/deployments/name/{deployment}")
-    dep.raise_for_status()
+    dep = prefect_api("GET", f"{c.prefect_api}/deployments/name/{deployment}")
     ids = []
     for _ in range(runs):
-        r = httpx.post(f"{c.prefect_api}/deployments/{dep.json()['id']}/create_flow_run",
-                       json={"parameters": {"at": SWEEP_AT.isoformat()}})  # fmt: skip
-        r.raise_for_status()
+        r = prefect_api("POST", f"{c.prefect_api}/deployments/{dep.json()['id']}/create_flow_run",
+                        json={"parameters": {"at": SWEEP_AT.isoformat()}})  # fmt: skip
         ids.append(r.json()["id"])
     return ids
 
@@ -451,7 +461,7 @@ def _wait_runs(c: Cluster, ids: list[str], timeout: float, tick: Any) -> dict[st
     deadline = time.monotonic() + timeout
     while True:
         tick()
-        states = {i: httpx.get(f"{c.prefect_api}/flow_runs/{i}").json()["state_type"]
+        states = {i: prefect_api("GET", f"{c.prefect_api}/flow_runs/{i}").json()["state_type"]
                   for i in ids}  # fmt: skip
         if all(s in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED") for s in states.values()):
             return states
@@ -483,11 +493,10 @@ def _logged_count(api: str, flow_run_id: str, prefix: str, timeout: float = 30) 
     final state."""
     deadline = time.monotonic() + timeout
     while True:
-        r = httpx.post(f"{api}/logs/filter", json={
+        r = prefect_api("POST", f"{api}/logs/filter", json={
             "logs": {"flow_run_id": {"any_": [flow_run_id]}, "level": {"ge_": 20}},
             "limit": 50, "sort": "TIMESTAMP_DESC",
         })  # fmt: skip
-        r.raise_for_status()
         for row in r.json():
             msg = row["message"]
             if msg.startswith(prefix):
