@@ -16,6 +16,7 @@ date moves later (its holder has seen it and may have claimed it); only its time
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Any
 
@@ -30,7 +31,7 @@ from gendan.models import Instance, Task
 from gendan.org import Actor
 from gendan.runtime import Runtime
 from gendan.tasks import WAITING, business_dates, clock_anchors, order_of, spec_of, start_clock
-from states import get_procedure
+from states import PROCEDURES, get_procedure
 
 
 def open_scheduled(
@@ -111,6 +112,9 @@ def move_dated_tasks(
     Called after every move (the move may have set a date on the order or in a form);
     only tasks whose times changed are written and audited.
     """
+    dated = dated_procedures()
+    if not dated:
+        return 0
     rows = session.exec(
         select(Task, Instance)
         .join(Instance, Instance.id == Task.instance_id)
@@ -118,6 +122,7 @@ def move_dated_tasks(
             # an instance without an order (issue 10's subjects) plans only its own tasks
             Instance.order_no == order_no if order_no else Instance.id == instance_id,
             Instance.closed_at.is_(None),
+            Instance.procedure.in_(dated),  # only their tasks can count from a date
             Task.status.in_(WAITING),
         )
         .order_by(Task.id)
@@ -169,6 +174,21 @@ def replan_scheduled(
             assert task.id is not None
             moved.append(Moved(task.id, old_due, task.due_at))
     return moved
+
+
+def dated_procedures() -> tuple[str, ...]:
+    """Keys of the procedures with a task that counts from a business date (the others'
+    tasks never move with one); worked out once per set of registered procedures."""
+    return _dated_among(tuple(PROCEDURES.items()))
+
+
+@functools.cache
+def _dated_among(registry: tuple[tuple[str, Any], ...]) -> tuple[str, ...]:
+    def specs(proc: Any) -> list[Any]:
+        waits = (proc.wait_for(state.id) for state in proc.states)
+        return [spec for wait in waits if wait is not None for spec in wait.tasks]
+
+    return tuple(key for key, proc in registry if any(map(_dated, specs(proc))))
 
 
 def _dated(spec: Any) -> bool:

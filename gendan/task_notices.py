@@ -131,8 +131,9 @@ def notify_new_tasks(
         if (row["cause"], row["address"]) not in queued:
             queued.add((row["cause"], row["address"]))
             fresh.append(row)
-    if fresh:
-        session.execute(insert(Notification).values(fresh))
+    if fresh:  # RETURNING makes the executemany one multi-row INSERT on every driver
+        table = Notification.__table__  # type: ignore[attr-defined]
+        session.execute(insert(table).returning(table.c.id), fresh).all()
     return len(fresh)
 
 
