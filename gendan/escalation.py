@@ -30,7 +30,9 @@ from states import get_procedure
 #: The daily reminder of a task paused on an outside party (``gendan.pausing``).
 WAITING_LEVEL = -1
 #: Timers per transaction on PostgreSQL (row locks, SKIP LOCKED: nobody waits on a batch).
-BATCH = 500
+#: Choice: large, because each batch rewrites every recipient's growing digest of the run
+#: (``gendan.digests``): 10,000 escalations to one head cost 5 rewrites, not 200.
+BATCH = 2000
 #: Timers per transaction on SQLite: set-based, a batch of 50 holds the write lock about as
 #: long as 5 did one timer at a time (~15-20 ms); ``gendan.batches`` pauses after each.
 SQLITE_BATCH = 50
