@@ -66,8 +66,9 @@ def escalate_due(
 ) -> list[Escalation]:
     """Fire every pending timer due at ``now``; safe to run twice, concurrently, or late.
 
-    Each batch (``gendan.batches``: 5 timers on SQLite, 50 on PostgreSQL) is its own short
-    transaction, retried when SQLite is locked, with a pause after it on SQLite so that
+    Each batch (:data:`SQLITE_BATCH` timers on SQLite, :data:`BATCH` on PostgreSQL, claimed
+    in one statement and written set-based) is its own short transaction
+    (``gendan.batches``), retried when SQLite is locked, with a pause after it on SQLite so that
     people's clicks get the write lock between batches. On a SQLite file one sweep runs at a
     time: while another process sweeps, this one returns ``[]`` at once and leaves it the work.
     """
