@@ -198,10 +198,11 @@ def grouping(rt: Runtime) -> bool:
     """Whether clicks are grouped: the setting ``group_commit``; unset, on SQLite only.
 
     Choice: unset means SQLite only, because there the writers queue on the file's lock
-    anyway (grouping removes the busy handler's sleeps: same or better rate, p95 3-4× lower
-    in ``bench/http_completions.py``), while PostgreSQL runs single clicks side by side until
-    the audit head's row lock, overlapping their statements' round trips, and a group runs
-    its members one after another (measured: a third of the rate with one web process).
+    anyway (grouping removes the busy handler's sleeps: in ``bench/http_completions.py`` p95
+    2-2.7× lower at 8-16 clients, the rate 0.9-1.2×), while PostgreSQL runs single clicks
+    side by side until the audit head's row lock, overlapping their statements' round trips,
+    and a group runs its members one after another (measured: 0.67-0.98× the rate, p95 no
+    better).
     """
     if rt.settings.group_commit is not None:
         return rt.settings.group_commit
