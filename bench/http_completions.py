@@ -6,17 +6,19 @@ Run from the project folder::
     .venv/bin/python bench/http_completions.py \\
         --database-url postgresql+psycopg://postgres@127.0.0.1:54330/bench_groupcommit
 
-Each round, on each backend, on a fresh database (a SQLite file; the PostgreSQL database
-wiped — its name must start with ``bench``), one after the other so all meet the same load:
+Each round, on each backend, on two fresh databases (SQLite files; on PostgreSQL the given
+database and ``<name>_b``, wiped — the name must start with ``bench``):
 
-- K order reviews started per HTTP run (untimed, in-process), bearer tokens issued for the
-  demo clerk (one per client: the role, no login's argon2 in the timed part);
-- ``gendan serve --no-flows --workers W`` as a subprocess, once with group commit and once
-  with ``GENDAN_GROUP_COMMIT=0`` (the order alternates per round); against each, 8, 16 and
-  32 concurrent HTTP clients (asyncio + httpx in this process) POST
-  ``/api/tasks/{id}/complete`` with ``decision=confirm`` and its form — no password, no
-  signature, so argon2 stays out — until the K tasks are done: completions/s, p50/p95;
-- in-process ``complete_task``, one ``unit_of_work`` each, sequential (the issue's 85 /s);
+- order reviews started in bulk (untimed, in-process), bearer tokens issued for the demo
+  clerk (one per client: the role, no login's argon2 in the timed part);
+- two ``gendan serve --no-flows --workers W`` subprocesses up at once, one with group commit
+  (``GENDAN_GROUP_COMMIT=1``) on one database, one with ``GENDAN_GROUP_COMMIT=0`` on the
+  other; at 8, 16 and 32 concurrent HTTP clients (asyncio + httpx in this process), blocks of
+  ``--block`` completions go to each server in turn, with a block of in-process
+  ``complete_task`` (one ``unit_of_work`` each, sequential) between, the order rotating per
+  block: ``POST /api/tasks/{id}/complete`` with ``decision=confirm`` and its form — no
+  password, no signature, so argon2 stays out; completions/s (done / time in its blocks),
+  p50/p95;
 - raw sqlite3 / psycopg writing the same rows (``transitions.RawTransition``), 100
   completions per transaction (the batched raw rate of issue 11's anchors).
 
