@@ -115,16 +115,20 @@ def move_dated_tasks(
     dated = dated_procedures()
     if not dated:
         return 0
+    # The order's open dated instances first (ix_instance_order_no), then their waiting
+    # tasks (ix_task_instance_status). Choice: an IN subquery rather than a plain join,
+    # because SQLite planned the join on ix_task_opens — every open task of the factory,
+    # 2 s per move at a million instances (docs/benchmarks.md, growth of the write path).
+    mine = select(Instance.id).where(
+        # an instance without an order (issue 10's subjects) plans only its own tasks
+        Instance.order_no == order_no if order_no else Instance.id == instance_id,
+        Instance.closed_at.is_(None),
+        Instance.procedure.in_(dated),  # only their tasks can count from a date
+    )
     rows = session.exec(
         select(Task, Instance)
         .join(Instance, Instance.id == Task.instance_id)
-        .where(
-            # an instance without an order (issue 10's subjects) plans only its own tasks
-            Instance.order_no == order_no if order_no else Instance.id == instance_id,
-            Instance.closed_at.is_(None),
-            Instance.procedure.in_(dated),  # only their tasks can count from a date
-            Task.status.in_(WAITING),
-        )
+        .where(Task.instance_id.in_(mine), Task.status.in_(WAITING))
         .order_by(Task.id)
     ).all()
     moved = 0
