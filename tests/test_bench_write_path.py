@@ -12,8 +12,6 @@ import sqlite3
 import sys
 from pathlib import Path
 
-import pytest
-
 BENCH = Path(__file__).resolve().parents[1] / "bench"
 sys.path.insert(0, str(BENCH))
 
@@ -64,7 +62,6 @@ def test_raw_baseline_writes_the_rows_gendan_writes(tmp_path: Path) -> None:
 
 
 def test_spiff_baseline_reaches_three_ready_tasks(tmp_path: Path) -> None:
-    pytest.importorskip("SpiffWorkflow")
     import spiff_baseline
 
     db = bench.sqlite_raw(tmp_path / "spiff.db", "NORMAL")
